@@ -1,0 +1,145 @@
+"""Build hosts and channels, as administrators manage them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiln.hub.api.users import apply_query_opts
+from kiln.hub.context import Context
+from kiln.hub.domain import channels, hosts, users
+from kiln.hub.domain.times import timestamp_text
+from kiln.hub.rpc import export, has_perm
+from kiln.protocol import errors
+
+
+@export(perm="host", writes=True)
+def addHost(ctx: Context, hostname: str, arches: Any, krb_principal: str | None = None, force: bool = False) -> int:
+    return hosts.add(ctx, hostname, arches, krb_principal=krb_principal, force=bool(force))
+
+
+@export(perm="host", writes=True)
+def editHost(ctx: Context, hostInfo: Any, **kw: Any) -> bool:
+    return hosts.edit(ctx, hostInfo, **kw)
+
+
+@export(perm="host", writes=True)
+def enableHost(ctx: Context, hostname: Any) -> None:
+    hosts.set_enabled(ctx, hostname, True)
+
+
+@export(perm="host", writes=True)
+def disableHost(ctx: Context, hostname: Any) -> None:
+    hosts.set_enabled(ctx, hostname, False)
+
+
+@export()
+def getHost(ctx: Context, hostInfo: Any, strict: bool = False, event: int | None = None) -> dict | None:
+    return hosts.get(ctx, hostInfo, strict=strict, event=event)
+
+
+def _order(query_opts: dict | None) -> list | None:
+    if not query_opts or not query_opts.get("order"):
+        return None
+    cols = []
+    for field in str(query_opts["order"]).split(","):
+        name = field.lstrip("-")
+        table = hosts.h if name in hosts.h.c else hosts.hcfg if name in hosts.hcfg.c else None
+        if table is None or name in ("active", "create_event", "revoke_event"):
+            raise errors.ParameterError(f"Invalid order field: {name}")
+        cols.append(table.c[name].desc() if field.startswith("-") else table.c[name])
+    return cols
+
+
+@export()
+def listHosts(
+    ctx: Context,
+    arches: Any = None,
+    channelID: Any = None,
+    ready: bool | None = None,
+    enabled: bool | None = None,
+    userID: Any = None,
+    queryOpts: dict | None = None,
+) -> Any:
+    if isinstance(arches, str):
+        arches = [arches]
+    channel_id = None
+    if channelID is not None:
+        channel = channels.get(ctx, channelID)
+        if channel is None:
+            raise errors.GenericError(f"No such entry in table channels: {channelID}")
+        channel_id = channel["id"]
+    user_id = None
+    if userID is not None:
+        user_id = users.find(ctx, userID, strict=True)["id"]
+    rows = hosts.list_hosts(
+        ctx,
+        arches=arches,
+        channel_id=channel_id,
+        ready=ready,
+        enabled=enabled,
+        user_id=user_id,
+        order=_order(queryOpts),
+    )
+    return apply_query_opts(rows, queryOpts)
+
+
+@export()
+def getLastHostUpdate(ctx: Context, hostID: Any, ts: bool = False) -> Any:
+    host = hosts.get(ctx, hostID, strict=True)
+    value = host["update_ts"]
+    if value is None or ts:
+        return value
+    return timestamp_text(value)
+
+
+@export(perm="admin", writes=True)
+def addChannel(ctx: Context, channel_name: str, description: str | None = None) -> int:
+    return channels.add(ctx, channel_name, description=description)
+
+
+@export()
+def getChannel(ctx: Context, channelInfo: Any, strict: bool = False) -> dict | None:
+    return channels.get(ctx, channelInfo, strict=strict)
+
+
+@export()
+def listChannels(ctx: Context, hostID: Any = None, event: int | None = None, enabled: bool | None = None) -> list[dict]:
+    host_id = None
+    if isinstance(hostID, int) and not isinstance(hostID, bool):
+        host_id = hostID
+    elif hostID is not None:
+        host_id = hosts.get(ctx, hostID, strict=True)["id"]
+    return channels.list_channels(ctx, host_id=host_id, event=event, enabled=enabled)
+
+
+@export(perm="host", writes=True)
+def addHostToChannel(ctx: Context, hostname: Any, channel_name: str, create: bool = False, force: bool = False) -> None:
+    if create and channels.get(ctx, channel_name) is None and not has_perm(ctx, "admin"):
+        raise errors.ActionNotAllowed("admin permission required to create a channel")
+    hosts.add_to_channel(ctx, hostname, channel_name, create=bool(create), force=bool(force))
+
+
+@export(perm="host", writes=True)
+def removeHostFromChannel(ctx: Context, hostname: Any, channel_name: Any) -> None:
+    hosts.remove_from_channel(ctx, hostname, channel_name)
+
+
+@export(perm="admin", writes=True)
+def editChannel(ctx: Context, channelInfo: Any, **kw: Any) -> bool:
+    return channels.edit(ctx, channelInfo, **kw)
+
+
+@export(perm="host", writes=True)
+def enableChannel(ctx: Context, channelname: Any, comment: str | None = None) -> None:
+    channels.set_enabled(ctx, channelname, True, comment)
+
+
+@export(perm="host", writes=True)
+def disableChannel(ctx: Context, channelname: Any, comment: str | None = None) -> None:
+    channels.set_enabled(ctx, channelname, False, comment)
+
+
+@export(perm="admin", writes=True)
+def removeChannel(ctx: Context, channel_name: Any, force: bool = False) -> None:
+    """Delete a channel (Koji dropped this call in 1.30; kiln keeps its old form)."""
+    channels.remove(ctx, channel_name, force=bool(force))

@@ -1,0 +1,118 @@
+"""Users and permissions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiln.hub.context import Context
+from kiln.hub.domain import users
+from kiln.hub.rpc import export
+from kiln.protocol import errors
+from kiln.protocol.constants import UserStatus
+
+
+@export()
+def getUser(
+    ctx: Context, userInfo: Any = None, strict: bool = False, krb_princs: bool = True, groups: bool = False
+) -> dict | None:
+    return users.get(ctx, userInfo, strict=strict, krb_princs=krb_princs, groups=groups)
+
+
+def _order(query_opts: dict | None) -> list | None:
+    if not query_opts or not query_opts.get("order"):
+        return None
+    cols = []
+    for field in str(query_opts["order"]).split(","):
+        desc = field.startswith("-")
+        name = field.lstrip("-")
+        if name not in users.u.c:
+            raise errors.ParameterError(f"Invalid order field: {name}")
+        col = users.u.c[name]
+        cols.append(col.desc() if desc else col)
+    return cols
+
+
+def apply_query_opts(rows: list, query_opts: dict | None) -> Any:
+    """Koji's queryOpts offset, limit and countOnly over an ordered result."""
+    if not query_opts:
+        return rows
+    offset = int(query_opts.get("offset") or 0)
+    limit = query_opts.get("limit")
+    rows = rows[offset:] if limit is None else rows[offset : offset + int(limit)]
+    if query_opts.get("countOnly"):
+        return len(rows)
+    return rows
+
+
+@export()
+def listUsers(
+    ctx: Context,
+    userType: Any = 0,
+    prefix: str | None = None,
+    queryOpts: dict | None = None,
+    perm: str | None = None,
+    inherited_perm: bool = False,
+) -> Any:
+    if userType is not None and not isinstance(userType, (int, list, tuple)):
+        raise errors.ParameterError("userType must be integer, list, tuple or None")
+    if inherited_perm and not perm:
+        raise errors.GenericError("inherited_perm option must be used with perm option")
+    if perm:
+        users.find_perm(ctx, perm)
+    rows = users.list_users(ctx, userType, prefix=prefix, perm=perm, order=_order(queryOpts))
+    return apply_query_opts(rows, queryOpts)
+
+
+@export(perm="admin", writes=True)
+def createUser(ctx: Context, username: str, status: int | None = None, krb_principal: str | None = None) -> int:
+    return users.create(ctx, username, status=status, krb_principal=krb_principal)
+
+
+@export(perm="admin", writes=True)
+def editUser(ctx: Context, userInfo: Any, name: str | None = None, krb_principal_mappings: list | None = None) -> None:
+    users.edit(ctx, userInfo, name=name, krb_principal_mappings=krb_principal_mappings)
+
+
+@export(perm="admin", writes=True)
+def enableUser(ctx: Context, username: Any) -> None:
+    users.set_status(ctx, username, UserStatus.NORMAL)
+
+
+@export(perm="admin", writes=True)
+def disableUser(ctx: Context, username: Any) -> None:
+    users.set_status(ctx, username, UserStatus.BLOCKED)
+
+
+@export()
+def getAllPerms(ctx: Context) -> list[dict]:
+    return users.all_perms(ctx)
+
+
+@export()
+def getUserPerms(ctx: Context, userID: Any = None, with_groups: bool = True) -> list[str]:
+    user = users.get(ctx, userID, strict=True, krb_princs=False)
+    return users.perms_of(ctx, user["id"])
+
+
+@export()
+def getUserPermsInheritance(ctx: Context, userID: Any) -> dict:
+    """Permissions and where they come from; kiln has direct grants only (``[None]``)."""
+    user = users.find(ctx, userID, strict=True)
+    return {perm: [None] for perm in users.perms_of(ctx, user["id"])}
+
+
+@export(perm="admin", writes=True)
+def grantPermission(
+    ctx: Context, userinfo: Any, permission: str, create: bool = False, description: str | None = None
+) -> None:
+    users.grant(ctx, userinfo, permission, create=bool(create), description=description)
+
+
+@export(perm="admin", writes=True)
+def revokePermission(ctx: Context, userinfo: Any, permission: str) -> None:
+    users.revoke(ctx, userinfo, permission)
+
+
+@export(perm="admin", writes=True)
+def editPermission(ctx: Context, permission: str, description: str) -> None:
+    users.set_perm_description(ctx, permission, description)

@@ -1,0 +1,179 @@
+"""The hub's WSGI application: routes and the life of one request.
+
+``POST /kojihub`` (and ``/kojihub/ssllogin``) carries XML-RPC; Koji tells an
+upload from a call only by ``Content-Type: application/octet-stream``.
+Every reply carries ``Koji-Version`` (the client reads the hub's version
+from it) and ``Kiln-Version``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+from urllib.parse import parse_qs
+
+from sqlalchemy import event
+from sqlalchemy.sql.dml import UpdateBase
+
+import kiln
+from kiln.hub import auth, rpc
+from kiln.hub.config import Settings
+from kiln.hub.context import Context
+from kiln.hub.db.engine import make_engine
+from kiln.hub.plugins import Plugins
+from kiln.protocol import errors
+from kiln.protocol.xmlrpc import Fault, dumps, loads
+
+log = logging.getLogger("kiln.hub")
+
+StartResponse = Callable[..., Any]
+
+_VERSION_HEADERS = [("Koji-Version", kiln.KOJI_VERSION), ("Kiln-Version", kiln.__version__)]
+_RPC_PATHS = ("/kojihub", "/kojihub/", "/kojihub/ssllogin", "/", "/RPC2")
+
+
+class HubApp:
+    """One instance per worker process; holds no state another hub needs."""
+
+    def __init__(self, settings: Settings, plugins: Plugins | None = None) -> None:
+        self.settings = settings
+        self.engine = make_engine(settings.db)
+        event.listen(self.engine, "before_execute", _note_writes)
+        self.plugins = plugins or Plugins(settings.plugins)
+        self.registry = rpc.build_registry(self.plugins)
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if path not in _RPC_PATHS:
+            return _plain(start_response, "404 Not Found", f"Not found: {path}\n")
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _plain(
+                start_response,
+                "405 Method Not Allowed",
+                "Method Not Allowed\nThis hub speaks XML-RPC: only POST requests are accepted.\n",
+                [("Allow", "POST")],
+            )
+        if environ.get("CONTENT_TYPE", "").startswith("application/octet-stream"):
+            body = dumps(Fault(1000, "uploads are not supported by this hub yet"), methodresponse=True)
+            return _xml(start_response, body)
+        try:
+            data = self._read_body(environ)
+            params, method = loads(data)
+            if method is None:
+                raise ValueError("not a methodCall document")
+        except _RequestError as exc:
+            return _plain(start_response, "400 Bad Request", f"Invalid request: {exc}\n")
+        except (ValueError, Fault) as exc:
+            return _plain(start_response, "400 Bad Request", f"Invalid request: {exc}\n")
+        return _xml(start_response, self.handle(environ, method, params))
+
+    def _read_body(self, environ: dict) -> bytes:
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise _RequestError("bad Content-Length") from None
+        if length <= 0:
+            raise _RequestError("Empty request")
+        if length > self.settings.max_request_length:
+            raise _RequestError("Request too long")
+        data = environ["wsgi.input"].read(length)
+        if len(data) != length:
+            raise _RequestError("short read")
+        return data
+
+    def handle(self, environ: dict, method: str, params: tuple) -> str:
+        """Run one XML-RPC request in one transaction; returns the reply document."""
+        ctx = Context(self.engine, self.settings, self.plugins, environ, self.registry)
+        ctx.write = self.registry.writes(method, params)
+        started = time.perf_counter()
+        commit = False
+        try:
+            if self.settings.offline and method not in ("getAPIVersion", "getKojiVersion"):
+                raise errors.ServerOffline(self.settings.offline_message or "server is offline")
+            if method not in rpc.MULTICALL_NAMES and self.registry.get(method) is None:
+                raise errors.GenericError(f"Invalid method: {method}")
+            self._authenticate(ctx, environ, method)
+            if method in rpc.MULTICALL_NAMES:
+                result = rpc.multicall(ctx, self.registry, params[0] if params else None)
+            else:
+                result = rpc.call(ctx, self.registry, method, params)
+            if ctx.wrote:
+                auth.record_call(ctx)
+                commit = True
+            reply = dumps((result,), methodresponse=True)
+        except errors.GenericError as exc:
+            reply = dumps(Fault(exc.faultCode, str(exc)))
+        except Exception as exc:
+            log.exception("unexpected error in %s", method)
+            reply = dumps(Fault(1, f"{type(exc)}: {exc}"))
+        finally:
+            try:
+                ctx.finish(commit)
+            except Exception:
+                log.exception("commit failed in %s", method)
+                reply = dumps(Fault(1, "the hub could not store the result; nothing was changed"))
+        if log.isEnabledFor(logging.DEBUG):
+            log.debug("%s took %.1f ms", method, (time.perf_counter() - started) * 1000)
+        return reply
+
+    def _authenticate(self, ctx: Context, environ: dict, method: str) -> None:
+        creds = _credentials(environ)
+        if creds is None:
+            return
+        session_id, key, callnum = creds
+        ctx.session = auth.load_session(ctx, session_id, key, callnum, method)
+
+
+class _RequestError(Exception):
+    pass
+
+
+def _credentials(environ: dict) -> tuple[int, str, int | None] | None:
+    """Session id, key and call number from headers, or Koji's legacy query string."""
+    sid = environ.get("HTTP_KOJI_SESSION_ID")
+    if sid is not None:
+        key = environ.get("HTTP_KOJI_SESSION_KEY", "")
+        callnum = environ.get("HTTP_KOJI_SESSION_CALLNUM") or environ.get("HTTP_KOJI_CALLNUM")
+    else:
+        query = environ.get("QUERY_STRING")
+        if not query:
+            return None
+        args = parse_qs(query)
+        if "session-id" not in args:
+            return None
+        sid = args["session-id"][0]
+        key = args.get("session-key", [""])[0]
+        callnum = args.get("callnum", [None])[0]
+    try:
+        return int(sid), key, int(callnum) if callnum is not None else None
+    except ValueError:
+        raise errors.AuthError("Invalid session or bad credentials") from None
+
+
+def _note_writes(conn: Any, clauseelement: Any, *_: Any) -> None:
+    # Inserts, updates and deletes mark the request as one that must commit
+    # (and so advance the session's call number, as Koji does).
+    if isinstance(clauseelement, UpdateBase):
+        conn.info["wrote"] = True
+
+
+def _plain(start_response: StartResponse, status: str, text: str, extra: list | None = None) -> list[bytes]:
+    body = text.encode()
+    headers = [("Content-Type", "text/plain"), ("Content-Length", str(len(body)))]
+    start_response(status, headers + _VERSION_HEADERS + (extra or []))
+    return [body]
+
+
+def _xml(start_response: StartResponse, reply: str) -> list[bytes]:
+    body = reply.encode("utf-8", "xmlcharrefreplace")
+    start_response(
+        "200 OK",
+        [("Content-Type", "text/xml"), ("Content-Length", str(len(body)))] + _VERSION_HEADERS,
+    )
+    return [body]
+
+
+def make_app(settings: Settings) -> HubApp:
+    return HubApp(settings)

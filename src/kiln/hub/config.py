@@ -1,0 +1,90 @@
+"""Hub settings: defaults, an INI file, then command-line overrides.
+
+The file has one ``[hub]`` section whose keys are the field names below
+(``db = postgresql://...``, ``listen = 127.0.0.1:8080``).  Defaults follow
+Koji's hub.conf where the two share a meaning.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiln.hub.db.engine import default_state_dir, sqlite_url
+
+DEFAULT_CONFIG_PATHS = ("/etc/kiln/hub.conf",)
+
+
+@dataclass
+class Settings:
+    state_dir: str = ""
+    db: str = ""
+    topdir: str = ""
+    listen: str = "127.0.0.1:8080"
+    workers: int = 2
+    threads: int = 1
+    log_file: str = ""  # empty: stderr
+    log_level: str = "WARNING"
+    debug: bool = False
+    # Koji's MaxRequestLength: bodies over this are refused before reading.
+    max_request_length: int = 4 * 1024 * 1024
+    # Koji's SessionRenewalTimeout, in minutes.
+    session_renewal_timeout: int = 1440
+    check_client_ip: bool = False
+    login_creates_user: bool = True
+    # Identity from a trusted front proxy (Kerberos or TLS terminated there).
+    proxy_auth: bool = False
+    proxy_addresses: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
+    proxy_user_header: str = "X-Remote-User"
+    proxy_verify_header: str = "X-SSL-Client-Verify"
+    proxy_dn_header: str = "X-SSL-Client-S-DN"
+    dn_username_component: str = "CN"
+    proxy_dns: list[str] = field(default_factory=list)  # DNs allowed to act for others
+    plugins: list[str] = field(default_factory=list)
+    offline: bool = False
+    offline_message: str = ""
+
+    def resolved(self) -> Settings:
+        """Fill the state-dir defaults: SQLite and a topdir under it."""
+        state = Path(self.state_dir) if self.state_dir else default_state_dir()
+        db = self.db or sqlite_url(state / "kiln.db")
+        topdir = self.topdir or str(state / "topdir")
+        return dataclasses.replace(self, state_dir=str(state), db=db, topdir=topdir)
+
+
+def _convert(name: str, raw: str) -> Any:
+    kind = {f.name: f.type for f in dataclasses.fields(Settings)}[name]
+    if kind == "bool":
+        return raw.strip().lower() in ("1", "yes", "true", "on")
+    if kind == "int":
+        return int(raw)
+    if kind.startswith("list"):
+        return [p for p in raw.replace(",", " ").replace("|", " ").split() if p]
+    return raw.strip()
+
+
+def load(path: str | None = None, overrides: dict[str, Any] | None = None) -> Settings:
+    """Settings from ``path`` (or $KILN_HUB_CONFIG, or /etc/kiln/hub.conf) plus overrides."""
+    values: dict[str, Any] = {}
+    candidates = [path] if path else [os.environ.get("KILN_HUB_CONFIG", ""), *DEFAULT_CONFIG_PATHS]
+    known = {f.name for f in dataclasses.fields(Settings)}
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            parser = configparser.ConfigParser(interpolation=None)
+            parser.read(candidate)
+            if parser.has_section("hub"):
+                for key, raw in parser.items("hub"):
+                    if key not in known:
+                        raise ValueError(f"{candidate}: unknown setting {key!r} in [hub]")
+                    values[key] = _convert(key, raw)
+            break
+        if path:
+            raise FileNotFoundError(f"config file not found: {path}")
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            values[key] = value
+    return Settings(**values).resolved()

@@ -1,0 +1,87 @@
+"""The explicit context every API and domain function receives.
+
+It replaces Koji's thread-local ``context`` global: the caller's session,
+the request's database connection (checked out lazily, so calls that need no
+database cost none) and the hub's settings travel as one argument.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection, Engine
+
+from kiln.hub.db import tables
+
+if TYPE_CHECKING:
+    from kiln.hub.auth import Session
+    from kiln.hub.config import Settings
+    from kiln.hub.plugins import Plugins
+
+
+@dataclass
+class Context:
+    engine: Engine
+    settings: Settings
+    plugins: Plugins
+    environ: dict = field(default_factory=dict)
+    registry: Any = None  # rpc.Registry, for introspection calls
+    session: Session | None = None
+    write: bool = False  # the request may write: SQLite begins IMMEDIATE
+    _conn: Connection | None = None
+    _event_id: int | None = None
+
+    @property
+    def conn(self) -> Connection:
+        """The request's connection, in its one transaction."""
+        if self._conn is None:
+            conn = self.engine.connect()
+            conn.info["write"] = self.write
+            conn.info["wrote"] = False
+            conn.begin()
+            self._conn = conn
+        return self._conn
+
+    @property
+    def has_conn(self) -> bool:
+        return self._conn is not None
+
+    @property
+    def wrote(self) -> bool:
+        return self._conn is not None and bool(self._conn.info.get("wrote"))
+
+    @property
+    def user_id(self) -> int | None:
+        return self.session.user_id if self.session else None
+
+    def event_id(self) -> int:
+        """The event of the current call, created at its first versioned write."""
+        if self._event_id is None:
+            result = self.conn.execute(insert(tables.events).values(time=time.time()))
+            self._event_id = result.inserted_primary_key[0]
+        return self._event_id
+
+    def new_call(self) -> None:
+        """Each call of a multicall gets its own event, as in Koji."""
+        self._event_id = None
+
+    def finish(self, commit: bool) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            if commit:
+                conn.commit()
+            else:
+                conn.rollback()
+        finally:
+            conn.close()
+
+    def remote_addr(self) -> str:
+        return self.environ.get("REMOTE_ADDR", "")
+
+    def environ_get(self, key: str, default: Any = None) -> Any:
+        return self.environ.get(key, default)

@@ -1,0 +1,1 @@
+"""Storage: table definitions, engines, migrations and versioned-table helpers."""

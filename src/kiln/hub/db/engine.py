@@ -1,0 +1,64 @@
+"""Engines for SQLite and PostgreSQL, and SQLite's one-writer rule in one place.
+
+SQLite allows one writer at a time.  A deferred transaction that reads and
+then writes can fail at once with "database is locked" when another writer
+got there first, whatever the busy timeout.  So a request that will write
+starts with ``BEGIN IMMEDIATE`` (it waits its turn for the write lock up
+front) and a read-only request starts a plain ``BEGIN``.  The dispatcher
+knows which before it begins, from the method's declaration; it says so by
+setting ``conn.info["write"]`` before the transaction starts.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import Connection
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine tuned for the hub: WAL on SQLite, small pool on PostgreSQL."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+        _configure_sqlite(engine)
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=False)
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        # Let SQLAlchemy's begin event issue BEGIN itself (see module doc).
+        dbapi_conn.isolation_level = None
+        cur = dbapi_conn.cursor()
+        cur.execute("PRAGMA journal_mode=WAL")
+        cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cur.execute("PRAGMA synchronous=NORMAL")
+        cur.execute("PRAGMA foreign_keys=ON")
+        cur.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def default_state_dir() -> Path:
+    """Where a hub with nothing configured keeps its database and topdir."""
+    return Path(os.environ.get("KILN_STATE_DIR", Path.cwd() / ".kiln"))

@@ -1,0 +1,158 @@
+"""SQLAlchemy Core table definitions: the schema that migrations produce.
+
+Times are stored as float epoch seconds: portable between SQLite and
+PostgreSQL, and what the wire's ``*_ts`` fields want anyway.
+
+Versioned tables (see ``versioned.py``) carry ``create_event``,
+``revoke_event``, ``creator_id``, ``revoker_id`` and ``active``.  ``active`` is
+TRUE for the live row and NULL once revoked, so a unique constraint that
+includes it allows one live row per key and any number of revoked ones, on
+both engines (NULLs are distinct in unique constraints).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+
+def versioning_columns() -> list[Column]:
+    """The history columns every versioned table carries."""
+    return [
+        Column("create_event", Integer, ForeignKey("events.id"), nullable=False),
+        Column("revoke_event", Integer, ForeignKey("events.id"), nullable=True),
+        Column("creator_id", Integer, ForeignKey("users.id"), nullable=True),
+        Column("revoker_id", Integer, ForeignKey("users.id"), nullable=True),
+        Column("active", Boolean, nullable=True, default=True),
+    ]
+
+
+events = Table(
+    "events",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("time", Float, nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("password", Text, nullable=True),  # a salted hash, never clear text
+    Column("status", Integer, nullable=False, default=0),
+    Column("usertype", Integer, nullable=False, default=0),
+)
+
+user_krb_principals = Table(
+    "user_krb_principals",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("krb_principal", String(255), nullable=False, unique=True),
+)
+
+permissions = Table(
+    "permissions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text, nullable=True),
+)
+
+user_perms = Table(
+    "user_perms",
+    metadata,
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("perm_id", Integer, ForeignKey("permissions.id"), nullable=False),
+    *versioning_columns(),
+    UniqueConstraint("user_id", "perm_id", "active", name="uq_user_perms_live"),
+)
+
+sessions = Table(
+    "sessions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("key", String(255), nullable=False),  # sha256 of the key the client holds
+    Column("master", Integer, ForeignKey("sessions.id"), nullable=True, index=True),
+    Column("authtype", Integer, nullable=False, default=0),
+    Column("hostip", String(255), nullable=True),
+    Column("callnum", Integer, nullable=True),
+    Column("start_time", Float, nullable=False),
+    Column("update_time", Float, nullable=False),
+    Column("renew_time", Float, nullable=True),
+    Column("expired", Boolean, nullable=False, default=False),
+    # TRUE or NULL: the unique constraint allows one exclusive session per user.
+    Column("exclusive", Boolean, nullable=True),
+    Column("closed", Boolean, nullable=False, default=False),
+    UniqueConstraint("user_id", "exclusive", name="uq_sessions_exclusive"),
+)
+
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("description", Text, nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("comment", Text, nullable=True),
+)
+
+host = Table(
+    "host",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, unique=True),
+    Column("name", String(255), nullable=False, unique=True),
+    Column("update_time", Float, nullable=True),
+    Column("ready", Boolean, nullable=False, default=False),
+    Column("task_load", Float, nullable=False, default=0.0),
+)
+
+host_config = Table(
+    "host_config",
+    metadata,
+    Column("host_id", Integer, ForeignKey("host.id"), nullable=False),
+    Column("arches", Text, nullable=True),
+    Column("capacity", Float, nullable=False, default=2.0),
+    Column("description", Text, nullable=True),
+    Column("comment", Text, nullable=True),
+    Column("enabled", Boolean, nullable=False, default=True),
+    *versioning_columns(),
+    UniqueConstraint("host_id", "active", name="uq_host_config_live"),
+)
+
+host_channels = Table(
+    "host_channels",
+    metadata,
+    Column("host_id", Integer, ForeignKey("host.id"), nullable=False),
+    Column("channel_id", Integer, ForeignKey("channels.id"), nullable=False),
+    *versioning_columns(),
+    UniqueConstraint("host_id", "channel_id", "active", name="uq_host_channels_live"),
+)
+
+# Tables whose every change is an event, as queryHistory names them.
+VERSIONED_TABLES: dict[str, Table] = {
+    "user_perms": user_perms,
+    "host_config": host_config,
+    "host_channels": host_channels,
+}

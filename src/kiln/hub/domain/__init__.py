@@ -1,0 +1,1 @@
+"""The hub's real work in plain Python: each module takes an explicit context."""

@@ -1,0 +1,134 @@
+"""queryHistory: who changed what, when, read from the versioned tables.
+
+Koji's shape: ``{table: [row, ...]}``, each row holding the table's own
+columns, the names they point at (``user.name``, ``host.name``...), and the
+bookkeeping ``create_event``/``revoke_event``, their times and editors.  A
+filter that does not apply to a table drops that table from the answer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Table, and_, or_, select
+
+from kiln.hub.context import Context
+from kiln.hub.db import tables
+from kiln.hub.domain import channels, hosts, users
+from kiln.protocol import errors
+
+# For each table: the joins that name its references, as (column, table, label).
+_REFERENCES: dict[str, list[tuple[str, Table, str]]] = {
+    "user_perms": [("user_id", tables.users, "user.name"), ("perm_id", tables.permissions, "permission.name")],
+    "host_config": [("host_id", tables.host, "host.name")],
+    "host_channels": [("host_id", tables.host, "host.name"), ("channel_id", tables.channels, "channels.name")],
+}
+# Which table-specific filters apply to which tables (and to which column).
+_FILTERS: dict[str, dict[str, str]] = {
+    "user": {"user_perms": "user_id"},
+    "permission": {"user_perms": "perm_id"},
+    "host": {"host_config": "host_id", "host_channels": "host_id"},
+    "channel": {"host_channels": "channel_id"},
+}
+
+
+def _resolve(ctx: Context, name: str, value: Any) -> int | None:
+    if name == "user":
+        return users.find(ctx, value, strict=True)["id"]
+    if name == "permission":
+        return users.find_perm(ctx, value)
+    if name == "host":
+        host = hosts.get(ctx, value)
+        return host["id"] if host else None
+    channel = channels.get(ctx, value)
+    return channel["id"] if channel else None
+
+
+def query(ctx: Context, table_names: list[str] | None = None, **filters: Any) -> dict[str, list[dict]]:
+    wanted = sorted(tables.VERSIONED_TABLES) if table_names is None else list(table_names)
+    for name in wanted:
+        if name not in tables.VERSIONED_TABLES:
+            raise errors.GenericError(f"No such history table: {name}")
+    specific = {k: _resolve(ctx, k, v) for k, v in filters.items() if k in _FILTERS and v is not None}
+    editor = filters.get("editor")
+    editor_id = users.find(ctx, editor, strict=True)["id"] if editor is not None else None
+    result: dict[str, list[dict]] = {}
+    for name in wanted:
+        if any(name not in _FILTERS[k] for k in specific):
+            continue
+        result[name] = _rows(ctx, name, specific, editor_id, filters)
+    return result
+
+
+def _rows(ctx: Context, name: str, specific: dict, editor_id: int | None, filters: dict) -> list[dict]:
+    table = tables.VERSIONED_TABLES[name]
+    ce, re_ = tables.events.alias("ce"), tables.events.alias("re")
+    cu, ru = tables.users.alias("cu"), tables.users.alias("ru")
+    columns = [table.c[c.name] for c in table.columns]
+    columns += [ce.c.time.label("create_ts"), re_.c.time.label("revoke_ts")]
+    columns += [cu.c.name.label("creator_name"), ru.c.name.label("revoker_name")]
+    source = (
+        table.join(ce, ce.c.id == table.c.create_event)
+        .outerjoin(re_, re_.c.id == table.c.revoke_event)
+        .outerjoin(cu, cu.c.id == table.c.creator_id)
+        .outerjoin(ru, ru.c.id == table.c.revoker_id)
+    )
+    for i, (column, target, label) in enumerate(_REFERENCES[name]):
+        alias = target.alias(f"ref{i}")
+        source = source.join(alias, alias.c.id == table.c[column])
+        columns.append(alias.c.name.label(label))
+    query = select(*columns).select_from(source)
+    for key, value in specific.items():
+        query = query.where(table.c[_FILTERS[key][name]] == value)
+    active = filters.get("active")
+    if active is not None:
+        query = query.where(table.c.active.is_(True) if active else table.c.active.is_(None))
+    if editor_id is not None:
+        query = query.where(or_(table.c.creator_id == editor_id, table.c.revoker_id == editor_id))
+    if filters.get("after") is not None:
+        query = query.where(or_(ce.c.time > float(filters["after"]), re_.c.time > float(filters["after"])))
+    if filters.get("before") is not None:
+        query = query.where(or_(ce.c.time < float(filters["before"]), re_.c.time < float(filters["before"])))
+    if filters.get("afterEvent") is not None:
+        ev = int(filters["afterEvent"])
+        query = query.where(or_(table.c.create_event > ev, table.c.revoke_event > ev))
+    if filters.get("beforeEvent") is not None:
+        ev = int(filters["beforeEvent"])
+        query = query.where(
+            or_(table.c.create_event < ev, and_(table.c.revoke_event.is_not(None), table.c.revoke_event < ev))
+        )
+    query = query.order_by(table.c.create_event)
+    rows = []
+    for row in ctx.conn.execute(query):
+        data = dict(row._mapping)
+        data["active"] = True if data["active"] else None
+        for flag in ("enabled",):
+            if flag in data:
+                data[flag] = bool(data[flag])
+        _annotate(data, editor_id, filters)
+        rows.append(dict(sorted(data.items())))
+    return rows
+
+
+def _annotate(row: dict, editor_id: int | None, filters: dict) -> None:
+    """The ``_created_*``/``_revoked_*`` flags the CLI uses to pick lines."""
+    if editor_id is not None:
+        row["_created_by"] = row["creator_id"] == editor_id
+        row["_revoked_by"] = row["revoker_id"] == editor_id
+    revoke_ts, revoke_ev = row["revoke_ts"], row["revoke_event"]
+    if filters.get("after") is not None:
+        after = float(filters["after"])
+        row["_created_after"] = row["create_ts"] > after
+        row["_revoked_after"] = revoke_ts is not None and revoke_ts > after
+    if filters.get("before") is not None:
+        before = float(filters["before"])
+        row["_created_before"] = row["create_ts"] < before
+        row["_revoked_before"] = revoke_ts is not None and revoke_ts < before
+    if filters.get("afterEvent") is not None:
+        ev = int(filters["afterEvent"])
+        row["_created_after_event"] = row["create_event"] > ev
+        row["_revoked_after_event"] = revoke_ev is not None and revoke_ev > ev
+    if filters.get("beforeEvent") is not None:
+        ev = int(filters["beforeEvent"])
+        row["_created_before_event"] = row["create_event"] < ev
+        row["_revoked_before_event"] = revoke_ev is not None and revoke_ev < ev

@@ -1,0 +1,203 @@
+"""Build hosts: accounts of type host with a versioned configuration."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import and_, insert, select, update
+
+from kiln.hub.context import Context
+from kiln.hub.db import tables, versioned
+from kiln.hub.domain import channels, names, users
+from kiln.protocol import errors
+from kiln.protocol.constants import UserType
+
+h = tables.host
+hcfg = tables.host_config
+hc = tables.host_channels
+
+DEFAULT_CAPACITY = 2.0
+_CONFIG = ("arches", "capacity", "description", "comment", "enabled")
+_EDITABLE = ("arches", "capacity", "description", "comment")
+
+
+def _host_query(event: int | None = None):
+    return select(
+        h.c.id,
+        h.c.user_id,
+        h.c.name,
+        h.c.update_time.label("update_ts"),
+        h.c.ready,
+        h.c.task_load,
+        hcfg.c.arches,
+        hcfg.c.capacity,
+        hcfg.c.description,
+        hcfg.c.comment,
+        hcfg.c.enabled,
+    ).join(hcfg, and_(hcfg.c.host_id == h.c.id, versioned.active_clause(hcfg, event)))
+
+
+def _where(info: Any):
+    if isinstance(info, int) and not isinstance(info, bool):
+        return h.c.id == info
+    if isinstance(info, str):
+        return h.c.name == info
+    if isinstance(info, dict):
+        if info.get("id") is not None:
+            return h.c.id == info["id"]
+        if info.get("name") is not None:
+            return h.c.name == info["name"]
+    raise errors.ParameterError(f"Invalid name or id value: {info}")
+
+
+def _shape(row: Any) -> dict:
+    host = dict(row._mapping)
+    host["ready"] = bool(host["ready"])
+    host["enabled"] = bool(host["enabled"])
+    return host
+
+
+def get(ctx: Context, info: Any, strict: bool = False, event: int | None = None) -> dict | None:
+    row = ctx.conn.execute(_host_query(event).where(_where(info))).first()
+    if row is None:
+        if strict:
+            raise errors.GenericError(f"Invalid hostInfo: {info}")
+        return None
+    return _shape(row)
+
+
+def list_hosts(
+    ctx: Context,
+    arches: list[str] | None = None,
+    channel_id: int | None = None,
+    ready: bool | None = None,
+    enabled: bool | None = None,
+    user_id: int | None = None,
+    order: list | None = None,
+) -> list[dict]:
+    query = _host_query()
+    if channel_id is not None:
+        query = query.where(
+            h.c.id.in_(select(hc.c.host_id).where(hc.c.channel_id == channel_id, versioned.active_clause(hc)))
+        )
+    if ready is not None:
+        query = query.where(h.c.ready.is_(bool(ready)))
+    if enabled is not None:
+        query = query.where(hcfg.c.enabled.is_(bool(enabled)))
+    if user_id is not None:
+        query = query.where(h.c.user_id == user_id)
+    hosts = [_shape(r) for r in ctx.conn.execute(query.order_by(*(order or [h.c.id])))]
+    if arches is not None:
+        if not arches:
+            raise errors.GenericError("arches option cannot be empty")
+        wanted = set(arches)
+        hosts = [x for x in hosts if wanted & set((x["arches"] or "").split())]
+    return hosts
+
+
+def add(ctx: Context, hostname: str, arches: Any, krb_principal: str | None = None, force: bool = False) -> int:
+    """A host account, its config, and membership of channel ``default``."""
+    names.host_name(hostname)
+    arch_text = names.arches(arches)
+    if ctx.conn.execute(select(h.c.id).where(h.c.name == hostname)).first():
+        raise errors.GenericError(f"host already exists: {hostname}")
+    user = users.find(ctx, hostname)
+    if user is not None:
+        if not force or user["usertype"] != UserType.NORMAL:
+            raise errors.GenericError(f"user {hostname} already exists and it is not a host")
+        ctx.conn.execute(update(tables.users).where(tables.users.c.id == user["id"]).values(usertype=UserType.HOST))
+        user_id = user["id"]
+    else:
+        user_id = users.create(ctx, hostname, krb_principal=krb_principal, usertype=UserType.HOST)
+    host_id = ctx.conn.execute(
+        insert(h).values(user_id=user_id, name=hostname, ready=False, task_load=0.0)
+    ).inserted_primary_key[0]
+    event = ctx.event_id()
+    versioned.create(
+        ctx.conn,
+        hcfg,
+        {"host_id": host_id, "arches": arch_text, "capacity": DEFAULT_CAPACITY, "enabled": True},
+        event,
+        ctx.user_id,
+    )
+    default = channels.get(ctx, "default")
+    if default is not None:
+        versioned.create(ctx.conn, hc, {"host_id": host_id, "channel_id": default["id"]}, event, ctx.user_id)
+    ctx.plugins.hook.kiln_hub_host_added(ctx=ctx, host=get(ctx, host_id))
+    return host_id
+
+
+def _write_config(ctx: Context, host: dict, **changes: Any) -> None:
+    config = {k: host[k] for k in _CONFIG}
+    config.update(changes)
+    versioned.replace(ctx.conn, hcfg, {"host_id": host["id"]}, config, ctx.event_id(), ctx.user_id)
+
+
+def edit(ctx: Context, info: Any, **changes: Any) -> bool:
+    """Change arches, capacity, description or comment; False when nothing differs.
+
+    Other keywords are ignored, as Koji's editHost ignores them.
+    """
+    host = get(ctx, info, strict=True)
+    updates: dict[str, Any] = {}
+    for key in _EDITABLE:
+        value = changes.get(key)
+        if value is None:
+            continue
+        if key == "capacity":
+            value = float(value)
+        elif not isinstance(value, str):
+            raise errors.ParameterError(f"Invalid type for value '{value}': {type(value)}, expected type <class 'str'>")
+        elif key == "arches":
+            value = names.arches(value)
+        if host[key] != value:
+            updates[key] = value
+    if not updates:
+        return False
+    _write_config(ctx, host, **updates)
+    return True
+
+
+def set_enabled(ctx: Context, info: Any, enabled: bool) -> None:
+    """Always a new history entry, even when unchanged, as in Koji."""
+    host = get(ctx, info)
+    if host is None:
+        raise errors.GenericError(f"host does not exist: {info}")
+    _write_config(ctx, host, enabled=enabled)
+
+
+def _host_or_fail(ctx: Context, info: Any) -> dict:
+    host = get(ctx, info)
+    if host is None:
+        raise errors.GenericError(f"host does not exist: {info}")
+    return host
+
+
+def _channel_or_fail(ctx: Context, info: Any) -> dict:
+    channel = channels.get(ctx, info)
+    if channel is None:
+        raise errors.GenericError(f"channel does not exist: {info}")
+    return channel
+
+
+def add_to_channel(ctx: Context, hostname: Any, channel_name: str, create: bool = False, force: bool = False) -> None:
+    host = _host_or_fail(ctx, hostname)
+    channel = channels.get(ctx, channel_name)
+    if channel is None:
+        if not create:
+            raise errors.GenericError(f"channel does not exist: {channel_name}")
+        channel = channels.get(ctx, channels.add(ctx, channel_name), strict=True)
+    if not channel["enabled"] and not force:
+        raise errors.GenericError(f"channel {channel['name']} is disabled")
+    if any(c["id"] == channel["id"] for c in channels.list_channels(ctx, host_id=host["id"])):
+        raise errors.GenericError(f"host {host['name']} is already subscribed to the {channel['name']} channel")
+    versioned.create(ctx.conn, hc, {"host_id": host["id"], "channel_id": channel["id"]}, ctx.event_id(), ctx.user_id)
+
+
+def remove_from_channel(ctx: Context, hostname: Any, channel_name: Any) -> None:
+    host = _host_or_fail(ctx, hostname)
+    channel = _channel_or_fail(ctx, channel_name)
+    if not versioned.revoke(
+        ctx.conn, hc, {"host_id": host["id"], "channel_id": channel["id"]}, ctx.event_id(), ctx.user_id
+    ):
+        raise errors.GenericError(f"host {host['name']} is not subscribed to the {channel['name']} channel")

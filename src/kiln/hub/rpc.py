@@ -1,0 +1,261 @@
+"""Dispatch: the method registry, who may call what, and multicall.
+
+Every exported method declares its access where it is registered:
+
+- ``anyone``: anonymous calls welcome;
+- ``login``: any logged-in session;
+- ``perm``: a logged-in user holding the named permission (``admin`` holds all);
+- ``host``: a build host's exclusive session (or a subsession of it).
+
+and whether it ``writes``: a writing call takes SQLite's write lock at the
+start of its transaction and gets a savepoint of its own inside a multicall.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+import pkgutil
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from kiln.hub.context import Context
+from kiln.hub.db import tables
+from kiln.hub.db.versioned import active_clause
+from kiln.protocol import errors
+from kiln.protocol.xmlrpc import decode_args
+
+log = logging.getLogger(__name__)
+
+ANYONE = "anyone"
+LOGIN = "login"
+PERM = "perm"
+HOST = "host"
+MULTICALL_NAMES = ("multiCall", "system.multicall")
+
+
+@dataclass(frozen=True)
+class Method:
+    name: str
+    func: Callable
+    access: str
+    perm: str | None
+    writes: bool
+
+    @property
+    def signature(self) -> inspect.Signature:
+        """The signature a caller sees: without the hidden context argument."""
+        sig = inspect.signature(self.func)
+        return sig.replace(parameters=list(sig.parameters.values())[1:])
+
+    @property
+    def argdesc(self) -> str:
+        """``(a, b=None, *args, **kw)``: the signature as Koji prints it, without annotations."""
+        parts = []
+        for param in self.signature.parameters.values():
+            if param.kind is inspect.Parameter.VAR_POSITIONAL:
+                parts.append(f"*{param.name}")
+            elif param.kind is inspect.Parameter.VAR_KEYWORD:
+                parts.append(f"**{param.name}")
+            elif param.default is inspect.Parameter.empty:
+                parts.append(param.name)
+            else:
+                parts.append(f"{param.name}={param.default!r}")
+        return "(" + ", ".join(parts) + ")"
+
+    @property
+    def doc(self) -> str | None:
+        return inspect.getdoc(self.func)
+
+
+def export(
+    name: str | None = None,
+    *,
+    access: str = ANYONE,
+    perm: str | None = None,
+    writes: bool = False,
+) -> Callable[[Callable], Callable]:
+    """Mark a function of ``kiln.hub.api`` as an exported method."""
+
+    def mark(func: Callable) -> Callable:
+        func.kiln_export = {  # type: ignore[attr-defined]
+            "name": name or func.__name__,
+            "access": PERM if perm else access,
+            "perm": perm,
+            "writes": writes,
+        }
+        return func
+
+    return mark
+
+
+class Registry:
+    def __init__(self) -> None:
+        self.methods: dict[str, Method] = {}
+
+    def add(
+        self,
+        func: Callable,
+        name: str | None = None,
+        access: str = ANYONE,
+        perm: str | None = None,
+        writes: bool = False,
+    ) -> None:
+        name = name or func.__name__
+        if access not in (ANYONE, LOGIN, PERM, HOST):
+            raise ValueError(f"{name}: unknown access {access!r}")
+        if perm:
+            access = PERM
+        if access == PERM and not perm:
+            raise ValueError(f"{name}: access 'perm' needs a permission name")
+        if name in self.methods:
+            raise ValueError(f"method {name} is exported twice")
+        self.methods[name] = Method(name, func, access, perm, writes)
+
+    def add_module(self, module: Any) -> None:
+        for value in vars(module).values():
+            spec = getattr(value, "kiln_export", None)
+            if spec and getattr(value, "__module__", None) == module.__name__:
+                self.add(value, **spec)
+
+    def get(self, name: str) -> Method | None:
+        return self.methods.get(name)
+
+    def writes(self, name: str, params: tuple) -> bool:
+        """Whether a request will (or may) write, known before it begins."""
+        if name in MULTICALL_NAMES:
+            calls = params[0] if params and isinstance(params[0], list) else []
+            return any(isinstance(c, dict) and self.writes(str(c.get("methodName")), ()) for c in calls)
+        method = self.methods.get(name)
+        return bool(method and method.writes)
+
+
+def build_registry(plugins: Any = None) -> Registry:
+    """Every built-in method of ``kiln.hub.api``, then those of plugins."""
+    import kiln.hub.api as api_pkg
+
+    registry = Registry()
+    for info in pkgutil.iter_modules(api_pkg.__path__):
+        registry.add_module(importlib.import_module(f"{api_pkg.__name__}.{info.name}"))
+    if plugins is not None:
+        plugins.hook.kiln_hub_methods(registry=registry)
+    return registry
+
+
+def has_perm(ctx: Context, perm: str, exact: bool = False) -> bool:
+    """Whether the caller holds ``perm``; unless ``exact``, ``admin`` counts as every one."""
+    if ctx.session is None:
+        return False
+    cache = ctx.environ.setdefault("kiln.perms", {})
+    perms = cache.get(ctx.session.user_id)
+    if perms is None:
+        up, p = tables.user_perms, tables.permissions
+        rows = ctx.conn.execute(
+            select(p.c.name)
+            .join(up, up.c.perm_id == p.c.id)
+            .where(up.c.user_id == ctx.session.user_id, active_clause(up))
+        )
+        perms = cache[ctx.session.user_id] = {r.name for r in rows}
+    return perm in perms or (not exact and "admin" in perms)
+
+
+def forget_perms(ctx: Context) -> None:
+    ctx.environ.pop("kiln.perms", None)
+
+
+def check_access(ctx: Context, method: Method) -> None:
+    if method.access == ANYONE:
+        return
+    session = ctx.session
+    if method.access == HOST:
+        if session is None:
+            raise errors.AuthError("Not logged-in")
+        if session.host_id is None:
+            raise errors.AuthError(f"User {session.user_id} is not a host")
+        if not session.lock_held:
+            raise errors.AuthError("This method requires an exclusive session")
+        return
+    if method.access == LOGIN:
+        if session is None:
+            raise errors.ActionNotAllowed("you must be logged in for this operation")
+        return
+    if session is None:
+        raise errors.ActionNotAllowed(f"{method.perm} permission required (user not logged in)")
+    if not has_perm(ctx, method.perm or "admin"):
+        raise errors.ActionNotAllowed(f"{method.perm} permission required (logged in as {session.user_name})")
+
+
+def call(ctx: Context, registry: Registry, name: str, params: tuple | list) -> Any:
+    """Run one exported method for the caller in ``ctx``."""
+    method = registry.get(name)
+    if method is None:
+        raise errors.GenericError(f"Invalid method: {name}")
+    check_access(ctx, method)
+    args, kwargs = decode_args(params)
+    hook = ctx.plugins.hook
+    hook.kiln_hub_pre_call(ctx=ctx, method=name, args=args, kwargs=kwargs)
+    try:
+        result = method.func(ctx, *args, **kwargs)
+    except TypeError as exc:
+        try:
+            inspect.signature(method.func).bind(ctx, *args, **kwargs)
+        except TypeError:
+            raise errors.ParameterError(str(exc)) from None
+        raise
+    hook.kiln_hub_post_call(ctx=ctx, method=name, args=args, kwargs=kwargs, result=result)
+    return result
+
+
+def fault_entry(exc: BaseException) -> dict:
+    """A multicall entry for a failed call, shaped as Koji shapes it."""
+    return {
+        "faultCode": getattr(exc, "faultCode", 1),
+        "faultString": ", ".join(str(a) for a in exc.args),
+        "traceback": traceback.format_exception(exc),
+    }
+
+
+def multicall(ctx: Context, registry: Registry, calls: Any) -> list:
+    """All calls in the request's one transaction, a savepoint per writing call.
+
+    A failing call rolls back only its own writes and yields a fault entry;
+    the others commit together when the request ends.
+    """
+    if not isinstance(calls, list):
+        raise errors.ParameterError("multiCall expects a list of calls")
+    results: list = []
+    for entry in calls:
+        ctx.new_call()
+        try:
+            if not isinstance(entry, dict) or "methodName" not in entry:
+                raise errors.ParameterError("each call must be a struct with methodName and params")
+            name = entry["methodName"]
+            params = entry.get("params", [])
+            if name in MULTICALL_NAMES:  # Koji runs a nested multicall, so do we
+                results.append([multicall(ctx, registry, params[0] if params else None)])
+                continue
+            method = registry.get(name)
+            if method is not None and method.writes:
+                savepoint = ctx.conn.begin_nested()
+                try:
+                    value = call(ctx, registry, name, params)
+                except BaseException:
+                    savepoint.rollback()
+                    forget_perms(ctx)
+                    raise
+                savepoint.commit()
+            else:
+                value = call(ctx, registry, name, params)
+            results.append([value])
+        except Exception as exc:  # each call's failure is its own entry
+            if not isinstance(exc, errors.GenericError):
+                log.exception(
+                    "multicall entry %r failed", entry.get("methodName") if isinstance(entry, dict) else entry
+                )
+            results.append(fault_entry(exc))
+    return results

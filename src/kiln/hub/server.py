@@ -1,0 +1,62 @@
+"""Serving the hub with gunicorn, configured from kiln's settings."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from kiln.hub.app import HubApp
+from kiln.hub.config import Settings
+from kiln.hub.db import migrate
+from kiln.hub.db.engine import make_engine
+
+log = logging.getLogger("kiln.hub")
+
+
+class _Gunicorn(BaseApplication):
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        s = self.settings
+        options: dict[str, Any] = {
+            "bind": s.listen,
+            "workers": s.workers,
+            "threads": s.threads,
+            "worker_class": "gthread" if s.threads > 1 else "sync",
+            "keepalive": 30,
+            "timeout": 300,
+            "graceful_timeout": 10,
+            "accesslog": None,
+            "errorlog": s.log_file or "-",
+            "loglevel": "debug" if s.debug else s.log_level.lower(),
+            "proc_name": "kiln-hub",
+        }
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> HubApp:
+        # Built in each worker after the fork: engines and pools are per process.
+        return HubApp(self.settings)
+
+
+def serve(settings: Settings, migrate_first: bool = True) -> int:
+    from kiln.hub.cli import setup_logging
+
+    setup_logging(settings)
+    Path(settings.topdir).mkdir(parents=True, exist_ok=True)
+    engine = make_engine(settings.db)
+    if migrate_first:
+        migrate.upgrade(engine)
+    elif not migrate.is_current(engine):
+        raise ValueError("the database schema is not current: run `kiln-hub migrate`")
+    engine.dispose()
+    # Fail here, not in every worker, when the app cannot be built.
+    HubApp(settings).engine.dispose()
+    log.warning("kiln hub listening on http://%s/kojihub", settings.listen)
+    _Gunicorn(settings).run()
+    return 0

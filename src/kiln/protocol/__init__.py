@@ -1,0 +1,1 @@
+"""What every kiln component shares: the wire codec, faults and constants."""

@@ -1,0 +1,156 @@
+"""Throwaway private PostgreSQL server for tests.
+
+Each PostgresServer runs its own cluster in a fresh /tmp directory on a free
+loopback port with durability switched off, so tests get a real server that
+is fast to start and leaves nothing behind. Because initdb and postgres refuse
+to run as root, they are run as the ``postgres`` system user when we are root.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any, Self
+
+ROLE = "kiln"
+_SETTINGS = {
+    "listen_addresses": "'127.0.0.1'",
+    "fsync": "off",
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+    "shared_buffers": "32MB",
+}
+
+
+def _bindir() -> Path | None:
+    """Highest installed Debian PostgreSQL version's bin dir, or None."""
+    dirs = [Path(d) for d in glob.glob("/usr/lib/postgresql/*/bin")]
+    dirs = [d for d in dirs if d.parent.name.replace(".", "", 1).isdigit()]
+    return max(dirs, key=lambda d: float(d.parent.name), default=None)
+
+
+def _run_as() -> dict[str, Any]:
+    """subprocess kwargs that drop root to `postgres` (initdb/postgres refuse root)."""
+    if os.geteuid() != 0:
+        return {}
+    pw = pwd.getpwnam("postgres")
+    return {"user": pw.pw_uid, "group": pw.pw_gid, "extra_groups": []}
+
+
+def available() -> tuple[bool, str]:
+    """Whether a server can be started here, with the reason if not (for pytest skips)."""
+    if _bindir() is None:
+        return False, "no PostgreSQL binaries under /usr/lib/postgresql/*/bin"
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            return False, "running as root but there is no 'postgres' user to drop to"
+    return True, ""
+
+
+def free_port() -> int:
+    """A currently unused loopback port (the OS picks one for a bind to port 0)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class PostgresServer:
+    """A private cluster; role `kiln` is a superuser, trusted from 127.0.0.1."""
+
+    def __init__(self) -> None:
+        self.port: int = 0
+        self.tmpdir: Path | None = None
+        self._bin = _bindir()
+
+    @property
+    def datadir(self) -> Path:
+        assert self.tmpdir is not None, "server not started"
+        return self.tmpdir / "data"
+
+    def _pg(self, tool: str, *args: str) -> None:
+        """Run a PostgreSQL binary (as `postgres` if root); raise with output and log tail."""
+        assert self._bin is not None and self.tmpdir is not None
+        cmd = [str(self._bin / tool), *args]
+        res = subprocess.run(cmd, cwd=self.tmpdir, capture_output=True, text=True, check=False, **_run_as())
+        if res.returncode != 0:
+            log = self.tmpdir / "server.log"
+            tail = log.read_text()[-2000:] if log.exists() else ""
+            raise RuntimeError(f"{tool} failed ({res.returncode}): {res.stdout}{res.stderr}{tail}")
+
+    def start(self, timeout: int = 30) -> Self:
+        """initdb into a fresh /tmp dir, start with pg_ctl -w, create role kiln; returns self."""
+        if self._bin is None:
+            raise RuntimeError(available()[1])
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="pgtest-", dir="/tmp"))
+        atexit.register(self.stop)  # a crashed test run must not leave servers behind
+        try:
+            if os.geteuid() == 0:
+                pw = pwd.getpwnam("postgres")
+                os.chown(self.tmpdir, pw.pw_uid, pw.pw_gid)
+            data = str(self.datadir)
+            self._pg("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
+            (self.datadir / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
+            self.port = free_port()
+            conf = dict(_SETTINGS, port=str(self.port), unix_socket_directories=f"'{self.tmpdir}'")
+            with open(self.datadir / "postgresql.conf", "a") as f:
+                f.writelines(f"{k} = {v}\n" for k, v in conf.items())
+            self._pg("pg_ctl", "start", "-w", "-t", str(timeout), "-D", data, "-l", str(self.tmpdir / "server.log"))
+            self._admin("CREATE ROLE {} SUPERUSER LOGIN", ROLE, user="postgres")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Immediate shutdown (the data is disposable) and remove the directory; idempotent."""
+        atexit.unregister(self.stop)
+        if self.tmpdir is None:
+            return
+        pidfile = self.datadir / "postmaster.pid"
+        if pidfile.exists():
+            try:
+                self._pg("pg_ctl", "stop", "-m", "immediate", "-w", "-D", str(self.datadir))
+            except RuntimeError:
+                with contextlib.suppress(OSError, ValueError, IndexError):
+                    os.kill(int(pidfile.read_text().split()[0]), signal.SIGKILL)
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        self.tmpdir = None
+
+    def url(self, dbname: str = "postgres") -> str:
+        """SQLAlchemy URL for `dbname` on this server, using the psycopg 3 driver."""
+        return f"postgresql+psycopg://{ROLE}@127.0.0.1:{self.port}/{dbname}"
+
+    def _admin(self, statement: str, name: str, user: str = ROLE) -> None:
+        """Run one DDL statement on db `postgres` with `name` quoted as an identifier."""
+        import psycopg
+        from psycopg import sql
+
+        with psycopg.connect(host="127.0.0.1", port=self.port, user=user, dbname="postgres", autocommit=True) as conn:
+            conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
+
+    def create_database(self, name: str) -> str:
+        """CREATE DATABASE `name` (needs autocommit) and return its SQLAlchemy URL."""
+        self._admin("CREATE DATABASE {}", name)
+        return self.url(name)
+
+    def drop_database(self, name: str) -> None:
+        """Drop `name` if present, disconnecting lingering sessions (WITH FORCE)."""
+        self._admin("DROP DATABASE IF EXISTS {} WITH (FORCE)", name)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
