@@ -99,14 +99,23 @@ class PostgresServer:
             if os.geteuid() == 0:
                 pw = pwd.getpwnam("postgres")
                 os.chown(self.tmpdir, pw.pw_uid, pw.pw_gid)
-            data = str(self.datadir)
+            data, log = str(self.datadir), self.tmpdir / "server.log"
             self._pg("initdb", "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync")
             (self.datadir / "pg_hba.conf").write_text("local all all trust\nhost all all 127.0.0.1/32 trust\n")
-            self.port = free_port()
-            conf = dict(_SETTINGS, port=str(self.port), unix_socket_directories=f"'{self.tmpdir}'")
+            conf = dict(_SETTINGS, unix_socket_directories=f"'{self.tmpdir}'")
             with open(self.datadir / "postgresql.conf", "a") as f:
                 f.writelines(f"{k} = {v}\n" for k, v in conf.items())
-            self._pg("pg_ctl", "start", "-w", "-t", str(timeout), "-D", data, "-l", str(self.tmpdir / "server.log"))
+            for attempt in range(3):  # someone may take the probed port before postgres binds it
+                self.port = free_port()
+                with open(self.datadir / "postgresql.conf", "a") as f:
+                    f.write(f"port = {self.port}\n")  # the last setting in the file wins
+                log.unlink(missing_ok=True)
+                try:
+                    self._pg("pg_ctl", "start", "-w", "-t", str(timeout), "-D", data, "-l", str(log))
+                    break
+                except RuntimeError as e:
+                    if attempt == 2 or "already in use" not in str(e):
+                        raise
             self._admin("CREATE ROLE {} SUPERUSER LOGIN", ROLE, user="postgres")
         except BaseException:
             self.stop()

@@ -105,7 +105,10 @@ _SESSION_QUERY = text(
 )
 
 
-def expired_at(settings_minutes: int, start: float, renew: float | None) -> float:
+def expired_at(settings_minutes: float, start: float, renew: float | None) -> float:
+    """When a session must renew: start (or last renewal) plus the timeout; 0 means never."""
+    if not settings_minutes:
+        return float("inf")
     return (renew or start) + settings_minutes * 60
 
 

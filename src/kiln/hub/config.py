@@ -32,8 +32,8 @@ class Settings:
     debug: bool = False
     # Koji's MaxRequestLength: bodies over this are refused before reading.
     max_request_length: int = 4 * 1024 * 1024
-    # Koji's SessionRenewalTimeout, in minutes.
-    session_renewal_timeout: int = 1440
+    # Koji's SessionRenewalTimeout, in minutes (fractions allowed).
+    session_renewal_timeout: float = 1440
     check_client_ip: bool = False
     login_creates_user: bool = True
     # Identity from a trusted front proxy (Kerberos or TLS terminated there).
@@ -43,7 +43,8 @@ class Settings:
     proxy_verify_header: str = "X-SSL-Client-Verify"
     proxy_dn_header: str = "X-SSL-Client-S-DN"
     dn_username_component: str = "CN"
-    proxy_dns: list[str] = field(default_factory=list)  # DNs allowed to act for others
+    # DNs allowed to act for others; '|'-separated in the file, as Koji's ProxyDNs (DNs hold commas).
+    proxy_dns: list[str] = field(default_factory=list, metadata={"separator": "|"})
     plugins: list[str] = field(default_factory=list)
     offline: bool = False
     offline_message: str = ""
@@ -57,13 +58,19 @@ class Settings:
 
 
 def _convert(name: str, raw: str) -> Any:
-    kind = {f.name: f.type for f in dataclasses.fields(Settings)}[name]
+    spec = {f.name: f for f in dataclasses.fields(Settings)}[name]
+    kind = spec.type
     if kind == "bool":
         return raw.strip().lower() in ("1", "yes", "true", "on")
     if kind == "int":
         return int(raw)
+    if kind == "float":
+        return float(raw)
     if kind.startswith("list"):
-        return [p for p in raw.replace(",", " ").replace("|", " ").split() if p]
+        separator = spec.metadata.get("separator")
+        if separator:
+            return [p.strip() for p in raw.split(separator) if p.strip()]
+        return raw.replace(",", " ").split()
     return raw.strip()
 
 

@@ -1,0 +1,59 @@
+# The same targets locally and in CI.  `make run` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STATE := .kiln
+LISTEN ?= 127.0.0.1:8080
+PYTEST_ARGS ?=
+
+.PHONY: all venv deps run test test-fast lint format bench clean
+
+all: test
+
+$(VENV)/.installed: pyproject.toml Makefile tests/plugins/kiln_example_plugin/pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]' -e tests/plugins/kiln_example_plugin
+	# The official koji client is a test peer; its own dependency list pulls in
+	# Kerberos bindings we do not need, so it comes without them.
+	$(PY) -m pip install -q --no-deps 'koji==1.36.1'
+	touch $@
+
+venv: $(VENV)/.installed
+
+# Debian packages the tests drive for real (PostgreSQL for now).
+deps:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+		echo "installing PostgreSQL from Debian's packages"; \
+		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; \
+	fi
+
+run: venv
+	@mkdir -p $(STATE)
+	@test -s $(STATE)/admin-password || $(PY) -c "import secrets; print(secrets.token_urlsafe(12))" > $(STATE)/admin-password
+	@$(VENV)/bin/kiln-hub add-admin admin --password "$$(cat $(STATE)/admin-password)" --state-dir $(STATE) >/dev/null
+	@echo "kiln hub:  http://$(LISTEN)/kojihub   (database: $(STATE)/kiln.db, topdir: $(STATE)/topdir)"
+	@echo "admin:     user admin, password $$(cat $(STATE)/admin-password)"
+	@echo "try:       $(VENV)/bin/kiln --server http://$(LISTEN)/kojihub --user admin --password $$(cat $(STATE)/admin-password) hello"
+	exec $(VENV)/bin/kiln-hub serve --state-dir $(STATE) --listen $(LISTEN)
+
+test: venv deps
+	KILN_REQUIRE_POSTGRES=1 $(PY) -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+
+test-fast: venv
+	$(PY) -m pytest -x -q -m "not slow" $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+format: venv
+	$(VENV)/bin/ruff format src tests bench
+	$(VENV)/bin/ruff check --fix src tests bench
+
+bench: venv deps
+	$(PY) -m bench.bench_hub
+
+clean:
+	rm -rf $(VENV) $(STATE) .pytest_cache .ruff_cache

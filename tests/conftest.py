@@ -1,0 +1,108 @@
+"""Fixtures: real hub processes over real SQLite files and a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import koji
+import pytest
+
+from tests.support import pgserver
+from tests.support.hub import ADMIN, HubProcess
+
+BACKENDS = ["sqlite", "postgres"]
+_counter = itertools.count()
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[pgserver.PostgresServer]:
+    ok, why = pgserver.available()
+    if not ok:
+        if os.environ.get("KILN_REQUIRE_POSTGRES"):
+            pytest.fail(f"PostgreSQL is required here but unavailable: {why}")
+        pytest.skip(why)
+    server = pgserver.PostgresServer()
+    server.start()
+    yield server
+    server.stop()
+
+
+def new_db_url(backend: str, request: pytest.FixtureRequest, tmp: Path) -> str:
+    """A fresh, empty database of the given backend."""
+    if backend == "sqlite":
+        return f"sqlite:///{tmp}/kiln-{next(_counter)}.db"
+    server = request.getfixturevalue("postgres")
+    return server.create_database(f"kiln_{uuid.uuid4().hex[:12]}")
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return new_db_url(request.param, request, tmp_path)
+
+
+def start_hub(request: pytest.FixtureRequest, backend: str, tmp: Path, **settings: object) -> HubProcess:
+    hub = HubProcess(new_db_url(backend, request, tmp), settings=settings)
+    request.addfinalizer(hub.stop)
+    return hub.start()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> HubProcess:
+    """A hub shared by a module's tests: use unique names in each test."""
+    return start_hub(request, request.param, tmp_path_factory.mktemp("hub"))
+
+
+@pytest.fixture
+def backend(hub: HubProcess) -> str:
+    return "sqlite" if hub.db_url.startswith("sqlite") else "postgres"
+
+
+def unique(prefix: str = "x") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+def koji_session(
+    hub: HubProcess, user: str | None = None, password: str | None = None, **opts: object
+) -> koji.ClientSession:
+    """The official koji client's session, logged in when a user is given."""
+    session = koji.ClientSession(hub.url, opts={"max_retries": 0, **opts})
+    if user:
+        session.opts["user"], session.opts["password"] = user, password
+        session.login()
+    return session
+
+
+@pytest.fixture
+def admin(hub: HubProcess) -> Iterator[koji.ClientSession]:
+    session = koji_session(hub, *ADMIN)
+    yield session
+    session.logout()
+
+
+@pytest.fixture
+def anon(hub: HubProcess) -> koji.ClientSession:
+    return koji_session(hub)
+
+
+def make_user(
+    hub: HubProcess, admin: koji.ClientSession, name: str | None = None, password: str = "pw", perms: tuple = ()
+) -> tuple[str, str]:
+    """A user with a password (set out of band, as Koji does) and some permissions."""
+    name = name or unique("user")
+    admin.createUser(name)
+    hub.admin_command("passwd", name, "--password", password)
+    for perm in perms:
+        admin.grantPermission(name, perm)
+    return name, password
+
+
+def make_host(hub: HubProcess, admin: koji.ClientSession, arches: tuple = ("x86_64",)) -> tuple[str, str, int]:
+    """A build host account with a password; returns (name, password, host id)."""
+    name = unique("builder")
+    host_id = admin.addHost(name, list(arches))
+    hub.admin_command("passwd", name, "--password", "hostpw")
+    return name, "hostpw", host_id

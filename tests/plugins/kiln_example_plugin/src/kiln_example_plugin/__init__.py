@@ -1,0 +1,1 @@
+"""An example kiln hub plugin, used by the tests and as a model for real ones."""

@@ -1,0 +1,108 @@
+"""A real hub process on a free loopback port, for integration tests."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xmlrpc.client
+from pathlib import Path
+from typing import Any
+
+from tests.support.pgserver import free_port
+
+BIN = Path(sys.executable).parent
+ADMIN = ("admin", "admin-secret")
+
+
+class HubProcess:
+    """``kiln-hub serve`` over a given database, with an admin account ready."""
+
+    def __init__(self, db_url: str, settings: dict[str, Any] | None = None, workers: int = 2) -> None:
+        self.db_url = db_url
+        self.dir = Path(tempfile.mkdtemp(prefix="kiln-hub-"))
+        self.topdir = self.dir / "topdir"
+        self.port = free_port()
+        self.settings = {"workers": workers, "log_file": str(self.dir / "hub.log"), "log_level": "INFO"}
+        self.settings.update(settings or {})
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/kojihub"
+
+    @property
+    def config_path(self) -> Path:
+        return self.dir / "hub.conf"
+
+    def _write_config(self) -> None:
+        lines = ["[hub]", f"db = {self.db_url}", f"topdir = {self.topdir}", f"listen = 127.0.0.1:{self.port}"]
+        for key, value in self.settings.items():
+            if isinstance(value, (list, tuple)):
+                value = " ".join(value)
+            lines.append(f"{key} = {value}")
+        self.config_path.write_text("\n".join(lines) + "\n")
+
+    def admin_command(self, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [str(BIN / "kiln-hub"), *args, "--config", str(self.config_path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+
+    def start(self) -> HubProcess:
+        self._write_config()
+        self.admin_command("add-admin", ADMIN[0], "--password", ADMIN[1])
+        self.proc = subprocess.Popen(
+            [str(BIN / "kiln-hub"), "serve", "--config", str(self.config_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.dir / "serve.err", "wb"),  # noqa: SIM115 - lives as long as the process
+            start_new_session=True,
+        )
+        self.wait_ready()
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        proxy = xmlrpc.client.ServerProxy(self.url)
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"hub exited: {self.log_text()}")
+            try:
+                proxy.getAPIVersion()
+                return
+            except (OSError, xmlrpc.client.ProtocolError):
+                time.sleep(0.1)
+        raise RuntimeError(f"hub did not come up in {timeout}s: {self.log_text()}")
+
+    def log_text(self) -> str:
+        parts = []
+        for name in ("serve.err", "hub.log"):
+            path = self.dir / name
+            if path.exists():
+                parts.append(path.read_text(errors="replace"))
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+    def restart(self) -> None:
+        self.stop()
+        self.proc = subprocess.Popen(
+            [str(BIN / "kiln-hub"), "serve", "--config", str(self.config_path)],
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.dir / "serve.err", "ab"),  # noqa: SIM115
+            start_new_session=True,
+        )
+        self.wait_ready()
