@@ -35,9 +35,13 @@ class _Gunicorn(BaseApplication):
             "errorlog": s.log_file or "-",
             "loglevel": "debug" if s.debug else s.log_level.lower(),
             "proc_name": "kiln-hub",
+            # gunicorn's control socket defaults to one path per user: several hubs
+            # on one machine (tests, benchmarks) would fight over it.
+            "control_socket_disable": True,
         }
         for key, value in options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # control_socket_disable is new in gunicorn 25
+                self.cfg.set(key, value)
 
     def load(self) -> HubApp:
         # Built in each worker after the fork: engines and pools are per process.

@@ -6,6 +6,7 @@ Enable it with ``plugins = example`` in the hub's ``[hub]`` section.
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +24,12 @@ def whoami(ctx: Any) -> str:
 
 def crash(ctx: Any) -> None:
     """Kill the hub worker on the spot, mid-transaction (for the atomicity tests)."""
-    os._exit(3)
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def boom(ctx: Any) -> None:
+    """Fail the way a bug would: an unexpected exception."""
+    raise ValueError("the example plugin exploded")
 
 
 def hostEcho(ctx: Any, value: Any) -> list:
@@ -40,6 +46,7 @@ def kiln_hub_methods(registry: Any) -> None:
     registry.add(whoami, name="example.whoami", access=LOGIN)
     registry.add(crash, name="example.crash", perm="admin", writes=True)
     registry.add(hostEcho, name="example.hostEcho", access=HOST)
+    registry.add(boom, name="example.boom")
 
 
 @hookimpl
