@@ -29,7 +29,7 @@ def test_a_failing_call_rolls_back_only_itself(admin, anon):
         perm = m.grantPermission(good, "tag")
     assert isinstance(created.result, int)
     with pytest.raises(koji.GenericError, match=f"user already exists: {dup}"):
-        failed.result
+        _ = failed.result
     assert perm.result is None
     assert anon.getUser(good)["id"] == created.result
     assert anon.getUserPerms(good) == ["tag"]
@@ -46,7 +46,7 @@ def test_a_failing_call_mid_way_keeps_neither_its_own_half_writes(admin, anon):
     m.call_all()
     assert isinstance(first.result, int) and second.result is None
     with pytest.raises(koji.GenericError, match="already has permission"):
-        third.result
+        _ = third.result
     history = anon.queryHistory(tables=["user_perms"], user=name)["user_perms"]
     assert len(history) == 1
 
