@@ -17,11 +17,13 @@ import secrets
 import string
 import time
 from dataclasses import dataclass
+from types import SimpleNamespace
 
-from sqlalchemy import insert, or_, select, text, update
+from sqlalchemy import insert, or_, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
+from kiln.hub.db.raw import RawQuery
 from kiln.protocol import errors
 from kiln.protocol.constants import AuthType, UserStatus
 
@@ -87,7 +89,7 @@ class Session:
     new_callnum: int | None = None
 
 
-_SESSION_QUERY = text(
+_SESSION_QUERY = RawQuery(
     """
     SELECT s.id, s.user_id, s.key, s.master, s.authtype, s.callnum, s.exclusive,
            s.expired, s.start_time, s.update_time, s.renew_time, s.hostip,
@@ -118,7 +120,8 @@ def load_session(ctx: Context, session_id: int, key: str, callnum: int | None, m
     Only a login call on an expired session proceeds anonymous (it renews the
     session); every other failure raises the fault Koji raises.
     """
-    row = ctx.conn.execute(_SESSION_QUERY, {"id": session_id, "true": True, "false": False}).first()
+    found = _SESSION_QUERY.one(ctx.conn, {"id": session_id, "true": True, "false": False})
+    row = SimpleNamespace(**found) if found else None
     if row is None or not hmac.compare_digest(row.key, _key_digest(key)):
         raise errors.AuthError("Invalid session or bad credentials")
     if ctx.settings.check_client_ip and row.hostip and row.hostip != ctx.remote_addr():

@@ -34,6 +34,10 @@ class Plugins:
         for plugin in extra or []:
             self.manager.register(plugin)
         self.hook = self.manager.hook
+        # The per-call hooks run on every call: skip them when nobody listens.
+        self.watches_calls = bool(
+            self.hook.kiln_hub_pre_call.get_hookimpls() or self.hook.kiln_hub_post_call.get_hookimpls()
+        )
 
     @property
     def names(self) -> list[str]:

@@ -197,8 +197,9 @@ def call(ctx: Context, registry: Registry, name: str, params: tuple | list) -> A
         raise errors.GenericError(f"Invalid method: {name}")
     check_access(ctx, method)
     args, kwargs = decode_args(params)
-    hook = ctx.plugins.hook
-    hook.kiln_hub_pre_call(ctx=ctx, method=name, args=args, kwargs=kwargs)
+    watched = ctx.plugins.watches_calls
+    if watched:
+        ctx.plugins.hook.kiln_hub_pre_call(ctx=ctx, method=name, args=args, kwargs=kwargs)
     try:
         result = method.func(ctx, *args, **kwargs)
     except TypeError as exc:
@@ -207,7 +208,8 @@ def call(ctx: Context, registry: Registry, name: str, params: tuple | list) -> A
         except TypeError:
             raise errors.ParameterError(str(exc)) from None
         raise
-    hook.kiln_hub_post_call(ctx=ctx, method=name, args=args, kwargs=kwargs, result=result)
+    if watched:
+        ctx.plugins.hook.kiln_hub_post_call(ctx=ctx, method=name, args=args, kwargs=kwargs, result=result)
     return result
 
 

@@ -30,12 +30,14 @@ def make_engine(url: str) -> Engine:
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        # Every request ends its transaction itself (Context.finish), so the
+        # pool's reset-on-return rollback would be a second, wasted one.
+        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_reset_on_return=None)
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=False)
+    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=False, pool_reset_on_return=None)
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -52,7 +54,8 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+        # Straight to the driver: this runs on every request that reads.
+        conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
 
 def is_sqlite(engine: Engine) -> bool:

@@ -8,6 +8,7 @@ from sqlalchemy import and_, insert, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
+from kiln.hub.db.raw import RawQuery
 from kiln.hub.domain import channels, names, users
 from kiln.protocol import errors
 from kiln.protocol.constants import UserType
@@ -51,14 +52,28 @@ def _where(info: Any):
 
 
 def _shape(row: Any) -> dict:
-    host = dict(row._mapping)
+    host = row if isinstance(row, dict) else dict(row._mapping)
     host["ready"] = bool(host["ready"])
     host["enabled"] = bool(host["enabled"])
     return host
 
 
+_CURRENT_SQL = """
+    SELECT h.id, h.user_id, h.name, h.update_time AS update_ts, h.ready, h.task_load,
+           c.arches, c.capacity, c.description, c.comment, c.enabled
+      FROM host h JOIN host_config c ON c.host_id = h.id AND c.active = :true
+     WHERE h.{key} = :value
+"""
+# getHost runs on every builder check-in and in long multicalls: see db/raw.py.
+_CURRENT_BY = {key: RawQuery(_CURRENT_SQL.format(key=key)) for key in ("id", "name")}
+
+
 def get(ctx: Context, info: Any, strict: bool = False, event: int | None = None) -> dict | None:
-    row = ctx.conn.execute(_host_query(event).where(_where(info))).first()
+    if event is None and isinstance(info, (int, str)) and not isinstance(info, bool):
+        key = "name" if isinstance(info, str) else "id"
+        row = _CURRENT_BY[key].one(ctx.conn, {"value": info, "true": True})
+    else:
+        row = ctx.conn.execute(_host_query(event).where(_where(info))).first()
     if row is None:
         if strict:
             raise errors.GenericError(f"Invalid hostInfo: {info}")
