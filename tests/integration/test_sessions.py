@@ -245,3 +245,15 @@ def test_ssl_login_proxyuser_needs_a_trusted_dn(proxy_hub):
         else:
             with pytest.raises(koji.xmlrpcplus.Fault, match="is not authorized to login other users"):
                 loads(reply.content)
+
+
+def test_a_host_logs_in_by_certificate_and_acts_as_host(proxy_hub):
+    admin = koji_session(proxy_hub, *ADMIN)
+    name = unique("builder")
+    host_id = admin.addHost(name, ["x86_64"])
+    reply = _ssl_login(proxy_hub, {"X-SSL-Client-Verify": "SUCCESS", "X-SSL-Client-S-DN": f"CN={name},O=Builders"})
+    (info,), _ = loads(reply.content)
+    session = koji_session(proxy_hub)
+    session.setSession(info)
+    session.exclusiveSession()
+    assert session.callMethod("host.getID") == host_id
