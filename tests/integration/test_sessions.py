@@ -184,6 +184,10 @@ def test_expiry_and_renewal(request, tmp_path):
     assert admin.getLoggedInUser()["name"] == ADMIN[0]
     assert admin.sinfo["session-id"] == session_id
     assert admin.sinfo["session-key"] != old_key
+    # The client counts calls from 0 again after renewing; writes go on.
+    name = unique("renewed")
+    admin.createUser(name)
+    assert admin.getUser(name)["name"] == name
 
 
 def _ssl_login(hub, headers: dict) -> requests.Response:

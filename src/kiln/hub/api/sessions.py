@@ -29,7 +29,8 @@ def _start(ctx: Context, user: dict, authtype: int, renew: bool, exclusive: bool
         info = auth.create_session(ctx, user["id"], authtype, hostip=hostip)
     if exclusive:
         ctx.session = auth.load_session(ctx, info["session-id"], info["session-key"], None, "exclusiveSession")
-        auth.make_exclusive(ctx, force=False)
+        if not ctx.session.exclusive:  # a renewed session keeps the lock it held
+            auth.make_exclusive(ctx, force=False)
     return info
 
 

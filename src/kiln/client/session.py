@@ -1,0 +1,308 @@
+"""The client session: XML-RPC calls to a hub, with Koji's session rules.
+
+Why it looks the way it does (see koji-api-notes.md, sections 1 to 3):
+
+- One ``requests.Session`` keeps the connection alive between calls; every
+  call is a POST of an XML-RPC document to the hub URL.
+- After ``login`` every request carries ``Koji-Session-Id``,
+  ``Koji-Session-Key`` and ``Koji-Session-Callnum``.  The call number starts
+  at 0 and grows by one per request, so that the hub can refuse a replayed
+  write (RetryError) or an out-of-order one (SequenceError).
+- A transport failure (no connection, HTTP 5xx, an unreadable reply) is
+  retried by re-sending the *same* bytes with the *same* call number: if the
+  first attempt did reach the hub and wrote, the hub answers RetryError
+  instead of writing twice.  A fault is an answer, never retried.
+- A session past the hub's renewal timeout answers AuthExpired; when the
+  password is known we log in again with ``renew=True`` (same session id,
+  new key) and repeat the call once.
+
+Options (``opts``): ``user``, ``password``, ``max_retries`` (30),
+``retry_interval`` (20 s; the first retry is immediate), ``timeout``
+(43 200 s) and ``login_timeout`` (60 s).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+import requests
+
+import kiln
+from kiln.client.multicall import (
+    IN_PROGRESS,
+    MethodProxy,
+    MultiCallSwitch,
+    batches,
+    raise_first_fault,
+)
+from kiln.protocol import errors
+from kiln.protocol.xmlrpc import Fault, dumps, encode_args, loads
+
+log = logging.getLogger("kiln.client")
+
+DEFAULT_OPTS: dict[str, Any] = {
+    "max_retries": 30,
+    "retry_interval": 20.0,
+    "timeout": 43200.0,
+    "login_timeout": 60.0,
+}
+
+# Statuses that say "try again later" rather than "your request is wrong".
+_RETRY_STATUSES = frozenset({408, 429})
+_LOGIN_METHODS = frozenset({"login", "sslLogin"})
+
+
+class _TransportError(Exception):
+    """A request that got no usable answer; carries the cause to re-raise."""
+
+    def __init__(self, cause: Exception) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+class ClientSession:
+    """A connection to one hub; method calls travel as attribute calls.
+
+    ``session.getUser("x", strict=True)`` sends ``getUser`` with the keyword
+    arguments encoded the way Koji does; faults come back as the classes of
+    :mod:`kiln.protocol.errors`.
+    """
+
+    def __init__(self, baseurl: str, opts: dict[str, Any] | None = None) -> None:
+        self.baseurl = baseurl
+        self.opts: dict[str, Any] = {**DEFAULT_OPTS, **(opts or {})}
+        self.http = requests.Session()
+        self.sinfo: dict[str, Any] | None = None
+        self.callnum: int | None = None
+        self.exclusive = False
+        self._logged_in = False
+        self._credentials: tuple[str, str] | None = None
+        self._koji_version: str | None = None
+        self._kiln_version: str | None = None
+        self._multicall = MultiCallSwitch(self)
+        self._queued: list[dict] = []
+
+    # --- attribute calls -------------------------------------------------
+
+    def __getattr__(self, name: str) -> MethodProxy:
+        # Private and dunder names are never hub methods; refusing them keeps
+        # copy, pickle and friends from sending RPCs.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return MethodProxy(self._invoke, name)
+
+    def callMethod(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        """Call a hub method by name (for names that are not identifiers)."""
+        return self._invoke(name, args, kwargs)
+
+    def _invoke(self, name: str, args: tuple, kwargs: dict) -> Any:
+        if self._multicall:
+            self._queued.append({"methodName": name, "params": list(encode_args(*args, **kwargs))})
+            return IN_PROGRESS
+        return self.call(name, args, kwargs)
+
+    def call(self, name: str, args: tuple = (), kwargs: dict | None = None) -> Any:
+        """Send one call now (never queued), renewing an expired session once."""
+        try:
+            result = self._call_with_retries(name, args, kwargs or {})
+        except errors.AuthExpired:
+            if self._credentials is None or name in _LOGIN_METHODS or self.sinfo is None:
+                raise
+            log.info("session %s expired; renewing it", self.sinfo.get("session-id"))
+            self._renew()
+            result = self._call_with_retries(name, args, kwargs or {})
+        self._note_exclusivity(name)
+        return result
+
+    def _note_exclusivity(self, name: str) -> None:
+        # A renewal must ask for the lock again (login's ``exclusive``), so we
+        # remember whether this session holds it.
+        if name == "exclusiveSession":
+            self.exclusive = True
+        elif name == "sharedSession":
+            self.exclusive = False
+
+    # --- the wire --------------------------------------------------------
+
+    def _prepare(self, name: str, args: tuple, kwargs: dict) -> tuple[dict[str, str], bytes]:
+        """Headers and body of one request; takes the next call number."""
+        params = encode_args(*args, **kwargs)
+        body = dumps(params, methodname=name).encode("utf-8")
+        headers = {"Content-Type": "text/xml", "User-Agent": f"kiln/{kiln.__version__}"}
+        if self.sinfo is not None:
+            # Sent even while renewing (not logged in): the hub needs to know
+            # which expired session to renew.
+            callnum = self.callnum or 0
+            self.callnum = callnum + 1
+            headers["Koji-Session-Id"] = str(self.sinfo["session-id"])
+            headers["Koji-Session-Key"] = str(self.sinfo["session-key"])
+            headers["Koji-Session-Callnum"] = str(callnum)
+        return headers, body
+
+    def _send_once(self, headers: dict[str, str], body: bytes, timeout: float) -> Any:
+        """POST one request; a fault raises its converted error."""
+        try:
+            reply = self.http.post(self.baseurl, data=body, headers=headers, timeout=timeout)
+        except requests.RequestException as exc:
+            raise _TransportError(exc) from exc
+        self._note_versions(reply.headers)
+        if reply.status_code >= 500 or reply.status_code in _RETRY_STATUSES:
+            raise _TransportError(requests.HTTPError(f"{reply.status_code} {reply.reason}", response=reply))
+        reply.raise_for_status()  # other 4xx: the request itself is wrong, retrying will not help
+        try:
+            params, _ = loads(reply.content)
+        except Fault as fault:
+            raise errors.from_fault(fault.faultCode, fault.faultString) from None
+        except ValueError as exc:
+            raise _TransportError(exc) from exc
+        return params[0] if len(params) == 1 else params
+
+    def _call_with_retries(self, name: str, args: tuple, kwargs: dict) -> Any:
+        headers, body = self._prepare(name, args, kwargs)
+        timeout = self.opts["login_timeout"] if name in _LOGIN_METHODS else self.opts["timeout"]
+        max_retries = int(self.opts["max_retries"])
+        interval = float(self.opts["retry_interval"])
+        tries = 0
+        while True:
+            tries += 1
+            try:
+                return self._send_once(headers, body, timeout)
+            except _TransportError as failure:
+                # Drop pooled connections: the failed one may be half-closed.
+                self.http.close()
+                if tries > max_retries:
+                    raise failure.cause from None
+                log.info(
+                    "try #%d of %s (call %s) failed: %s", tries, name, headers.get("Koji-Session-Callnum"), failure
+                )
+                if tries > 1:
+                    time.sleep(interval)
+
+    def _note_versions(self, headers: Any) -> None:
+        self._koji_version = headers.get("Koji-Version") or self._koji_version
+        self._kiln_version = headers.get("Kiln-Version") or self._kiln_version
+
+    # --- sessions --------------------------------------------------------
+
+    @property
+    def logged_in(self) -> bool:
+        return self._logged_in
+
+    def set_session(self, sinfo: dict[str, Any] | None) -> None:
+        """Adopt session info from elsewhere (None forgets it); the call number restarts at 0."""
+        self.sinfo = sinfo
+        self.callnum = 0 if sinfo is not None else None
+        self._logged_in = sinfo is not None
+
+    def login(self, user: str | None = None, password: str | None = None) -> dict[str, Any]:
+        """Log in with a password (from the arguments or ``opts``); returns the session info."""
+        user = user if user is not None else self.opts.get("user")
+        password = password if password is not None else self.opts.get("password")
+        if not user or not password:
+            raise errors.AuthError("login needs a user name and a password")
+        sinfo = self._call_with_retries("login", (user, password), {"opts": None})
+        self._credentials = (user, password)
+        self.set_session(sinfo)
+        return sinfo
+
+    def _renew(self) -> None:
+        """Log in again on an expired session: the hub keeps its id and issues a new key.
+
+        Unlike a fresh login, the call number keeps counting: the hub keeps
+        the session row and with it the last call number it stored, so
+        starting again at 0 would make the next write a SequenceError (or a
+        RetryError).  The official koji client does restart at 0 here.
+        """
+        assert self._credentials is not None
+        user, password = self._credentials
+        self._logged_in = False
+        kwargs = {"opts": None, "renew": True, "exclusive": self.exclusive}
+        sinfo = self._call_with_retries("login", (user, password), kwargs)
+        callnum = self.callnum
+        self.set_session(sinfo)
+        self.callnum = callnum
+
+    def logout(self) -> None:
+        """Close the session on the hub; an already expired one is simply forgotten."""
+        if self.sinfo is None:
+            return
+        headers, body = self._prepare("logout", (), {"session_id": None})
+        try:
+            self._send_once(headers, body, self.opts["timeout"])
+        except errors.AuthExpired:
+            pass
+        except _TransportError as failure:
+            raise failure.cause from None
+        finally:
+            self.set_session(None)
+            self.exclusive = False
+
+    def subsession(self) -> ClientSession:
+        """A new session of the same user (for a child process), on the same hub."""
+        sinfo = self.call("subsession")
+        child = ClientSession(self.baseurl, opts=dict(self.opts))
+        child._credentials = self._credentials
+        child.set_session(sinfo)
+        return child
+
+    # --- versions --------------------------------------------------------
+
+    @property
+    def hub_version_str(self) -> str:
+        """The Koji version the hub speaks, from the ``Koji-Version`` reply header."""
+        if self._koji_version is None:
+            self._koji_version = self.call("getKojiVersion")
+        assert self._koji_version is not None
+        return self._koji_version
+
+    @property
+    def hub_version(self) -> tuple[int, ...]:
+        return tuple(int(part) for part in self.hub_version_str.split("."))
+
+    @property
+    def kiln_version(self) -> str | None:
+        """The hub's own kiln version (``Kiln-Version``); None for a hub that is not kiln."""
+        if self._kiln_version is None and self._koji_version is None:
+            self.call("getKojiVersion")
+        return self._kiln_version
+
+    # --- multicall -------------------------------------------------------
+
+    @property
+    def multicall(self) -> MultiCallSwitch:
+        """Call it for a MultiCallSession; set it to True to queue calls (legacy)."""
+        return self._multicall
+
+    @multicall.setter
+    def multicall(self, value: bool) -> None:
+        self._multicall.value = bool(value)
+
+    def send_multicall(self, calls: list[dict]) -> list:
+        """One ``multiCall`` request of already formatted calls; returns the raw entries."""
+        entries = self.call("multiCall", (calls,))
+        if not isinstance(entries, list) or len(entries) != len(calls):
+            raise errors.GenericError(f"multiCall answered {entries!r:.200} to {len(calls)} calls")
+        return entries
+
+    def multiCall(self, strict: bool = False, batch: int | None = None) -> list:
+        """Send the calls queued while ``multicall`` was True; returns the raw entries."""
+        if not self._multicall:
+            raise errors.GenericError("ClientSession.multicall must be set to True before calling multiCall()")
+        self.multicall = False
+        calls, self._queued = self._queued, []
+        entries: list = []
+        for chunk in batches(calls, batch):
+            if chunk:
+                entries.extend(self.send_multicall(chunk))
+        if strict:
+            raise_first_fault(entries)
+        return entries
+
+    def __repr__(self) -> str:
+        who = f"session {self.sinfo['session-id']}" if self.sinfo else "anonymous"
+        return f"<ClientSession {self.baseurl} {who}>"
+
+
+__all__ = ["DEFAULT_OPTS", "ClientSession"]
