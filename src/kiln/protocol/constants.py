@@ -51,12 +51,13 @@ class AuthType(IntEnum):
     GSSAPI = 3
 
 
-# Permissions a fresh database holds, in Koji's order (ids follow it).
+# Permissions a fresh database holds, in Koji's order (ids follow it), with
+# Koji's descriptions: `koji list-permissions` output is compared against them.
 SEEDED_PERMISSIONS: list[tuple[str, str]] = [
     ("admin", "Full administrator access. Perform all actions."),
     ("appliance", "Create appliance builds - deprecated."),
     ("dist-repo", "Create a dist-repo."),
-    ("host", "Add, remove, enable or disable hosts and channels."),
+    ("host", "Add, remove, enable, disable hosts and channels."),
     ("image", "Start image tasks."),
     ("image-import", "Import image archives."),
     ("livecd", "Start livecd tasks."),
@@ -65,9 +66,12 @@ SEEDED_PERMISSIONS: list[tuple[str, str]] = [
     ("sign", "Import RPM signatures and write signed RPMs."),
     ("tag", "Manage packages in tags: add, block, remove, and clone tags."),
     ("target", "Add, edit, and remove targets."),
-    ("win-admin", "The default hub policy rule for 'vm' requires this permission."),
+    ("win-admin", 'The default hub policy rule for "vm" requires this permission to trigger Windows builds.'),
     ("win-import", "Import win archives."),
-    ("draft-promoter", "The permission required in the default draft_promotion policy."),
+    (
+        "draft-promoter",
+        'The permission required in the default "draft_promotion" hub policy rule to promote draft build.',
+    ),
 ]
 
 SEEDED_CHANNELS: list[str] = [

@@ -29,9 +29,10 @@ def _where(info: Any):
 
 
 def _shape(row: Any) -> dict:
+    """Koji's channel dict, keys in alphabetical order as Koji sends them."""
     channel = dict(row._mapping)
     channel["enabled"] = bool(channel["enabled"])
-    return channel
+    return dict(sorted(channel.items()))
 
 
 def get(ctx: Context, info: Any, strict: bool = False) -> dict | None:

@@ -52,10 +52,11 @@ def _where(info: Any):
 
 
 def _shape(row: Any) -> dict:
+    """Koji's host dict: booleans as booleans, keys in alphabetical order as Koji sends them."""
     host = row if isinstance(row, dict) else dict(row._mapping)
     host["ready"] = bool(host["ready"])
     host["enabled"] = bool(host["enabled"])
-    return host
+    return dict(sorted(host.items()))
 
 
 _CURRENT_SQL = """

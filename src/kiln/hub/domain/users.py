@@ -183,7 +183,7 @@ def edit(ctx: Context, info: Any, name: str | None = None, krb_principal_mapping
 
 
 def all_perms(ctx: Context) -> list[dict]:
-    rows = ctx.conn.execute(select(perm_t.c.id, perm_t.c.name, perm_t.c.description).order_by(perm_t.c.id))
+    rows = ctx.conn.execute(select(perm_t.c.description, perm_t.c.id, perm_t.c.name).order_by(perm_t.c.id))
     return [dict(r._mapping) for r in rows]
 
 

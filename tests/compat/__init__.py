@@ -1,0 +1,1 @@
+"""The official koji CLI and client library, run against a real hub."""
