@@ -154,8 +154,12 @@ def _credentials(environ: dict) -> tuple[int, str, int | None] | None:
 
 def _note_writes(conn: Any, clauseelement: Any, *_: Any) -> None:
     # Inserts, updates and deletes mark the request as one that must commit
-    # (and so advance the session's call number, as Koji does).
+    # (and so advance the session's call number, as Koji does).  A method that
+    # did not declare writes must not write: its request may run without a
+    # transaction (PostgreSQL) or without SQLite's write lock.
     if isinstance(clauseelement, UpdateBase):
+        if not conn.info.get("write", True):
+            raise RuntimeError("a method declared read-only tried to write; declare it with writes=True")
         conn.info["wrote"] = True
 
 
