@@ -25,6 +25,7 @@ class RawQuery:
     def __init__(self, sql: str) -> None:
         self.sql = sql
         self._by_style: dict[str, str] = {}
+        self._names: list[str] | None = None  # the same text always yields the same columns
 
     def _for(self, conn: Connection) -> str:
         # sqlite3 takes :name whatever SQLAlchemy's qmark setting says.
@@ -44,8 +45,10 @@ class RawQuery:
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             cursor.execute(self._for(conn), params)
-            names = [d[0] for d in cursor.description]
-            return names, cursor.fetchall()
+            if self._names is None:
+                # psycopg builds column objects on each .description: read it once.
+                self._names = [d[0] for d in cursor.description]
+            return self._names, cursor.fetchall()
         finally:
             cursor.close()
 
