@@ -39,11 +39,7 @@ class Context:
         """The request's connection, in its one transaction."""
         if self._conn is None:
             conn = self.engine.connect()
-            if not self.write and self.engine.dialect.name == "postgresql":
-                # A read-only request on PostgreSQL needs no transaction: under READ
-                # COMMITTED each statement sees the latest commits anyway, and this
-                # saves the BEGIN and ROLLBACK round trips.
-                conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            # Read by the engine's begin hook (db/engine.py): it decides how to BEGIN.
             conn.info["write"] = self.write
             conn.info["wrote"] = False
             conn.begin()

@@ -1,4 +1,4 @@
-"""Engines for SQLite and PostgreSQL, and SQLite's one-writer rule in one place.
+"""Engines for SQLite and PostgreSQL: transactions, and SQLite's one-writer rule, in one place.
 
 SQLite allows one writer at a time.  A deferred transaction that reads and
 then writes can fail at once with "database is locked" when another writer
@@ -37,7 +37,28 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    return create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=False, pool_reset_on_return=None)
+    engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=False, pool_reset_on_return=None)
+    _configure_postgresql(engine)
+    return engine
+
+
+def _configure_postgresql(engine: Engine) -> None:
+    """Transactions only for requests that write.
+
+    Under READ COMMITTED a transaction buys a read nothing (each statement sees
+    the latest commits anyway) and costs the BEGIN and ROLLBACK round trips.
+    Connections live in autocommit; a writing request sends BEGIN itself, and
+    psycopg's commit() and rollback() then end that transaction.
+    """
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        dbapi_conn.autocommit = True
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        if conn.info.get("write", True):
+            conn.connection.driver_connection.execute("BEGIN")
 
 
 def _configure_sqlite(engine: Engine) -> None:
