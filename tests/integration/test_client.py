@@ -257,12 +257,12 @@ def test_multicall_sends_the_wire_format_koji_defines(anon_client):
 def test_multicall_strict_raises_the_first_fault_after_all_ran(admin_client):
     name = unique("mc")
     m = admin_client.multicall(strict=True)
-    first = m.getUser(unique("ghost"), strict=True)
-    second = m.getUser(unique("ghost2"), strict=True)
+    first = m.getUser(unique("first-ghost-"), strict=True)
+    second = m.getUser(unique("second-ghost-"), strict=True)
     created = m.createUser(name)
     with pytest.raises(errors.GenericError, match="No such user") as raised:
         m.call_all()
-    assert "ghost2" not in str(raised.value)  # the first one
+    assert "first-ghost-" in str(raised.value)  # the first one
     assert isinstance(created.result, int)
     assert admin_client.getUser(name)["id"] == created.result
     with pytest.raises(errors.GenericError):

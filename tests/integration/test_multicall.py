@@ -121,3 +121,41 @@ def test_a_crash_in_the_middle_commits_nothing(request, tmp_path, backend):
     assert anon.getUser(before) is None
     assert anon.getUser(after) is None
     assert anon.hello() == "Hello World"
+
+
+def test_a_run_of_gethost_calls_answers_each_call_as_single_calls_would(admin, anon):
+    names = [unique("mh") for _ in range(3)]
+    ids = [admin.addHost(n, ["x86_64"]) for n in names]
+    event = anon.getLastEvent()["id"]
+    admin.editHost(names[0], capacity=9)
+    missing = unique("nohost")
+    anon.multicall = True
+    anon.getHost(ids[0])
+    anon.getHost(names[1])
+    anon.getHost(missing)
+    anon.getHost(missing, strict=True)
+    anon.getHost(ids[0], event=event)
+    anon.getHost({"name": names[2]})
+    anon.getHost()
+    anon.getHost(ids[2], bogus=1)
+    anon.getAPIVersion()
+    anon.getHost(ids[1])
+    batched = anon.multiCall()
+    singles = []
+    for call in (
+        lambda: anon.getHost(ids[0]),
+        lambda: anon.getHost(names[1]),
+        lambda: anon.getHost(missing),
+    ):
+        singles.append([call()])
+    assert batched[:3] == singles
+    assert batched[0][0]["capacity"] == 9.0
+    assert batched[3]["faultCode"] == 1000 and batched[3]["faultString"] == f"Invalid hostInfo: {missing}"
+    assert batched[4][0]["capacity"] == 2.0  # as of the event
+    assert batched[5][0]["id"] == ids[2]
+    assert batched[6]["faultCode"] == koji.ParameterError.faultCode
+    assert "missing a required argument: 'hostInfo'" in batched[6]["faultString"]
+    assert batched[7]["faultCode"] == koji.ParameterError.faultCode
+    assert "unexpected keyword argument 'bogus'" in batched[7]["faultString"]
+    assert batched[8] == [1]
+    assert batched[9][0]["name"] == names[1]

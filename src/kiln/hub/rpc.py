@@ -46,6 +46,10 @@ class Method:
     access: str
     perm: str | None
     writes: bool
+    # Optional: answers a run of consecutive calls of this (read-only) method in
+    # a multicall at once, e.g. with one query instead of one per call.  Takes
+    # ``(ctx, [(args, kwargs), ...])``; returns one result or exception per call.
+    batch: Callable | None = None
 
     @property
     def signature(self) -> inspect.Signature:
@@ -79,8 +83,11 @@ def export(
     access: str = ANYONE,
     perm: str | None = None,
     writes: bool = False,
+    batch: Callable | None = None,
 ) -> Callable[[Callable], Callable]:
     """Mark a function of ``kiln.hub.api`` as an exported method."""
+    if batch is not None and writes:
+        raise ValueError("only read-only methods may answer calls in batches")
 
     def mark(func: Callable) -> Callable:
         func.kiln_export = {  # type: ignore[attr-defined]
@@ -88,6 +95,7 @@ def export(
             "access": PERM if perm else access,
             "perm": perm,
             "writes": writes,
+            "batch": batch,
         }
         return func
 
@@ -105,6 +113,7 @@ class Registry:
         access: str = ANYONE,
         perm: str | None = None,
         writes: bool = False,
+        batch: Callable | None = None,
     ) -> None:
         name = name or func.__name__
         if access not in (ANYONE, LOGIN, PERM, HOST):
@@ -115,7 +124,7 @@ class Registry:
             raise ValueError(f"{name}: access 'perm' needs a permission name")
         if name in self.methods:
             raise ValueError(f"method {name} is exported twice")
-        self.methods[name] = Method(name, func, access, perm, writes)
+        self.methods[name] = Method(name, func, access, perm, writes, batch)
 
     def add_module(self, module: Any) -> None:
         for value in vars(module).values():
@@ -222,42 +231,103 @@ def fault_entry(exc: BaseException) -> dict:
     }
 
 
+def bind_calls(method: Method, calls: list[tuple[list, dict]]) -> list[dict | Exception]:
+    """Each call's arguments by name (defaults filled in), or its ParameterError.
+
+    Runs of a hundred calls are common, so the plain case (no ``*args`` in the
+    signature, known names) is a dict built directly; anything unusual goes
+    through ``inspect`` for Python's own wording of the error.
+    """
+    params = list(method.signature.parameters.values())
+    names = [p.name for p in params]
+    defaults = {p.name: p.default for p in params if p.default is not p.empty}
+    simple = all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params)
+    bound: list[dict | Exception] = []
+    for args, kwargs in calls:
+        if simple and len(args) <= len(names) and not (set(kwargs) - set(names[len(args) :])):
+            arguments = {**defaults, **dict(zip(names, args, strict=False)), **kwargs}
+            if len(arguments) == len(names):
+                bound.append(arguments)
+                continue
+        try:
+            found = method.signature.bind(*args, **kwargs)
+        except TypeError as exc:
+            bound.append(errors.ParameterError(f"{method.func.__name__}() {exc}"))
+            continue
+        found.apply_defaults()
+        bound.append(dict(found.arguments))
+    return bound
+
+
+def _entry_name(entry: Any) -> str | None:
+    return entry.get("methodName") if isinstance(entry, dict) else None
+
+
+def _run_batch(ctx: Context, registry: Registry, method: Method, entries: list[dict]) -> list:
+    """A run of calls of a method with a batch form: one access check, one answer each."""
+    try:
+        check_access(ctx, method)
+    except errors.GenericError as exc:
+        return [fault_entry(exc) for _ in entries]
+    calls = [decode_args(entry.get("params", [])) for entry in entries]
+    results = []
+    for outcome in method.batch(ctx, calls):
+        results.append(fault_entry(outcome) if isinstance(outcome, Exception) else [outcome])
+    return results
+
+
 def multicall(ctx: Context, registry: Registry, calls: Any) -> list:
     """All calls in the request's one transaction, a savepoint per writing call.
 
     A failing call rolls back only its own writes and yields a fault entry;
-    the others commit together when the request ends.
+    the others commit together when the request ends.  A run of consecutive
+    calls to a read-only method with a batch form is answered at once (unless
+    plugins watch individual calls).
     """
     if not isinstance(calls, list):
         raise errors.ParameterError("multiCall expects a list of calls")
     results: list = []
-    for entry in calls:
-        ctx.new_call()
-        try:
-            if not isinstance(entry, dict) or "methodName" not in entry:
-                raise errors.ParameterError("each call must be a struct with methodName and params")
-            name = entry["methodName"]
-            params = entry.get("params", [])
-            if name in MULTICALL_NAMES:  # Koji runs a nested multicall, so do we
-                results.append([multicall(ctx, registry, params[0] if params else None)])
+    index = 0
+    while index < len(calls):
+        entry = calls[index]
+        method = registry.get(_entry_name(entry) or "")
+        if method is not None and method.batch is not None and not ctx.plugins.watches_calls:
+            end = index
+            while end < len(calls) and _entry_name(calls[end]) == method.name:
+                end += 1
+            if end - index > 1:
+                ctx.new_call()
+                results.extend(_run_batch(ctx, registry, method, calls[index:end]))
+                index = end
                 continue
-            method = registry.get(name)
-            if method is not None and method.writes:
-                savepoint = ctx.conn.begin_nested()
-                try:
-                    value = call(ctx, registry, name, params)
-                except BaseException:
-                    savepoint.rollback()
-                    forget_perms(ctx)
-                    raise
-                savepoint.commit()
-            else:
-                value = call(ctx, registry, name, params)
-            results.append([value])
-        except Exception as exc:  # each call's failure is its own entry
-            if not isinstance(exc, errors.GenericError):
-                log.exception(
-                    "multicall entry %r failed", entry.get("methodName") if isinstance(entry, dict) else entry
-                )
-            results.append(fault_entry(exc))
+        results.append(_single(ctx, registry, entry))
+        index += 1
     return results
+
+
+def _single(ctx: Context, registry: Registry, entry: Any) -> Any:
+    ctx.new_call()
+    try:
+        if not isinstance(entry, dict) or "methodName" not in entry:
+            raise errors.ParameterError("each call must be a struct with methodName and params")
+        name = entry["methodName"]
+        params = entry.get("params", [])
+        if name in MULTICALL_NAMES:  # Koji runs a nested multicall, so do we
+            return [multicall(ctx, registry, params[0] if params else None)]
+        method = registry.get(name)
+        if method is not None and method.writes:
+            savepoint = ctx.conn.begin_nested()
+            try:
+                value = call(ctx, registry, name, params)
+            except BaseException:
+                savepoint.rollback()
+                forget_perms(ctx)
+                raise
+            savepoint.commit()
+        else:
+            value = call(ctx, registry, name, params)
+        return [value]
+    except Exception as exc:  # each call's failure is its own entry
+        if not isinstance(exc, errors.GenericError):
+            log.exception("multicall entry %r failed", _entry_name(entry))
+        return fault_entry(exc)

@@ -8,7 +8,7 @@ from kiln.hub.api.users import apply_query_opts
 from kiln.hub.context import Context
 from kiln.hub.domain import channels, hosts, users
 from kiln.hub.domain.times import timestamp_text
-from kiln.hub.rpc import export, has_perm
+from kiln.hub.rpc import bind_calls, export, has_perm
 from kiln.protocol import errors
 
 
@@ -32,7 +32,38 @@ def disableHost(ctx: Context, hostname: Any) -> None:
     hosts.set_enabled(ctx, hostname, False)
 
 
-@export()
+def _get_hosts(ctx: Context, calls: list[tuple[list, dict]]) -> list:
+    """getHost for a run of multicall entries: the plain lookups in one query."""
+    bound = bind_calls(ctx.registry.get("getHost"), calls)
+    plain = [b["hostInfo"] for b in bound if _plain_lookup(b)]
+    found = hosts.get_many(ctx, plain)
+    results: list = []
+    for b in bound:
+        if isinstance(b, Exception):
+            results.append(b)
+            continue
+        info, strict = b["hostInfo"], b["strict"]
+        try:
+            if _plain_lookup(b):
+                host = found.get(info)
+                if host is None and strict:
+                    raise errors.GenericError(f"Invalid hostInfo: {info}")
+                results.append(host)
+            else:
+                results.append(hosts.get(ctx, info, strict=strict, event=b["event"]))
+        except errors.GenericError as exc:
+            results.append(exc)
+    return results
+
+
+def _plain_lookup(bound: Any) -> bool:
+    if isinstance(bound, Exception) or bound["event"] is not None:
+        return False
+    info = bound["hostInfo"]
+    return isinstance(info, (int, str)) and not isinstance(info, bool)
+
+
+@export(batch=_get_hosts)
 def getHost(ctx: Context, hostInfo: Any, strict: bool = False, event: int | None = None) -> dict | None:
     return hosts.get(ctx, hostInfo, strict=strict, event=event)
 

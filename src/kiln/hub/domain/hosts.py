@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import and_, insert, select, update
@@ -80,6 +81,34 @@ def get(ctx: Context, info: Any, strict: bool = False, event: int | None = None)
             raise errors.GenericError(f"Invalid hostInfo: {info}")
         return None
     return _shape(row)
+
+
+_MANY_SQL = _CURRENT_SQL.replace("WHERE h.{key} = :value", "WHERE h.id {ids} OR h.name {names}")
+# A list parameter: PostgreSQL takes an array, SQLite a JSON text it unpacks.
+_MANY_BY_DIALECT = {
+    "postgresql": RawQuery(_MANY_SQL.format(ids="= ANY(:ids)", names="= ANY(:names)")),
+    "sqlite": RawQuery(
+        _MANY_SQL.format(ids="IN (SELECT value FROM json_each(:ids))", names="IN (SELECT value FROM json_each(:names))")
+    ),
+}
+
+
+def get_many(ctx: Context, infos: list[int | str]) -> dict[int | str, dict]:
+    """Current hosts by id or name, in one query; the answer is keyed by what was asked."""
+    ids = sorted({i for i in infos if isinstance(i, int)})
+    host_names = sorted({i for i in infos if isinstance(i, str)})
+    if not ids and not host_names:
+        return {}
+    conn = ctx.conn
+    if conn.dialect.name == "sqlite":
+        params: dict[str, Any] = {"ids": json.dumps(ids), "names": json.dumps(host_names)}
+    else:
+        params = {"ids": ids, "names": host_names}
+    found: dict[int | str, dict] = {}
+    for row in _MANY_BY_DIALECT[conn.dialect.name].all(conn, {**params, "true": True}):
+        host = _shape(row)
+        found[host["id"]] = found[host["name"]] = host
+    return found
 
 
 def list_hosts(
