@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import xmlrpc.client
+from collections.abc import Iterator
 from pathlib import Path
 
 import koji
@@ -34,9 +36,28 @@ def wait_for(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:
     raise AssertionError("hub did not start")
 
 
-def stop(proc: subprocess.Popen) -> None:
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(20)
+@contextlib.contextmanager
+def serving(*args: str, cwd: Path | None = None, port: int | None = None) -> Iterator[str]:
+    """``kiln-hub serve ARGS``; yields its URL, stops it after.
+
+    Without ``port`` it listens on a free one; with it, ARGS (a config file)
+    are expected to say so.
+    """
+    listen = [] if port else ["--listen", f"127.0.0.1:{(port := free_port())}"]
+    proc = subprocess.Popen(
+        [KILN_HUB, "serve", *args, *listen],
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}/kojihub"
+    try:
+        wait_for(url, proc)
+        yield url
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
 
 
 def test_help_lists_every_subcommand():
@@ -49,26 +70,14 @@ def test_help_lists_every_subcommand():
 
 
 def test_serve_with_nothing_configured_uses_sqlite_under_the_state_dir(tmp_path):
-    port = free_port()
     run("add-admin", "root", "--password", "pw", cwd=tmp_path)
     assert (tmp_path / ".kiln" / "kiln.db").is_file()
-    proc = subprocess.Popen(
-        [KILN_HUB, "serve", "--listen", f"127.0.0.1:{port}"],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/kojihub"
-    try:
-        wait_for(url, proc)
+    with serving(cwd=tmp_path) as url:
         session = koji.ClientSession(url)
         session.opts.update(user="root", password="pw")
         session.login()
         assert session.getLoggedInUser()["name"] == "root"
         assert (tmp_path / ".kiln" / "topdir").is_dir()
-    finally:
-        stop(proc)
 
 
 def test_migrate_creates_and_is_idempotent(db_url):
@@ -91,16 +100,7 @@ def test_add_admin_and_passwd_for_users_and_hosts(tmp_path):
     run("add-admin", "boss", "--password", "two", "--db", db)  # again: updates, stays admin
     failed = run("passwd", "nobody", "--password", "x", "--db", db, check=False)
     assert failed.returncode == 1 and "No such user: 'nobody'" in failed.stderr
-    port = free_port()
-    proc = subprocess.Popen(
-        [KILN_HUB, "serve", "--db", db, "--topdir", str(tmp_path / "top"), "--listen", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/kojihub"
-    try:
-        wait_for(url, proc)
+    with serving("--db", db, "--topdir", str(tmp_path / "top")) as url:
         boss = koji.ClientSession(url, opts={"user": "boss", "password": "two"})
         boss.login()
         assert boss.getPerms() == ["admin"]
@@ -110,8 +110,6 @@ def test_add_admin_and_passwd_for_users_and_hosts(tmp_path):
         host.login()
         host.exclusiveSession()
         assert host.host.getID() == boss.getHost("builder-1")["id"]
-    finally:
-        stop(proc)
 
 
 def test_config_file_and_logging(tmp_path):
@@ -129,18 +127,8 @@ def test_config_file_and_logging(tmp_path):
         "debug = true\n"
     )
     run("add-admin", "admin", "--password", "pw", "--config", str(config))
-    proc = subprocess.Popen(
-        [KILN_HUB, "serve", "--config", str(config)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
-    url = f"http://127.0.0.1:{port}/kojihub"
-    try:
-        wait_for(url, proc)
+    with serving("--config", str(config), port=port) as url:
         koji.ClientSession(url).getAPIVersion()
-    finally:
-        stop(proc)
     text = log_file.read_text()
     assert "kiln hub listening" in text
     assert "getAPIVersion took" in text  # debug switch: per-call timing at DEBUG level

@@ -44,7 +44,12 @@ class RawQuery:
     def rows(self, conn: Connection, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
         cursor = conn.connection.dbapi_connection.cursor()
         try:
-            cursor.execute(self._for(conn), params)
+            if conn.dialect.name == "postgresql":
+                # Server-side prepared at once: planning the session check costs
+                # more than running it, and these texts run on every request.
+                cursor.execute(self._for(conn), params, prepare=True)
+            else:
+                cursor.execute(self._for(conn), params)
             if self._names is None:
                 # psycopg builds column objects on each .description: read it once.
                 self._names = [d[0] for d in cursor.description]
