@@ -151,3 +151,16 @@ def test_remove_channel(admin, anon):
     admin.removeChannel(channel, force=True)
     assert anon.getChannel(channel) is None
     assert [c["name"] for c in anon.listChannels(hostID=host)] == ["default"]
+
+
+def test_listing_order_and_its_refusals(admin, anon):
+    arch = unique("arch")
+    names = sorted(unique("h") for _ in range(3))
+    for name in names:
+        admin.addHost(name, [arch])
+    assert [h["name"] for h in anon.listHosts(arches=[arch], queryOpts={"order": "-name"})] == names[::-1]
+    assert [h["name"] for h in anon.listHosts(arches=[arch], queryOpts={"order": "name", "offset": 1})] == names[1:]
+    with pytest.raises(koji.ParameterError, match="Invalid order field: active"):
+        anon.listHosts(queryOpts={"order": "active"})
+    with pytest.raises(koji.ParameterError, match="Invalid order field: password"):
+        anon.listUsers(queryOpts={"order": "password"})

@@ -47,10 +47,6 @@ class Context:
         return self._conn
 
     @property
-    def has_conn(self) -> bool:
-        return self._conn is not None
-
-    @property
     def wrote(self) -> bool:
         return self._conn is not None and bool(self._conn.info.get("wrote"))
 
@@ -83,6 +79,3 @@ class Context:
 
     def remote_addr(self) -> str:
         return self.environ.get("REMOTE_ADDR", "")
-
-    def environ_get(self, key: str, default: Any = None) -> Any:
-        return self.environ.get(key, default)

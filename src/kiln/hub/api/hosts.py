@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiln.hub.api.users import apply_query_opts
+from kiln.hub.api import query_opts
 from kiln.hub.context import Context
+from kiln.hub.db.tables import VERSIONING
 from kiln.hub.domain import channels, hosts, users
 from kiln.hub.domain.times import timestamp_text
 from kiln.hub.rpc import bind_calls, export, has_perm
@@ -68,17 +69,8 @@ def getHost(ctx: Context, hostInfo: Any, strict: bool = False, event: int | None
     return hosts.get(ctx, hostInfo, strict=strict, event=event)
 
 
-def _order(query_opts: dict | None) -> list | None:
-    if not query_opts or not query_opts.get("order"):
-        return None
-    cols = []
-    for field in str(query_opts["order"]).split(","):
-        name = field.lstrip("-")
-        table = hosts.h if name in hosts.h.c else hosts.hcfg if name in hosts.hcfg.c else None
-        if table is None or name in ("active", "create_event", "revoke_event"):
-            raise errors.ParameterError(f"Invalid order field: {name}")
-        cols.append(table.c[name].desc() if field.startswith("-") else table.c[name])
-    return cols
+# What listHosts may sort by: the host row and its live configuration.
+_HOST_ORDER = {c.name: c for c in (*hosts.h.c, *hosts.hcfg.c) if c.name not in ("host_id", *VERSIONING)}
 
 
 @export()
@@ -109,9 +101,9 @@ def listHosts(
         ready=ready,
         enabled=enabled,
         user_id=user_id,
-        order=_order(queryOpts),
+        order=query_opts.order_by(queryOpts, _HOST_ORDER),
     )
-    return apply_query_opts(rows, queryOpts)
+    return query_opts.apply(rows, queryOpts)
 
 
 @export()

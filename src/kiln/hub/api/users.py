@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiln.hub.api import query_opts
 from kiln.hub.context import Context
 from kiln.hub.domain import users
 from kiln.hub.rpc import export
@@ -18,30 +19,8 @@ def getUser(
     return users.get(ctx, userInfo, strict=strict, krb_princs=krb_princs, groups=groups)
 
 
-def _order(query_opts: dict | None) -> list | None:
-    if not query_opts or not query_opts.get("order"):
-        return None
-    cols = []
-    for field in str(query_opts["order"]).split(","):
-        desc = field.startswith("-")
-        name = field.lstrip("-")
-        if name not in users.u.c:
-            raise errors.ParameterError(f"Invalid order field: {name}")
-        col = users.u.c[name]
-        cols.append(col.desc() if desc else col)
-    return cols
-
-
-def apply_query_opts(rows: list, query_opts: dict | None) -> Any:
-    """Koji's queryOpts offset, limit and countOnly over an ordered result."""
-    if not query_opts:
-        return rows
-    offset = int(query_opts.get("offset") or 0)
-    limit = query_opts.get("limit")
-    rows = rows[offset:] if limit is None else rows[offset : offset + int(limit)]
-    if query_opts.get("countOnly"):
-        return len(rows)
-    return rows
+# What listUsers may sort by.
+_USER_ORDER = {c.name: c for c in users.u.c if c.name != "password"}
 
 
 @export()
@@ -59,8 +38,8 @@ def listUsers(
         raise errors.GenericError("inherited_perm option must be used with perm option")
     if perm:
         users.find_perm(ctx, perm)
-    rows = users.list_users(ctx, userType, prefix=prefix, perm=perm, order=_order(queryOpts))
-    return apply_query_opts(rows, queryOpts)
+    rows = users.list_users(ctx, userType, prefix=prefix, perm=perm, order=query_opts.order_by(queryOpts, _USER_ORDER))
+    return query_opts.apply(rows, queryOpts)
 
 
 @export(perm="admin", writes=True)

@@ -79,10 +79,6 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def default_state_dir() -> Path:
     """Where a hub with nothing configured keeps its database and topdir."""
     return Path(os.environ.get("KILN_STATE_DIR", Path.cwd() / ".kiln"))

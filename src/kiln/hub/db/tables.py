@@ -35,6 +35,9 @@ metadata = MetaData(
 )
 
 
+VERSIONING = ("create_event", "revoke_event", "creator_id", "revoker_id", "active")
+
+
 def versioning_columns() -> list[Column]:
     """The history columns every versioned table carries."""
     return [
