@@ -70,3 +70,22 @@ def _write(tmp_path, text):
     path = tmp_path / "hub.conf"
     path.write_text(text)
     return path
+
+
+def test_kept_connections_are_reused_per_thread_and_replaced_when_broken(tmp_path):
+    import threading
+
+    from kiln.hub.db.engine import KeptConnections, make_engine
+
+    kept = KeptConnections(make_engine(f"sqlite:///{tmp_path}/k.db"))
+    first = kept.acquire()
+    kept.release(first, healthy=True)
+    assert kept.acquire() is first
+    others = []
+    thread = threading.Thread(target=lambda: others.append(kept.acquire()))
+    thread.start()
+    thread.join()
+    assert others[0] is not first
+    kept.release(first, healthy=False)
+    assert first.closed
+    assert kept.acquire() is not first

@@ -21,7 +21,7 @@ import kiln
 from kiln.hub import auth, rpc
 from kiln.hub.config import Settings
 from kiln.hub.context import Context
-from kiln.hub.db.engine import make_engine
+from kiln.hub.db.engine import KeptConnections, make_engine
 from kiln.hub.plugins import Plugins
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import Fault, dumps, loads
@@ -41,6 +41,7 @@ class HubApp:
         self.settings = settings
         self.engine = make_engine(settings.db)
         event.listen(self.engine, "before_execute", _note_writes)
+        self.connections = KeptConnections(self.engine)
         self.plugins = plugins or Plugins(settings.plugins)
         self.registry = rpc.build_registry(self.plugins)
 
@@ -85,7 +86,7 @@ class HubApp:
 
     def handle(self, environ: dict, method: str, params: tuple) -> str:
         """Run one XML-RPC request in one transaction; returns the reply document."""
-        ctx = Context(self.engine, self.settings, self.plugins, environ, self.registry)
+        ctx = Context(self.engine, self.settings, self.plugins, environ, self.registry, kept=self.connections)
         ctx.write = self.registry.writes(method, params)
         started = time.perf_counter()
         commit = False

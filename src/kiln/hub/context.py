@@ -15,6 +15,7 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection, Engine
 
 from kiln.hub.db import tables
+from kiln.hub.db.engine import KeptConnections
 
 if TYPE_CHECKING:
     from kiln.hub.auth import Session
@@ -31,6 +32,7 @@ class Context:
     registry: Any = None  # rpc.Registry, for introspection calls
     session: Session | None = None
     write: bool = False  # the request may write: SQLite begins IMMEDIATE
+    kept: KeptConnections | None = None  # the worker's connections; else one per request
     _conn: Connection | None = None
     _event_id: int | None = None
 
@@ -38,7 +40,7 @@ class Context:
     def conn(self) -> Connection:
         """The request's connection, in its one transaction."""
         if self._conn is None:
-            conn = self.engine.connect()
+            conn = self.kept.acquire() if self.kept else self.engine.connect()
             # Read by the engine's begin hook (db/engine.py): it decides how to BEGIN.
             conn.info["write"] = self.write
             conn.info["wrote"] = False
@@ -69,13 +71,18 @@ class Context:
         conn, self._conn = self._conn, None
         if conn is None:
             return
+        healthy = False
         try:
             if commit:
                 conn.commit()
             else:
                 conn.rollback()
+            healthy = True
         finally:
-            conn.close()
+            if self.kept is not None:
+                self.kept.release(conn, healthy)
+            else:
+                conn.close()
 
     def remote_addr(self) -> str:
         return self.environ.get("REMOTE_ADDR", "")
