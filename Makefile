@@ -31,11 +31,13 @@ deps:
 
 run: venv
 	@mkdir -p $(STATE)
-	@test -s $(STATE)/admin-password || $(PY) -c "import secrets; print(secrets.token_urlsafe(12))" > $(STATE)/admin-password
+	@test -s $(STATE)/admin-password || $(PY) -c "import secrets; print(secrets.token_hex(9))" > $(STATE)/admin-password
 	@$(VENV)/bin/kiln-hub add-admin admin --password "$$(cat $(STATE)/admin-password)" --state-dir $(STATE) >/dev/null
+	@printf '[koji]\nserver = http://$(LISTEN)/kojihub\nweburl = http://$(LISTEN)/koji\ntopurl = http://$(LISTEN)/kojifiles\n' > $(STATE)/koji.conf
 	@echo "kiln hub:  http://$(LISTEN)/kojihub   (database: $(STATE)/kiln.db, topdir: $(STATE)/topdir)"
 	@echo "admin:     user admin, password $$(cat $(STATE)/admin-password)"
 	@echo "try:       $(VENV)/bin/kiln --server http://$(LISTEN)/kojihub --user admin --password $$(cat $(STATE)/admin-password) hello"
+	@echo "or koji:   $(VENV)/bin/koji -c $(STATE)/koji.conf --user admin --password $$(cat $(STATE)/admin-password) moshimoshi"
 	exec $(VENV)/bin/kiln-hub serve --state-dir $(STATE) --listen $(LISTEN)
 
 test: venv deps
