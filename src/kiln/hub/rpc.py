@@ -48,7 +48,8 @@ class Method:
     writes: bool
     # Optional: answers a run of consecutive calls of this (read-only) method in
     # a multicall at once, e.g. with one query instead of one per call.  Takes
-    # ``(ctx, [(args, kwargs), ...])``; returns one result or exception per call.
+    # ``(ctx, [arguments by name, or the call's ParameterError, ...])`` (see
+    # bind_calls); returns one result or exception per call.
     batch: Callable | None = None
 
     @property
@@ -263,15 +264,18 @@ def _entry_name(entry: Any) -> str | None:
     return entry.get("methodName") if isinstance(entry, dict) else None
 
 
-def _run_batch(ctx: Context, registry: Registry, method: Method, entries: list[dict]) -> list:
+def _run_batch(ctx: Context, method: Method, entries: list[dict]) -> list:
     """A run of calls of a method with a batch form: one access check, one answer each."""
     try:
         check_access(ctx, method)
-    except errors.GenericError as exc:
+        bound = bind_calls(method, [decode_args(entry.get("params", [])) for entry in entries])
+        outcomes = method.batch(ctx, bound)
+    except Exception as exc:  # the whole run failed: each call gets the fault, as singles would
+        if not isinstance(exc, errors.GenericError):
+            log.exception("batch of %s failed", method.name)
         return [fault_entry(exc) for _ in entries]
-    calls = [decode_args(entry.get("params", [])) for entry in entries]
     results = []
-    for outcome in method.batch(ctx, calls):
+    for outcome in outcomes:
         results.append(fault_entry(outcome) if isinstance(outcome, Exception) else [outcome])
     return results
 
@@ -297,7 +301,7 @@ def multicall(ctx: Context, registry: Registry, calls: Any) -> list:
                 end += 1
             if end - index > 1:
                 ctx.new_call()
-                results.extend(_run_batch(ctx, registry, method, calls[index:end]))
+                results.extend(_run_batch(ctx, method, calls[index:end]))
                 index = end
                 continue
         results.append(_single(ctx, registry, entry))

@@ -9,7 +9,7 @@ from kiln.hub.context import Context
 from kiln.hub.db.tables import VERSIONING
 from kiln.hub.domain import channels, hosts, users
 from kiln.hub.domain.times import timestamp_text
-from kiln.hub.rpc import bind_calls, export, has_perm
+from kiln.hub.rpc import export, has_perm
 from kiln.protocol import errors
 
 
@@ -33,9 +33,8 @@ def disableHost(ctx: Context, hostname: Any) -> None:
     hosts.set_enabled(ctx, hostname, False)
 
 
-def _get_hosts(ctx: Context, calls: list[tuple[list, dict]]) -> list:
+def _get_hosts(ctx: Context, bound: list[dict | Exception]) -> list:
     """getHost for a run of multicall entries: the plain lookups in one query."""
-    bound = bind_calls(ctx.registry.get("getHost"), calls)
     plain = [b["hostInfo"] for b in bound if _plain_lookup(b)]
     found = hosts.get_many(ctx, plain)
     results: list = []
