@@ -106,3 +106,23 @@ def make_host(hub: HubProcess, admin: koji.ClientSession, arches: tuple = ("x86_
     host_id = admin.addHost(name, list(arches))
     hub.admin_command("passwd", name, "--password", "hostpw")
     return name, "hostpw", host_id
+
+
+def host_session(
+    hub: HubProcess,
+    admin: koji.ClientSession,
+    arches: tuple = ("x86_64",),
+    capacity: float | None = None,
+    channels: tuple = (),
+    ready: bool = True,
+) -> tuple[koji.ClientSession, int]:
+    """A builder's session as kojid holds it: logged in, exclusive, checked in as ready."""
+    name, password, host_id = make_host(hub, admin, arches)
+    if capacity is not None:
+        admin.editHost(host_id, capacity=capacity)
+    for channel in channels:
+        admin.addHostToChannel(name, channel, create=True)
+    session = koji_session(hub, name, password)
+    session.exclusiveSession()
+    session.host.updateHost(0.0, ready)
+    return session, host_id

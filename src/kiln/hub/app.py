@@ -23,6 +23,7 @@ from kiln.hub.config import Settings
 from kiln.hub.context import Context
 from kiln.hub.db.engine import KeptConnections, make_engine
 from kiln.hub.plugins import Plugins
+from kiln.hub.wakeups import Wakeups
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import Fault, dumps, loads
 
@@ -41,7 +42,10 @@ class HubApp:
         self.settings = settings
         self.engine = make_engine(settings.db)
         event.listen(self.engine, "before_execute", _note_writes)
-        self.connections = KeptConnections(self.engine)
+        # A sync worker keeps one connection; gthread workers share the pool, since
+        # threads parked in a long poll hand theirs back while they wait.
+        self.connections = KeptConnections(self.engine) if settings.threads <= 1 else None
+        self.wakeups = Wakeups(settings.db, max_waiters=max(0, settings.threads - settings.poll_reserve_threads))
         self.plugins = plugins or Plugins(settings.plugins)
         self.registry = rpc.build_registry(self.plugins)
 
@@ -86,7 +90,15 @@ class HubApp:
 
     def handle(self, environ: dict, method: str, params: tuple) -> str:
         """Run one XML-RPC request in one transaction; returns the reply document."""
-        ctx = Context(self.engine, self.settings, self.plugins, environ, self.registry, kept=self.connections)
+        ctx = Context(
+            self.engine,
+            self.settings,
+            self.plugins,
+            environ,
+            self.registry,
+            kept=self.connections,
+            wakeups=self.wakeups,
+        )
         ctx.write = self.registry.writes(method, params)
         started = time.perf_counter()
         commit = False

@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     _common(serve)
     serve.add_argument("--listen", help="HOST:PORT to bind (default 127.0.0.1:8080)")
     serve.add_argument("--workers", type=int, help="worker processes (default 2)")
-    serve.add_argument("--threads", type=int, help="threads per worker (default 1)")
+    serve.add_argument("--threads", type=int, help="threads per worker (default 128; 1: sync workers, no long polls)")
     serve.add_argument("--log-file", dest="log_file", help="log file (default: stderr)")
     serve.add_argument("--log-level", dest="log_level", help="DEBUG, INFO, WARNING or ERROR")
     serve.add_argument("--debug", action="store_const", const=True, help="log at DEBUG level")

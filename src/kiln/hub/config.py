@@ -26,7 +26,10 @@ class Settings:
     topdir: str = ""
     listen: str = "127.0.0.1:8080"
     workers: int = 2
-    threads: int = 1
+    # Threads per worker (gunicorn's gthread).  Builders waiting in
+    # host.getTasks each hold one; ``poll_reserve_threads`` stay free for calls.
+    threads: int = 128
+    poll_reserve_threads: int = 16
     log_file: str = ""  # empty: stderr
     log_level: str = "WARNING"
     debug: bool = False
@@ -46,6 +49,15 @@ class Settings:
     # DNs allowed to act for others; '|'-separated in the file, as Koji's ProxyDNs (DNs hold commas).
     proxy_dns: list[str] = field(default_factory=list, metadata={"separator": "|"})
     plugins: list[str] = field(default_factory=list)
+    # Scheduling (seconds).  A host silent for host_timeout is not ready and its
+    # tasks go back to the queue; an ASSIGNED task not opened within
+    # assign_timeout is freed; the checks run at most every check_interval.
+    host_timeout: float = 300.0
+    assign_timeout: float = 300.0
+    check_interval: float = 5.0
+    # Longest wait host.getTasks grants; run time at which a task weighs double.
+    max_poll_seconds: float = 60.0
+    weight_full_seconds: float = 3600.0
     offline: bool = False
     offline_message: str = ""
 

@@ -8,6 +8,7 @@ database cost none) and the hub's settings travel as one argument.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -33,8 +34,10 @@ class Context:
     session: Session | None = None
     write: bool = False  # the request may write: SQLite begins IMMEDIATE
     kept: KeptConnections | None = None  # the worker's connections; else one per request
+    wakeups: Any = None  # hub.wakeups.Wakeups: tells waiting builders about new work
     _conn: Connection | None = None
     _event_id: int | None = None
+    _on_commit: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def conn(self) -> Connection:
@@ -67,8 +70,22 @@ class Context:
         """Each call of a multicall gets its own event, as in Koji."""
         self._event_id = None
 
+    def on_commit(self, func: Callable[[], None]) -> None:
+        """Run ``func`` once the request's transaction has committed (never if it rolls back)."""
+        if func not in self._on_commit:
+            self._on_commit.append(func)
+
+    def pause(self) -> None:
+        """End the transaction so far and hand the connection back, e.g. before a long wait.
+
+        What was written commits now; the next use of ``conn`` begins anew.
+        """
+        self.finish(self.wrote)
+        self._event_id = None
+
     def finish(self, commit: bool) -> None:
         conn, self._conn = self._conn, None
+        callbacks, self._on_commit = self._on_commit, []
         if conn is None:
             return
         healthy = False
@@ -83,6 +100,9 @@ class Context:
                 self.kept.release(conn, healthy)
             else:
                 conn.close()
+        if commit:
+            for func in callbacks:
+                func()
 
     def remote_addr(self) -> str:
         return self.environ.get("REMOTE_ADDR", "")

@@ -1,10 +1,18 @@
-"""The ``host.*`` calls a builder makes for itself (hosts only)."""
+"""The ``host.*`` calls a builder makes for itself (hosts holding their exclusive session)."""
 
 from __future__ import annotations
 
+import time
+from typing import Any
+
+from sqlalchemy import update
+
 from kiln.hub.context import Context
-from kiln.hub.domain import hosts
+from kiln.hub.db import tables
+from kiln.hub.domain import hosts, scheduler, task_actions, task_waits
 from kiln.hub.rpc import HOST, export
+from kiln.protocol import errors
+from kiln.protocol.constants import TaskState
 
 
 @export("host.getID", access=HOST)
@@ -15,3 +23,103 @@ def getID(ctx: Context) -> int:
 @export("host.getHost", access=HOST)
 def getHost(ctx: Context) -> dict:
     return hosts.get(ctx, ctx.session.host_id, strict=True)
+
+
+@export("host.updateHost", access=HOST, writes=True)
+def updateHost(ctx: Context, task_load: Any, ready: Any, data: dict | None = None) -> None:
+    """Check in: the builder's own view of its load, and whether it takes work."""
+    try:
+        load = float(task_load)
+    except (TypeError, ValueError):
+        raise errors.ParameterError(f"Invalid task_load: {task_load!r}") from None
+    h = tables.host
+    values = {"task_load": load, "ready": bool(ready), "update_time": time.time()}
+    ctx.conn.execute(update(h).where(h.c.id == ctx.session.host_id).values(**values))
+    scheduler.periodic_checks(ctx)
+    if ready:
+        scheduler.announce(ctx)
+
+
+@export("host.getLoadData", access=HOST)
+def getLoadData(ctx: Context) -> list:
+    """``[[this host, with its channel ids], its assigned tasks]``, as Koji 1.34+ answers."""
+    host = hosts.get(ctx, ctx.session.host_id, strict=True)
+    host["channels"] = scheduler.host_channels(ctx, host["id"])
+    return [[host], scheduler.assigned_to(ctx, host["id"])]
+
+
+@export("host.getTasks", access=HOST, writes=True)
+def getTasks(ctx: Context, timeout: Any = None) -> list:
+    """The tasks the scheduler gave this host; with ``timeout`` (seconds, kiln's), wait that long for one."""
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+        raise errors.ParameterError(f"Invalid timeout: {timeout!r}: give seconds")
+    return scheduler.tasks_for_host(ctx, ctx.session.host_id, timeout)
+
+
+@export("host.getHostTasks", access=HOST)
+def getHostTasks(ctx: Context) -> list:
+    return task_waits.host_tasks(ctx, ctx.session.host_id)
+
+
+@export("host.openTask", access=HOST, writes=True)
+def openTask(ctx: Context, task_id: Any) -> dict | None:
+    return task_actions.open_task(ctx, ctx.session.host_id, task_id)
+
+
+@export("host.closeTask", access=HOST, writes=True)
+def closeTask(ctx: Context, task_id: Any, response: Any) -> None:
+    task_actions.finish(ctx, ctx.session.host_id, task_id, response, TaskState.CLOSED)
+
+
+@export("host.failTask", access=HOST, writes=True)
+def failTask(ctx: Context, task_id: Any, response: Any) -> None:
+    task_actions.finish(ctx, ctx.session.host_id, task_id, response, TaskState.FAILED)
+
+
+@export("host.freeTasks", access=HOST, writes=True)
+def freeTasks(ctx: Context, tasks: Any) -> None:
+    task_actions.free_host_tasks(ctx, ctx.session.host_id, tasks)
+
+
+@export("host.setTaskWeight", access=HOST, writes=True)
+def setTaskWeight(ctx: Context, task_id: Any, weight: Any) -> None:
+    task_actions.set_weight(ctx, ctx.session.host_id, task_id, weight)
+
+
+@export("host.refuseTask", access=HOST, writes=True)
+def refuseTask(ctx: Context, task_id: Any, soft: bool = True, msg: str = "") -> None:
+    """Give an ASSIGNED (or OPEN) task back; it goes to another host, or fails if none is left."""
+    row = task_actions.tasks.row(ctx, task_id, lock=True)
+    if row.host_id != ctx.session.host_id:
+        return None  # an unrelated task: ignored, as Koji does
+    roles = task_actions.roles_of(ctx, row, admin=False)
+    scheduler.refuse(ctx, ctx.session.host_id, row.id, soft=soft, msg=str(msg or ""), roles=roles)
+    return None
+
+
+@export("host.subtask", access=HOST, writes=True)
+def subtask(ctx: Context, method: Any, arglist: Any, parent: Any, **opts: Any) -> int:
+    return task_actions.subtask(ctx, ctx.session.host_id, method, arglist, parent, **opts)
+
+
+@export("host.subtask2", access=HOST, writes=True)
+def subtask2(ctx: Context, __parent: Any, __taskopts: Any, __method: Any, *args: Any, **opts: Any) -> int:
+    if not isinstance(__taskopts, dict):
+        raise errors.ParameterError("subtask2 takes (parent, taskopts dict, method, *args, **kwargs)")
+    arglist = [*args, {**opts, "__starstar": True}] if opts else list(args)
+    return task_actions.subtask(ctx, ctx.session.host_id, __method, arglist, __parent, **__taskopts)
+
+
+@export("host.taskSetWait", access=HOST, writes=True)
+def taskSetWait(ctx: Context, parent: Any, tasks: Any) -> None:
+    task_waits.set_wait(ctx, ctx.session.host_id, parent, tasks)
+
+
+@export("host.taskWait", access=HOST, writes=True)
+def taskWait(ctx: Context, parent: Any) -> list:
+    return task_waits.wait(ctx, ctx.session.host_id, parent)
+
+
+@export("host.taskWaitResults", access=HOST, writes=True)
+def taskWaitResults(ctx: Context, parent: Any, tasks: Any, canfail: Any = None) -> list:
+    return task_waits.results(ctx, ctx.session.host_id, parent, tasks, canfail)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Column,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -159,3 +160,80 @@ VERSIONED_TABLES: dict[str, Table] = {
     "host_config": host_config,
     "host_channels": host_channels,
 }
+
+# Tasks: Koji's task table, with times as epoch floats.  ``weight`` is the
+# effective weight the scheduler counts; ``base_weight`` the starting weight it
+# was raised from (see domain/weights.py).  ``assign_time`` dates the last
+# move to ASSIGNED, for the assignment timeout.
+task = Table(
+    "task",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("state", Integer, nullable=False),
+    Column("create_time", Float, nullable=False),
+    Column("start_time", Float, nullable=True),
+    Column("completion_time", Float, nullable=True),
+    Column("assign_time", Float, nullable=True),
+    Column("channel_id", Integer, ForeignKey("channels.id"), nullable=False),
+    Column("host_id", Integer, ForeignKey("host.id"), nullable=True),
+    Column("parent", Integer, ForeignKey("task.id"), nullable=True),
+    Column("label", String(255), nullable=True),
+    Column("waiting", Boolean, nullable=True),
+    Column("awaited", Boolean, nullable=True),
+    Column("owner", Integer, ForeignKey("users.id"), nullable=False),
+    Column("method", Text, nullable=False),
+    Column("request", Text, nullable=False),
+    Column("result", Text, nullable=True),
+    Column("eta", Integer, nullable=True),
+    Column("arch", String(16), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("weight", Float, nullable=False, default=1.0),
+    Column("base_weight", Float, nullable=False, default=1.0),
+    UniqueConstraint("parent", "label", name="uq_task_parent_label"),
+)
+Index("ix_task_state_channel_arch", task.c.state, task.c.channel_id, task.c.arch, task.c.priority, task.c.id)
+Index("ix_task_host_state", task.c.host_id, task.c.state)
+Index("ix_task_owner_state", task.c.owner, task.c.state, task.c.id)
+Index("ix_task_parent", task.c.parent)
+Index("ix_task_method_state", task.c.method, task.c.state)
+
+# A host's refusal of a task: the scheduler offers the task to other hosts.
+task_refusals = Table(
+    "task_refusals",
+    metadata,
+    Column("task_id", Integer, ForeignKey("task.id"), nullable=False),
+    Column("host_id", Integer, ForeignKey("host.id"), nullable=False),
+    Column("soft", Boolean, nullable=False, default=True),
+    Column("by_host", Boolean, nullable=False, default=True),
+    Column("msg", Text, nullable=True),
+    Column("time", Float, nullable=False),
+    UniqueConstraint("task_id", "host_id", name="uq_task_refusals_task_host"),
+)
+
+# What the scheduler did and why (Koji's scheduler_log_messages).
+scheduler_log = Table(
+    "scheduler_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("task_id", Integer, ForeignKey("task.id"), nullable=True, index=True),
+    Column("host_id", Integer, ForeignKey("host.id"), nullable=True),
+    Column("msg_time", Float, nullable=False),
+    Column("msg", Text, nullable=False),
+)
+
+# Recorded run times per task method, for raising starting weights.
+task_method_stats = Table(
+    "task_method_stats",
+    metadata,
+    Column("method", String(255), primary_key=True),
+    Column("runs", Integer, nullable=False, default=0),
+    Column("mean_duration", Float, nullable=False, default=0.0),
+)
+
+# One row: when the periodic checks (dead hosts, stale assignments) last ran.
+scheduler_state = Table(
+    "scheduler_state",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("last_sweep", Float, nullable=False, default=0.0),
+)

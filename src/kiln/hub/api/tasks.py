@@ -1,0 +1,91 @@
+"""Task calls for users and admins (Koji's names and signatures)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiln.hub.context import Context
+from kiln.hub.domain import task_actions, task_lists, tasks
+from kiln.hub.rpc import LOGIN, export, has_perm
+from kiln.protocol import errors
+
+
+@export(perm="admin", writes=True)
+def makeTask(ctx: Context, *args: Any, **opts: Any) -> int:
+    """Create a task by hand (admins; mainly for debugging), as Koji's makeTask."""
+    if "owner" in opts:
+        raise errors.ActionNotAllowed("The owner option is not allowed here")
+    if len(args) != 2:
+        raise errors.ParameterError("makeTask takes (method, arglist, **opts)")
+    task_id = tasks.create(ctx, args[0], args[1], **opts)
+    task_actions.scheduler.announce(ctx)
+    return task_id
+
+
+@export()
+def getTaskInfo(ctx: Context, task_id: Any, request: bool = False, strict: bool = False) -> Any:
+    if isinstance(task_id, (list, tuple)):
+        return [tasks.get(ctx, one, strict=strict, request=request) for one in task_id]
+    return tasks.get(ctx, task_id, strict=strict, request=request)
+
+
+@export()
+def getTaskRequest(ctx: Context, taskId: Any) -> list:
+    return tasks.request_of(ctx, taskId)
+
+
+@export()
+def getTaskResult(ctx: Context, taskId: Any, raise_fault: bool = True) -> Any:
+    return tasks.result_of(ctx, taskId, raise_fault=raise_fault)
+
+
+@export()
+def getTaskChildren(ctx: Context, task_id: Any, request: bool = False, strict: bool = False) -> list:
+    if strict:
+        tasks.get(ctx, task_id, strict=True)
+    return tasks.children(ctx, task_id, request=request)
+
+
+@export()
+def getTaskDescendents(ctx: Context, task_id: Any, request: bool = False) -> dict:
+    return tasks.descendents(ctx, task_id, request=request)
+
+
+@export()
+def listTasks(ctx: Context, opts: dict | None = None, queryOpts: dict | None = None) -> Any:
+    return task_lists.list_tasks(ctx, opts, queryOpts)
+
+
+@export(access=LOGIN, writes=True)
+def cancelTask(ctx: Context, task_id: Any, recurse: bool = True) -> None:
+    task_actions.cancel(ctx, task_id, has_perm(ctx, "admin"), recurse=recurse)
+
+
+@export(perm="admin", writes=True)
+def cancelTaskFull(ctx: Context, task_id: Any, strict: bool = True) -> None:
+    task_actions.cancel_full(ctx, task_id, strict=strict)
+
+
+@export(access=LOGIN, writes=True)
+def cancelTaskChildren(ctx: Context, task_id: Any) -> None:
+    task_actions.cancel_children(ctx, task_id, has_perm(ctx, "admin"))
+
+
+@export(access=LOGIN, writes=True)
+def resubmitTask(ctx: Context, taskID: Any) -> int:
+    return task_actions.resubmit(ctx, taskID, has_perm(ctx, "admin"))
+
+
+@export(perm="admin", writes=True)
+def setTaskPriority(ctx: Context, task_id: Any, priority: Any, recurse: bool = True) -> None:
+    task_actions.set_priority(ctx, task_id, priority, recurse=recurse)
+
+
+@export(perm="admin", writes=True)
+def assignTask(ctx: Context, task_id: Any, host: Any, force: bool = False, override: bool = False) -> bool:
+    return task_actions.assign(ctx, task_id, host, force=bool(force), override=bool(override))
+
+
+@export(perm="admin", writes=True)
+def freeTask(ctx: Context, task_id: Any) -> None:
+    task_actions.free(ctx, task_id)

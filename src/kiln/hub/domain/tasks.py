@@ -1,0 +1,242 @@
+"""Tasks: creating them and reading them back, in Koji's shapes.
+
+A task's request is stored as Koji stores it, a whole XML-RPC ``methodCall``
+document, and its result as a ``methodResponse`` document (or a fault
+document for a failed task), so that they come back exactly as sent.
+State changes live in ``task_actions.py``; the rules in ``task_states.py``.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import func, insert, select
+
+from kiln.hub.context import Context
+from kiln.hub.db import tables
+from kiln.hub.domain import channels, users, weights
+from kiln.hub.domain.times import timestamp_text
+from kiln.protocol import errors
+from kiln.protocol.constants import PRIO_DEFAULT, TaskState
+from kiln.protocol.xmlrpc import Fault, dumps, loads
+
+t = tables.task
+
+# Koji's task fields, in the order its QueryProcessor lists them.
+COLUMNS = (
+    "id",
+    "state",
+    "create_time",
+    "start_time",
+    "completion_time",
+    "channel_id",
+    "host_id",
+    "parent",
+    "label",
+    "waiting",
+    "awaited",
+    "owner",
+    "method",
+    "arch",
+    "priority",
+    "weight",
+)
+_SELECT = [t.c[name] for name in COLUMNS]
+MAKE_OPTIONS = ("parent", "label", "owner", "channel", "arch", "priority", "assign")
+_TIMES = ("create", "start", "completion")
+
+
+def shape(row: Any, request: bool = False) -> dict:
+    """Koji's task dict: ``*_time`` as text, ``*_ts`` as float seconds, keys sorted."""
+    task = dict(row._mapping) if not isinstance(row, dict) else dict(row)
+    for name in _TIMES:
+        ts = task.pop(f"{name}_time")
+        task[f"{name}_ts"] = ts
+        task[f"{name}_time"] = timestamp_text(ts)
+    if "request" in task:
+        if request:
+            task["request"] = decode_request(task["request"])
+        else:
+            task.pop("request")
+    return dict(sorted(task.items()))
+
+
+def decode_request(document: str) -> list:
+    params, _method = loads(document)
+    return list(params)
+
+
+def task_arch(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > 16 or " " in value.strip():
+        raise errors.ParameterError(f"Invalid arch: {value!r}: give one architecture name, e.g. x86_64 or noarch")
+    return value.strip()
+
+
+def _channel_id(ctx: Context, channel: Any) -> int:
+    info = channels.get(ctx, channel)
+    if info is None:
+        raise errors.GenericError(f"No such channel: {channel}")
+    if not info["enabled"]:
+        raise errors.GenericError(f"Channel {info['name']} is disabled.")
+    return info["id"]
+
+
+def create(ctx: Context, method: Any, arglist: Any, **opts: Any) -> int:
+    """A new FREE task (ASSIGNED with ``assign``); Koji's ``make_task``.
+
+    Channel: the one asked for, else the parent's for a subtask, else
+    ``default`` (Koji's default channel policy).  A subtask defaults to its
+    parent's owner and arch and to a priority one better than the parent's.
+    """
+    unknown = sorted(set(opts) - set(MAKE_OPTIONS))
+    if unknown:
+        raise errors.ParameterError(f"unknown task option(s): {', '.join(unknown)}")
+    if not isinstance(method, str) or not method:
+        raise errors.ParameterError(f"Invalid task method: {method!r}")
+    if not isinstance(arglist, (list, tuple)):
+        raise errors.ParameterError(f"task arguments must be a list, not {type(arglist).__name__}")
+    parent = opts.get("parent")
+    values: dict[str, Any] = {}
+    if parent is not None:
+        pdata = ctx.conn.execute(
+            select(t.c.state, t.c.owner, t.c.channel_id, t.c.priority, t.c.arch).where(t.c.id == int(parent))
+        ).first()
+        if pdata is None:
+            raise errors.GenericError(f"Invalid parent task: {parent}")
+        if pdata.state != TaskState.OPEN:
+            raise errors.GenericError(f"Parent task (id {parent}) is not open")
+        values.update(
+            parent=int(parent),
+            label=opts.get("label"),
+            owner=pdata.owner,
+            priority=pdata.priority - 1,
+            arch=pdata.arch,
+            channel_id=pdata.channel_id,
+        )
+    else:
+        if opts.get("label") is not None:
+            raise errors.ParameterError("only subtasks have labels")
+        owner = opts.get("owner")
+        if owner is None:
+            if ctx.user_id is None:
+                raise errors.GenericError("task must have an owner")
+            owner = ctx.user_id
+        elif not isinstance(owner, int):
+            owner = users.find(ctx, owner, strict=True)["id"]
+        values.update(parent=None, label=None, owner=owner, priority=PRIO_DEFAULT, arch="noarch")
+        values["channel_id"] = _channel_id(ctx, "default")
+    if opts.get("channel") is not None:
+        values["channel_id"] = _channel_id(ctx, opts["channel"])
+    if opts.get("arch") is not None:
+        values["arch"] = task_arch(opts["arch"])
+    if opts.get("priority") is not None:
+        try:
+            values["priority"] = int(opts["priority"])
+        except (TypeError, ValueError):
+            raise errors.ParameterError(f"Invalid priority: {opts['priority']!r}") from None
+    now = time.time()
+    start = weights.starting(method)
+    weight = weights.effective(start, weights.mean_duration(ctx, method), 0.0, ctx.settings.weight_full_seconds)
+    values.update(
+        state=TaskState.FREE,
+        create_time=now,
+        method=method,
+        request=dumps(tuple(arglist), methodname=method),
+        base_weight=start,
+        weight=weight,
+    )
+    if opts.get("assign") is not None:
+        from kiln.hub.domain import hosts
+
+        host = hosts.get(ctx, opts["assign"], strict=True)
+        values.update(state=TaskState.ASSIGNED, host_id=host["id"], assign_time=now)
+    return ctx.conn.execute(insert(t).values(**values)).inserted_primary_key[0]
+
+
+def get(ctx: Context, task_id: Any, strict: bool = False, request: bool = False) -> dict | None:
+    task_id = _task_id(task_id)
+    columns = _SELECT + ([t.c.request] if request else [])
+    row = ctx.conn.execute(select(*columns).where(t.c.id == task_id)).first()
+    if row is None:
+        if strict:
+            raise errors.GenericError(f"No such task: {task_id}")
+        return None
+    return shape(row, request=request)
+
+
+def row(ctx: Context, task_id: Any, lock: bool = False) -> Any:
+    """The raw row of a task (all columns), locked for update on PostgreSQL when asked."""
+    task_id = _task_id(task_id)
+    query = select(t).where(t.c.id == task_id)
+    if lock and ctx.conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    found = ctx.conn.execute(query).first()
+    if found is None:
+        raise errors.GenericError(f"No such task: {task_id}")
+    return found
+
+
+def _task_id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise errors.ParameterError(f"Invalid task id: {value!r}")
+    try:
+        return int(value)
+    except ValueError:
+        raise errors.ParameterError(f"Invalid task id: {value!r}") from None
+
+
+def request_of(ctx: Context, task_id: Any) -> list:
+    return decode_request(row(ctx, task_id).request)
+
+
+def result_of(ctx: Context, task_id: Any, raise_fault: bool = True) -> Any:
+    """The result of a finished task; a failed task's fault is raised, as Koji does."""
+    found = row(ctx, task_id)
+    state = TaskState(found.state)
+    if state == TaskState.CANCELED:
+        raise errors.GenericError(f"Task {found.id} is canceled")
+    if state not in (TaskState.CLOSED, TaskState.FAILED):
+        raise errors.GenericError(f"Task {found.id} is not finished")
+    try:
+        params, _ = loads(found.result)
+    except Fault as fault:
+        if raise_fault:
+            raise errors.from_fault(fault) from None
+        return {"faultCode": fault.faultCode, "faultString": fault.faultString}
+    return params[0]
+
+
+def children(ctx: Context, task_id: Any, request: bool = False) -> list[dict]:
+    columns = _SELECT + ([t.c.request] if request else [])
+    rows = ctx.conn.execute(select(*columns).where(t.c.parent == _task_id(task_id)).order_by(t.c.id))
+    return [shape(r, request=request) for r in rows]
+
+
+def descendents(ctx: Context, task_id: Any, request: bool = False) -> dict[str, list[dict]]:
+    """``{str(id): [child, ...]}`` for the task and every task below it, as Koji answers."""
+    found: dict[str, list[dict]] = {}
+    pending = [_task_id(task_id)]
+    while pending:
+        current = pending.pop(0)
+        kids = children(ctx, current, request=request)
+        found[str(current)] = kids
+        pending.extend(k["id"] for k in kids)
+    return found
+
+
+def descendant_ids(ctx: Context, task_id: int) -> list[int]:
+    ids: list[int] = []
+    pending = [task_id]
+    while pending:
+        rows = ctx.conn.execute(select(t.c.id).where(t.c.parent.in_(pending))).scalars().all()
+        ids.extend(rows)
+        pending = list(rows)
+    return ids
+
+
+def count(ctx: Context, **where: Any) -> int:
+    query = select(func.count()).select_from(t)
+    for name, value in where.items():
+        query = query.where(t.c[name] == value)
+    return ctx.conn.execute(query).scalar_one()

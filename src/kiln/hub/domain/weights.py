@@ -1,0 +1,83 @@
+"""Task weights: how much of a host's capacity a task takes.
+
+The rule (documented in docs/tasks.md):
+
+- A task starts at its method's *starting weight*: what the builder's handler
+  declares (``host.setTaskWeight``), or before that the hub's table below
+  (Koji's handlers' ``_taskWeight`` values), or 1.0.
+- The *effective* weight, the one the scheduler counts, raises the starting
+  weight by up to double for long tasks::
+
+      effective = start * (1 + min(1, max(mean_duration, running_time) / full_seconds))
+
+  where ``mean_duration`` is the recorded mean run time of earlier tasks of
+  the same method, ``running_time`` how long this task has been OPEN, and
+  ``full_seconds`` (setting ``weight_full_seconds``, one hour by default) the
+  run time at which a task counts double.
+- The running time is folded in when the task opens, when its starting weight
+  is set, and at every periodic check while it runs; so a host's load can
+  rise above its capacity, as in Koji.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from kiln.hub.context import Context
+from kiln.hub.db import tables
+
+STARTING_WEIGHTS = {
+    "build": 0.2,
+    "chainbuild": 0.1,
+    "maven": 0.2,
+    "buildMaven": 1.5,
+    "wrapperRPM": 1.5,
+    "chainmaven": 0.2,
+    "createAppliance": 1.5,
+    "createLiveCD": 1.5,
+    "createLiveMedia": 1.5,
+    "createImage": 2.0,
+    "rebuildSRPM": 1.0,
+    "buildSRPMFromSCM": 1.0,
+    "tagNotification": 0.1,
+    "buildNotification": 0.1,
+    "newRepo": 0.1,
+    "createrepo": 1.5,
+    "distRepo": 0.1,
+    "createdistrepo": 1.5,
+    "sleep": 0.25,
+    "waittest": 0.1,
+    "subtask": 0.1,
+    "default": 0.1,
+}
+# How many recent runs the mean remembers (an exponential moving average).
+MEMORY = 20
+
+ts = tables.task_method_stats
+
+
+def starting(method: str) -> float:
+    return STARTING_WEIGHTS.get(method, 1.0)
+
+
+def effective(start: float, mean_duration: float, running: float, full_seconds: float) -> float:
+    longest = max(mean_duration, running, 0.0)
+    return round(start * (1.0 + min(1.0, longest / full_seconds if full_seconds > 0 else 1.0)), 4)
+
+
+def mean_duration(ctx: Context, method: str) -> float:
+    row = ctx.conn.execute(select(ts.c.mean_duration).where(ts.c.method == method)).first()
+    return row[0] if row else 0.0
+
+
+def record_run(ctx: Context, method: str, duration: float) -> None:
+    """Fold a finished task's run time into its method's mean."""
+    duration = max(duration, 0.0)
+    dialect = postgresql if ctx.conn.dialect.name == "postgresql" else sqlite
+    ctx.conn.execute(dialect.insert(ts).values(method=method, runs=0, mean_duration=0.0).on_conflict_do_nothing())
+    query = select(ts.c.runs, ts.c.mean_duration).where(ts.c.method == method)
+    row = ctx.conn.execute(query.with_for_update() if dialect is postgresql else query).one()
+    runs = row.runs + 1
+    mean = row.mean_duration + (duration - row.mean_duration) / min(runs, MEMORY)
+    ctx.conn.execute(update(ts).where(ts.c.method == method).values(runs=runs, mean_duration=mean))
