@@ -19,6 +19,7 @@ from sqlalchemy.sql.dml import UpdateBase
 
 import kiln
 from kiln.hub import auth, rpc
+from kiln.hub.api import files
 from kiln.hub.config import Settings
 from kiln.hub.context import Context
 from kiln.hub.db.engine import KeptConnections, make_engine
@@ -61,8 +62,7 @@ class HubApp:
                 [("Allow", "POST")],
             )
         if environ.get("CONTENT_TYPE", "").startswith("application/octet-stream"):
-            body = dumps(Fault(1000, "uploads are not supported by this hub yet"), methodresponse=True)
-            return _xml(start_response, body)
+            return _xml(start_response, files.raw_upload(self, environ))
         try:
             data = self._read_body(environ)
             params, method = loads(data)
@@ -107,7 +107,7 @@ class HubApp:
                 raise errors.ServerOffline(self.settings.offline_message or "server is offline")
             if method not in rpc.MULTICALL_NAMES and self.registry.get(method) is None:
                 raise errors.GenericError(f"Invalid method: {method}")
-            self._authenticate(ctx, environ, method)
+            self.authenticate(ctx, environ, method)
             if method in rpc.MULTICALL_NAMES:
                 result = rpc.multicall(ctx, self.registry, params[0] if params else None)
             else:
@@ -118,6 +118,8 @@ class HubApp:
             reply = dumps((result,), methodresponse=True)
         except errors.GenericError as exc:
             reply = dumps(Fault(exc.faultCode, str(exc)))
+        except Fault as exc:  # a stored fault (a failed task's result) raised again as it was
+            reply = dumps(exc)
         except Exception as exc:
             log.exception("unexpected error in %s", method)
             reply = dumps(Fault(1, f"{type(exc)}: {exc}"))
@@ -131,7 +133,7 @@ class HubApp:
             log.debug("%s took %.1f ms", method, (time.perf_counter() - started) * 1000)
         return reply
 
-    def _authenticate(self, ctx: Context, environ: dict, method: str) -> None:
+    def authenticate(self, ctx: Context, environ: dict, method: str) -> None:
         creds = _credentials(environ)
         if creds is None:
             return
