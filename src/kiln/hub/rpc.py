@@ -28,7 +28,7 @@ from kiln.hub.context import Context
 from kiln.hub.db import tables
 from kiln.hub.db.versioned import active_clause
 from kiln.protocol import errors
-from kiln.protocol.xmlrpc import decode_args
+from kiln.protocol.xmlrpc import Fault, decode_args
 
 log = logging.getLogger(__name__)
 
@@ -227,7 +227,7 @@ def fault_entry(exc: BaseException) -> dict:
     """A multicall entry for a failed call, shaped as Koji shapes it."""
     return {
         "faultCode": getattr(exc, "faultCode", 1),
-        "faultString": ", ".join(str(a) for a in exc.args),
+        "faultString": getattr(exc, "faultString", None) or ", ".join(str(a) for a in exc.args),
         "traceback": traceback.format_exception(exc),
     }
 
@@ -332,6 +332,6 @@ def _single(ctx: Context, registry: Registry, entry: Any) -> Any:
             value = call(ctx, registry, name, params)
         return [value]
     except Exception as exc:  # each call's failure is its own entry
-        if not isinstance(exc, errors.GenericError):
+        if not isinstance(exc, (errors.GenericError, Fault)):
             log.exception("multicall entry %r failed", _entry_name(entry))
         return fault_entry(exc)

@@ -202,7 +202,7 @@ def result_of(ctx: Context, task_id: Any, raise_fault: bool = True) -> Any:
         params, _ = loads(found.result)
     except Fault as fault:
         if raise_fault:
-            raise errors.from_fault(fault) from None
+            raise errors.from_fault(fault.faultCode, fault.faultString) from None
         return {"faultCode": fault.faultCode, "faultString": fault.faultString}
     return params[0]
 

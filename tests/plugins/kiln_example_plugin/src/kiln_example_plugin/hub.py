@@ -1,4 +1,4 @@
-"""Hub side: three exported methods with different access, and two callbacks.
+"""Hub side: exported methods with different access, and two callbacks.
 
 Enable it with ``plugins = example`` in the hub's ``[hub]`` section.
 """
@@ -37,6 +37,15 @@ def hostEcho(ctx: Any, value: Any) -> list:
     return [ctx.session.host_id, value]
 
 
+def runTask(ctx: Any, method: str, arglist: list, channel: Any = None, arch: Any = None) -> int:
+    """Start a task owned by the caller, as Koji's runroot plugin does for its users."""
+    from kiln.hub.domain import scheduler, tasks
+
+    task_id = tasks.create(ctx, method, arglist, channel=channel, arch=arch)
+    scheduler.announce(ctx)
+    return task_id
+
+
 def _log(ctx: Any) -> Path:
     return Path(ctx.settings.topdir) / "example-plugin.log"
 
@@ -47,6 +56,7 @@ def kiln_hub_methods(registry: Any) -> None:
     registry.add(crash, name="example.crash", perm="admin", writes=True)
     registry.add(hostEcho, name="example.hostEcho", access=HOST)
     registry.add(boom, name="example.boom")
+    registry.add(runTask, name="example.runTask", access=LOGIN, writes=True)
 
 
 @hookimpl
