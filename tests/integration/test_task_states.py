@@ -316,6 +316,9 @@ def test_open_to_assigned_by_admin_with_force(world: World) -> None:
 @pytest.mark.parametrize("state", [CLOSED, FAILED, CANCELED])
 def test_assign_finished_refused(world: World, state: int) -> None:
     task_id = world.task(state)
+    before = world.admin.getTaskInfo(task_id)
+    assert world.admin.assignTask(task_id, world.other_id) is False  # as Koji
+    assert world.admin.getTaskInfo(task_id) == before
     refused(world, task_id, lambda: world.admin.assignTask(task_id, world.other_id, force=True), koji.GenericError)
 
 
@@ -326,12 +329,13 @@ def test_assign_finished_refused(world: World, state: int) -> None:
 @pytest.mark.parametrize("actor", ["owner", "admin"])
 def test_resubmit(world: World, state: int, actor: str) -> None:
     task_id = world.task(state)
-    world.admin.setTaskPriority  # noqa: B018 - exists
-    new_id = getattr(world, actor).resubmitTask(task_id)
+    session = getattr(world, actor)
+    new_id = session.resubmitTask(task_id)
     old, new = world.admin.getTaskInfo(task_id, request=True), world.admin.getTaskInfo(new_id, request=True)
     assert new_id != task_id and new["state"] == FREE and old["state"] == state
-    for key in ("method", "request", "arch", "channel_id", "priority", "owner"):
+    for key in ("method", "request", "arch", "channel_id", "priority"):
         assert new[key] == old[key], key
+    assert new["owner"] == session.getLoggedInUser()["id"]  # the one who resubmitted it, as in Koji
 
 
 def test_resubmit_refused(world: World) -> None:

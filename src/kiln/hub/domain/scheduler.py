@@ -34,6 +34,7 @@ from sqlalchemy import func, insert, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
+from kiln.hub.db.raw import RawQuery
 from kiln.hub.domain import channels, hosts, weights
 from kiln.hub.domain.task_states import ASSIGNED, FAILED, FREE, HUB, OPEN
 from kiln.protocol.xmlrpc import Fault, dumps
@@ -112,8 +113,12 @@ def can_run(ctx: Context, host: dict, task: Any) -> bool:
     return refused is None
 
 
-def _lock_host(ctx: Context, host_id: int) -> None:
-    # Claims for one host happen one at a time: its load is read, then raised.
+def lock_host(ctx: Context, host_id: int) -> None:
+    """One host's claims and opens happen one at a time: its load is read, then raised.
+
+    (A host's task processes call through subsessions, so they can race.)  The
+    host row is locked before any task row, in claims and opens alike.
+    """
     if ctx.conn.dialect.name == "postgresql":
         ctx.conn.execute(select(h.c.id).where(h.c.id == host_id).with_for_update())
 
@@ -147,7 +152,7 @@ def claim(ctx: Context, host: dict) -> int:
     if not host["enabled"] or not host["ready"]:
         return 0
     host_id = host["id"]
-    _lock_host(ctx, host_id)
+    lock_host(ctx, host_id)
     channel_ids = host_channels(ctx, host_id)
     if not channel_ids:
         return 0
@@ -227,11 +232,19 @@ def _anyone_left(ctx: Context, task: Any) -> bool:
     return False
 
 
+_LAST_SWEEP = RawQuery("SELECT last_sweep FROM scheduler_state WHERE id = 1")
+
+
 def periodic_checks(ctx: Context, force: bool = False) -> bool:
     """Dead hosts, stale assignments and running weights; at most once per interval hub-wide."""
     settings = ctx.settings
     now = time.time()
     st = tables.scheduler_state
+    if not force:
+        # A plain read first: the update below waits for whoever holds the row.
+        last = _LAST_SWEEP.one(ctx.conn, {})
+        if last is not None and last["last_sweep"] > now - settings.check_interval:
+            return False
     won = ctx.conn.execute(
         update(st)
         .where(st.c.id == 1, (st.c.last_sweep <= now - settings.check_interval) if not force else True)

@@ -75,6 +75,7 @@ def roles_of(ctx: Context, row: Any, admin: bool) -> set[str]:
 
 def open_task(ctx: Context, host_id: int, task_id: Any) -> dict | None:
     """ASSIGNED->OPEN or FREE->OPEN for this host; None when it may not take the task, as Koji."""
+    scheduler.lock_host(ctx, host_id)
     row = tasks.row(ctx, task_id, lock=True)
     host = hosts.get(ctx, host_id, strict=True)
     roles = roles_of(ctx, row, admin=False)
@@ -186,9 +187,9 @@ def cancel(ctx: Context, task_id: Any, admin: bool, recurse: bool = True) -> Non
     """Cancel a task and (with ``recurse``) its unfinished descendants; a finished task is left alone."""
     row = tasks.row(ctx, task_id, lock=True)
     roles = roles_of(ctx, row, admin)
+    if not roles & {OWNER, ADMIN, PARENT_HOST}:
+        raise errors.ActionNotAllowed("Cannot cancel task, not owner")  # Koji's words, which scripts match
     if row.state in FINISHED:
-        if not roles & {OWNER, ADMIN, PARENT_HOST}:
-            raise errors.ActionNotAllowed("Cannot cancel task, not owner")
         return
     move(ctx, row, CANCELED, roles, completion_time=time.time())
     if recurse:
@@ -251,10 +252,10 @@ def assign(ctx: Context, task_id: Any, host: Any, force: bool = False, override:
     target = hosts.get(ctx, host, strict=True)
     if row.state == ASSIGNED and row.host_id == target["id"]:
         return True
-    if row.state in FINISHED:
-        raise errors.GenericError(f"task {row.id} is {TaskState(row.state).name}: it cannot be assigned")
     if row.state != FREE and not force:
-        return False
+        return False  # as Koji: the CLI prints "failed to assign task"
+    if row.state in FINISHED:  # Koji would reopen it; we refuse
+        raise errors.GenericError(f"task {row.id} is {TaskState(row.state).name}: it cannot be assigned")
     move(ctx, row, ASSIGNED, {ADMIN}, host_id=target["id"], assign_time=time.time())
     scheduler.note(ctx, "assigned by an admin" + (" (override)" if override else ""), row.id, target["id"])
     scheduler.announce(ctx)
@@ -262,7 +263,7 @@ def assign(ctx: Context, task_id: Any, host: Any, force: bool = False, override:
 
 
 def resubmit(ctx: Context, task_id: Any, admin: bool) -> int:
-    """A new FREE task with the same method, arguments, arch, channel and priority."""
+    """A new FREE task with the same method, arguments, arch, channel and priority, owned by the caller (as Koji)."""
     row = tasks.row(ctx, task_id)
     if row.state not in (CANCELED, FAILED):
         raise errors.GenericError("only canceled or failed tasks may be resubmitted")
@@ -275,7 +276,6 @@ def resubmit(ctx: Context, task_id: Any, admin: bool) -> int:
         ctx,
         row.method,
         tasks.decode_request(row.request),
-        owner=row.owner,
         arch=row.arch,
         channel=row.channel_id,
         priority=row.priority,
