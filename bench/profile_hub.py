@@ -102,6 +102,8 @@ def scenarios(
         "getHost-login": pair(single("getHost", host_id), 1, logged_in=True),
         "getAPIVersion-multi": pair(multi("getAPIVersion"), batch),
         "getHost-multi": pair(multi("getHost", host_id), batch),
+        "makeTask-login": pair(single("makeTask", "buildArch", [1]), 1, logged_in=True),
+        "listTasks-page": pair(single("listTasks", {"state": [0, 1]}, {"order": "-id", "limit": 50}), 1),
     }
 
 

@@ -22,11 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-
 from kiln.hub.context import Context
-from kiln.hub.db import tables
-from kiln.hub.db.versioned import active_clause
+from kiln.hub.db.raw import RawQuery
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import Fault, decode_args
 
@@ -157,6 +154,15 @@ def build_registry(plugins: Any = None) -> Registry:
     return registry
 
 
+# Every permission-checked call reads these: see db/raw.py.
+_PERMS = RawQuery(
+    """
+    SELECT p.name FROM user_perms up JOIN permissions p ON p.id = up.perm_id
+     WHERE up.user_id = :user_id AND up.active = :true
+    """
+)
+
+
 def has_perm(ctx: Context, perm: str, exact: bool = False) -> bool:
     """Whether the caller holds ``perm``; unless ``exact``, ``admin`` counts as every one."""
     if ctx.session is None:
@@ -164,13 +170,8 @@ def has_perm(ctx: Context, perm: str, exact: bool = False) -> bool:
     cache = ctx.environ.setdefault("kiln.perms", {})
     perms = cache.get(ctx.session.user_id)
     if perms is None:
-        up, p = tables.user_perms, tables.permissions
-        rows = ctx.conn.execute(
-            select(p.c.name)
-            .join(up, up.c.perm_id == p.c.id)
-            .where(up.c.user_id == ctx.session.user_id, active_clause(up))
-        )
-        perms = cache[ctx.session.user_id] = {r.name for r in rows}
+        _names, rows = _PERMS.rows(ctx.conn, {"user_id": ctx.session.user_id, "true": True})
+        perms = cache[ctx.session.user_id] = {row[0] for row in rows}
     return perm in perms or (not exact and "admin" in perms)
 
 

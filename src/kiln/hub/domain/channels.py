@@ -8,6 +8,7 @@ from sqlalchemy import delete, insert, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
+from kiln.hub.db.raw import RawQuery
 from kiln.hub.domain import names
 from kiln.protocol import errors
 
@@ -35,8 +36,20 @@ def _shape(row: Any) -> dict:
     return dict(sorted(channel.items()))
 
 
+_BY = {
+    key: RawQuery(f"SELECT id, name, description, enabled, comment FROM channels WHERE {key} = :value")
+    for key in ("id", "name")
+}
+
+
 def get(ctx: Context, info: Any, strict: bool = False) -> dict | None:
-    row = ctx.conn.execute(select(ch).where(_where(info))).first()
+    if isinstance(info, (int, str)) and not isinstance(info, bool):
+        found = _BY["name" if isinstance(info, str) else "id"].one(ctx.conn, {"value": info})
+        row = dict(sorted({**found, "enabled": bool(found["enabled"])}.items())) if found else None
+        if row is not None:
+            return row
+    else:
+        row = ctx.conn.execute(select(ch).where(_where(info))).first()
     if row is None:
         if strict:
             raise errors.GenericError(f"No such channel: {info}")

@@ -26,6 +26,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
+from kiln.hub.db.raw import RawQuery
 
 STARTING_WEIGHTS = {
     "build": 0.2,
@@ -66,9 +67,12 @@ def effective(start: float, mean_duration: float, running: float, full_seconds: 
     return round(start * (1.0 + min(1.0, longest / full_seconds if full_seconds > 0 else 1.0)), 4)
 
 
+_MEAN = RawQuery("SELECT mean_duration FROM task_method_stats WHERE method = :method")
+
+
 def mean_duration(ctx: Context, method: str) -> float:
-    row = ctx.conn.execute(select(ts.c.mean_duration).where(ts.c.method == method)).first()
-    return row[0] if row else 0.0
+    row = _MEAN.one(ctx.conn, {"method": method})
+    return row["mean_duration"] if row else 0.0
 
 
 def record_run(ctx: Context, method: str, duration: float) -> None:
