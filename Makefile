@@ -56,6 +56,7 @@ format: venv
 
 bench: venv deps
 	$(PY) -m bench.bench_hub
+	$(PY) -m bench.bench_tasks
 
 clean:
 	rm -rf $(VENV) $(STATE) .pytest_cache .ruff_cache

@@ -222,3 +222,14 @@ def test_long_poll_across_hub_processes(request: pytest.FixtureRequest, tmp_path
     task_id = admin_b.makeTask("buildArch", [])
     waiter.join(25)
     assert ids(answer["tasks"]) == [task_id]
+
+
+def test_no_long_poll_inside_a_multicall(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
+    """A multicall is one transaction: getTasks answers at once there instead of waiting."""
+    host, _ = builder(hub, admin, channel)
+    started = time.monotonic()
+    with host.multicall(strict=True) as m:
+        polled = m.host.getTasks(timeout=5)
+        me = m.host.getID()
+    assert polled.result == [] and me.result == host.host.getID()
+    assert time.monotonic() - started < 5

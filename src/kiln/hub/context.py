@@ -35,6 +35,7 @@ class Context:
     write: bool = False  # the request may write: SQLite begins IMMEDIATE
     kept: KeptConnections | None = None  # the worker's connections; else one per request
     wakeups: Any = None  # hub.wakeups.Wakeups: tells waiting builders about new work
+    in_multicall: bool = False  # the request's calls share one transaction: no pauses
     _conn: Connection | None = None
     _event_id: int | None = None
     _on_commit: list[Callable[[], None]] = field(default_factory=list)

@@ -291,6 +291,7 @@ def multicall(ctx: Context, registry: Registry, calls: Any) -> list:
     """
     if not isinstance(calls, list):
         raise errors.ParameterError("multiCall expects a list of calls")
+    ctx.in_multicall = True  # one transaction: nothing may pause it (e.g. a long poll)
     results: list = []
     index = 0
     while index < len(calls):

@@ -188,7 +188,7 @@ def tasks_for_host(ctx: Context, host_id: int, timeout: float | None = None) -> 
             announce(ctx)  # others may have been skipped past rows we locked
         offered = assigned_to(ctx, host_id)
         remaining = deadline - time.monotonic()
-        if offered or remaining <= 0 or ctx.wakeups is None:
+        if offered or remaining <= 0 or ctx.wakeups is None or ctx.in_multicall:
             return offered
         ctx.pause()  # commit what the checks did; hand the connection back while waiting
         if ctx.wakeups.wait(seq, remaining) is None:
