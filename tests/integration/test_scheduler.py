@@ -233,3 +233,25 @@ def test_no_long_poll_inside_a_multicall(hub: HubProcess, admin: koji.ClientSess
         me = m.host.getID()
     assert polled.result == [] and me.result == host.host.getID()
     assert time.monotonic() - started < 5
+
+
+def test_stopping_the_hub_answers_waiting_builders(request: pytest.FixtureRequest, tmp_path) -> None:
+    """A graceful stop wakes long polls at once: they answer with what there is."""
+    hub = HubProcess(new_db_url("sqlite", request, tmp_path))
+    request.addfinalizer(hub.stop)
+    hub.start()
+    admin = koji_session(hub, *ADMIN)
+    host, _ = host_session(hub, admin)
+    answer: dict = {}
+
+    def poll() -> None:
+        started = time.monotonic()
+        answer["tasks"] = host.host.getTasks(timeout=50)
+        answer["waited"] = time.monotonic() - started
+
+    waiter = threading.Thread(target=poll)
+    waiter.start()
+    time.sleep(1.0)
+    hub.stop()
+    waiter.join(30)
+    assert answer["tasks"] == [] and answer["waited"] < 30

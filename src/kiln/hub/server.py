@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +46,19 @@ class _Gunicorn(BaseApplication):
 
     def load(self) -> HubApp:
         # Built in each worker after the fork: engines and pools are per process.
-        return HubApp(self.settings)
+        app = HubApp(self.settings)
+        # gunicorn has set the worker's signal handlers by now.  On a graceful
+        # stop, builders waiting in host.getTasks are answered at once rather
+        # than holding the worker until the graceful timeout.
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_term(signum: int, frame: Any) -> None:
+            app.wakeups.close()
+            if callable(previous):
+                previous(signum, frame)
+
+        signal.signal(signal.SIGTERM, on_term)
+        return app
 
 
 def serve(settings: Settings, migrate_first: bool = True) -> int:

@@ -81,15 +81,22 @@ class Wakeups:
         ``max_waiters`` waiting: the threads must stay free for other calls.
         """
         with self._cond:
-            if self._waiters >= self.max_waiters:
+            if self._waiters >= self.max_waiters or self._stop:
                 return None
             self._ensure_thread()
             self._waiters += 1
             self._cond.notify_all()  # the SQLite poller sleeps while nobody waits
             try:
-                return self._cond.wait_for(lambda: self._seq != seq, timeout)
+                woken = self._cond.wait_for(lambda: self._seq != seq or self._stop, timeout)
+                return None if self._stop else woken
             finally:
                 self._waiters -= 1
+
+    def close(self) -> None:
+        """The worker is shutting down: every waiter answers now, with what it has."""
+        with self._cond:
+            self._stop = True
+            self._cond.notify_all()
 
     @property
     def waiting(self) -> int:
