@@ -135,3 +135,45 @@ def test_weight_rule(hub: HubProcess, admin: koji.ClientSession, channel: str) -
 
     until(grown, poke=lambda: host.host.updateHost(0.0, True))
     until(lambda: admin.getTaskInfo(second)["weight"] == 2.0, timeout=FULL * 3, poke=lambda: host.host.updateHost(0, 1))
+
+
+def test_silent_host_that_said_not_ready_loses_its_tasks_too(
+    hub: HubProcess, admin: koji.ClientSession, channel: str
+) -> None:
+    """kojid reports ready=False when busy; a busy host that dies must not keep its tasks."""
+    busy, _ = builder(hub, admin, channel)
+    other, _ = builder(hub, admin, channel)
+    task_id = admin.makeTask("buildArch", [], channel=channel)
+    busy.host.updateHost(0.0, True)
+    assert [t["id"] for t in busy.host.getTasks()] == [task_id]
+    busy.host.openTask(task_id)
+    busy.host.updateHost(5.0, False)  # over capacity, then silence
+    until(lambda: admin.getTaskInfo(task_id)["state"] == FREE, poke=lambda: other.host.updateHost(0.0, False))
+
+
+def test_many_hosts_checking_in_at_once_after_silence(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
+    """The periodic checks neither deadlock with check-ins nor mark a host that is checking in as dead."""
+    import threading
+
+    builders = [builder(hub, admin, channel) for _ in range(6)]
+    time.sleep(HOST_TIMEOUT + 0.5)
+    errors: list = []
+    barrier = threading.Barrier(len(builders))
+
+    def check_in(session: koji.ClientSession) -> None:
+        barrier.wait()
+        for _ in range(3):
+            try:
+                session.host.updateHost(0.0, True)
+            except Exception as exc:  # any fault is a failure of the test
+                errors.append(exc)
+
+    threads = [threading.Thread(target=check_in, args=(s,)) for s, _ in builders]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    for session, _ in builders:
+        session.host.updateHost(0.0, True)
+    assert all(admin.getHost(host_id)["ready"] for _, host_id in builders)

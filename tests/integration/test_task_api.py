@@ -208,3 +208,33 @@ def test_list_tasks_filters_and_paging(admin: koji.ClientSession, world) -> None
             admin.listTasks(mine, bad)
     with pytest.raises(koji.ParameterError):
         admin.listTasks({"flavour": 1})
+
+
+def test_result_documents_are_checked(admin: koji.ClientSession, world) -> None:
+    channel, host, _ = world
+    task_id = admin.makeTask("buildArch", [], channel=channel)
+    host.host.getTasks()
+    host.host.openTask(task_id)
+    empty = "<?xml version='1.0'?><methodResponse><params></params></methodResponse>"
+    failure = koji.xmlrpcplus.dumps(koji.xmlrpcplus.Fault(1000, "no"), methodresponse=1)
+    for call, document in (
+        (host.host.closeTask, empty),
+        (host.host.closeTask, failure),
+        (host.host.failTask, ok("fine")),
+        (host.host.failTask, empty),
+    ):
+        with pytest.raises(koji.ParameterError):
+            call(task_id, document)
+    assert admin.getTaskInfo(task_id)["state"] == OPEN
+
+
+def test_a_freed_parent_no_longer_waits(admin: koji.ClientSession, world) -> None:
+    channel, host, _ = world
+    parent = admin.makeTask("build", [], channel=channel)
+    host.host.getTasks()
+    host.host.openTask(parent)
+    child = host.host.subtask("buildArch", [], parent)
+    host.host.taskSetWait(parent, None)
+    assert admin.getTaskInfo(parent)["waiting"] is True and admin.getTaskInfo(child)["awaited"] is True
+    admin.freeTask(parent)
+    assert not admin.getTaskInfo(parent)["waiting"] and not admin.getTaskInfo(child)["awaited"]

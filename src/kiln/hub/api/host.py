@@ -32,10 +32,10 @@ def updateHost(ctx: Context, task_load: Any, ready: Any, data: dict | None = Non
         load = float(task_load)
     except (TypeError, ValueError):
         raise errors.ParameterError(f"Invalid task_load: {task_load!r}") from None
+    scheduler.periodic_checks(ctx)  # first: before this request locks its own host row
     h = tables.host
     values = {"task_load": load, "ready": bool(ready), "update_time": time.time()}
     ctx.conn.execute(update(h).where(h.c.id == ctx.session.host_id).values(**values))
-    scheduler.periodic_checks(ctx)
     if ready:
         scheduler.announce(ctx)
 

@@ -37,6 +37,7 @@ from kiln.hub.db import tables, versioned
 from kiln.hub.db.raw import RawQuery
 from kiln.hub.domain import channels, hosts, weights
 from kiln.hub.domain.task_states import ASSIGNED, FAILED, FREE, HUB, OPEN
+from kiln.protocol import errors
 from kiln.protocol.xmlrpc import Fault, dumps
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ hc = tables.host_channels
 # Koji's get_tasks_for_host fields.
 _OFFER = (t.c.id, t.c.state, t.c.channel_id, t.c.host_id, t.c.arch, t.c.method, t.c.priority, t.c.create_time)
 CLAIMS_PER_CALL = 32
+WAIT_SLICE = 1.0  # seconds a long poll sleeps before it looks again without a wakeup
 
 
 def announce(ctx: Context) -> None:
@@ -179,10 +181,10 @@ def tasks_for_host(ctx: Context, host_id: int, timeout: float | None = None) -> 
     """``host.getTasks``: this host's ASSIGNED tasks, claiming more first; may wait for some."""
     wait = min(max(float(timeout or 0), 0.0), ctx.settings.max_poll_seconds)
     deadline = time.monotonic() + wait
+    periodic_checks(ctx)  # before this request locks its own host row: see periodic_checks
     ctx.conn.execute(update(h).where(h.c.id == host_id).values(update_time=time.time()))  # a sign of life
     while True:
         seq = ctx.wakeups.seq() if ctx.wakeups is not None else 0
-        periodic_checks(ctx)
         host = hosts.get(ctx, host_id, strict=True)
         if claim(ctx, host):
             announce(ctx)  # others may have been skipped past rows we locked
@@ -191,8 +193,11 @@ def tasks_for_host(ctx: Context, host_id: int, timeout: float | None = None) -> 
         if offered or remaining <= 0 or ctx.wakeups is None or ctx.in_multicall:
             return offered
         ctx.pause()  # commit what the checks did; hand the connection back while waiting
-        if ctx.wakeups.wait(seq, remaining) is None:
-            return offered  # every waiting slot is taken: answer now, the builder asks again
+        # In slices: a row another request held locked (and let go without news)
+        # was skipped by the claim; looking again soon bounds what that costs.
+        if ctx.wakeups.wait(seq, min(remaining, WAIT_SLICE)) is None:
+            return offered  # every waiting slot is taken, or the hub stops: answer now
+        periodic_checks(ctx)
 
 
 def refuse(
@@ -236,15 +241,19 @@ _LAST_SWEEP = RawQuery("SELECT last_sweep FROM scheduler_state WHERE id = 1")
 
 
 def periodic_checks(ctx: Context, force: bool = False) -> bool:
-    """Dead hosts, stale assignments and running weights; at most once per interval hub-wide."""
+    """Dead hosts, stale assignments and running weights; at most once per interval hub-wide.
+
+    Call it before the request locks anything of its own (its host row): the
+    elected request then takes rows in one order (scheduler_state, hosts,
+    tasks by id) and skips rows others hold, so it neither waits on a host
+    in the middle of a call (which is alive) nor deadlocks with one.
+    """
     settings = ctx.settings
     now = time.time()
     st = tables.scheduler_state
-    if not force:
-        # A plain read first: the update below waits for whoever holds the row.
-        last = _LAST_SWEEP.one(ctx.conn, {})
-        if last is not None and last["last_sweep"] > now - settings.check_interval:
-            return False
+    last = _LAST_SWEEP.one(ctx.conn, {})
+    if not force and last is not None and last["last_sweep"] > now - settings.check_interval:
+        return False  # a plain read first: the update below waits for whoever holds the row
     won = ctx.conn.execute(
         update(st)
         .where(st.c.id == 1, (st.c.last_sweep <= now - settings.check_interval) if not force else True)
@@ -252,50 +261,76 @@ def periodic_checks(ctx: Context, force: bool = False) -> bool:
     ).rowcount
     if not won:
         return False
-    freed = _dead_hosts(ctx, now) + _stale_assignments(ctx, now)
+    freed = 0
+    # After a hub outage nobody could check in: judge the hosts again next time.
+    if last is None or now - last["last_sweep"] < settings.host_timeout:
+        freed += _dead_hosts(ctx, now)
+    freed += _stale_assignments(ctx, now)
     _running_weights(ctx, now)
     if freed:
         announce(ctx)
     return True
 
 
+def _locked(ctx: Context, query: Any) -> Any:
+    """Rows this request may change now: others' locked rows are skipped (PostgreSQL)."""
+    if ctx.conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    return ctx.conn.execute(query).all()
+
+
 def _dead_hosts(ctx: Context, now: float) -> int:
+    """Silent hosts are not ready, and their tasks go back to the queue, whatever they last said."""
     limit = now - ctx.settings.host_timeout
-    dead = ctx.conn.execute(
-        select(h.c.id, h.c.name).where(h.c.ready == True, (h.c.update_time.is_(None)) | (h.c.update_time < limit))  # noqa: E712
-    ).all()
+    silent = (h.c.update_time.is_(None)) | (h.c.update_time < limit)
+    holding = select(t.c.id).where(t.c.host_id == h.c.id, t.c.state.in_([int(OPEN), int(ASSIGNED)])).exists()
+    dead = _locked(ctx, select(h.c.id, h.c.name).where(silent, (h.c.ready == True) | holding).order_by(h.c.id))  # noqa: E712
     freed = 0
     for host_id, name in dead:
-        ctx.conn.execute(update(h).where(h.c.id == host_id).values(ready=False))
-        silent = f"host {name} has not checked in for {ctx.settings.host_timeout:g} s: marked not ready"
-        note(ctx, silent, None, host_id)
-        rows = ctx.conn.execute(select(t).where(t.c.host_id == host_id, t.c.state.in_([int(OPEN), int(ASSIGNED)])))
-        for row in rows.all():
-            _free(ctx, row, f"host {name} stopped checking in: task returned to the queue")
-            freed += 1
+        marked = ctx.conn.execute(update(h).where(h.c.id == host_id, silent, h.c.ready == True).values(ready=False))  # noqa: E712
+        if marked.rowcount:
+            note(
+                ctx,
+                f"host {name} has not checked in for {ctx.settings.host_timeout:g} s: marked not ready",
+                None,
+                host_id,
+            )
+        rows = _locked(
+            ctx,
+            select(t).where(t.c.host_id == host_id, t.c.state.in_([int(OPEN), int(ASSIGNED)])).order_by(t.c.id),
+        )
+        for row in rows:
+            freed += _free(ctx, row, f"host {name} stopped checking in: task returned to the queue")
     return freed
 
 
 def _stale_assignments(ctx: Context, now: float) -> int:
     limit = now - ctx.settings.assign_timeout
-    rows = ctx.conn.execute(select(t).where(t.c.state == ASSIGNED, t.c.assign_time < limit)).all()
-    for row in rows:
-        _free(ctx, row, f"not opened within {ctx.settings.assign_timeout:g} s of its assignment: freed")
-    return len(rows)
+    rows = _locked(ctx, select(t).where(t.c.state == ASSIGNED, t.c.assign_time < limit).order_by(t.c.id))
+    why = f"not opened within {ctx.settings.assign_timeout:g} s of its assignment: freed"
+    return sum(_free(ctx, row, why) for row in rows)
 
 
-def _free(ctx: Context, row: Any, why: str) -> None:
+def _free(ctx: Context, row: Any, why: str) -> int:
+    """Put a task back (the hub's move); 0 if it changed meanwhile (e.g. just closed)."""
     from kiln.hub.domain import task_actions
 
-    task_actions.move(ctx, row, FREE, {HUB}, host_id=None, assign_time=None)
+    try:
+        task_actions.move(ctx, row, FREE, {HUB}, host_id=None, assign_time=None)
+    except errors.GenericError:
+        return 0
     note(ctx, why, row.id, row.host_id)
+    return 1
 
 
 def _running_weights(ctx: Context, now: float) -> None:
     full = ctx.settings.weight_full_seconds
-    rows = ctx.conn.execute(
-        select(t.c.id, t.c.method, t.c.base_weight, t.c.weight, t.c.start_time).where(t.c.state == OPEN)
-    ).all()
+    rows = _locked(
+        ctx,
+        select(t.c.id, t.c.method, t.c.base_weight, t.c.weight, t.c.start_time)
+        .where(t.c.state == OPEN)
+        .order_by(t.c.id),
+    )
     means: dict[str, float] = {}
     for row in rows:
         if row.method not in means:

@@ -40,11 +40,15 @@ t = tables.task
 def move(ctx: Context, row: Any, new: int, roles: set | frozenset, **values: Any) -> None:
     """Change a task's state if the table allows it for ``roles``; refuse with a fault otherwise."""
     task_states.check(row.id, row.state, new, roles)
+    if row.state == OPEN and new != OPEN:
+        values.setdefault("waiting", None)  # a wait belongs to the run that set it
     changed = ctx.conn.execute(
         update(t).where(t.c.id == row.id, t.c.state == row.state).values(state=int(new), **values)
     ).rowcount
     if changed != 1:
         raise errors.GenericError(f"task {row.id} changed state meanwhile; nothing was done, try again")
+    if row.state == OPEN and new != OPEN:
+        ctx.conn.execute(update(t).where(t.c.parent == row.id, t.c.awaited == True).values(awaited=False))  # noqa: E712
 
 
 def roles_of(ctx: Context, row: Any, admin: bool) -> set[str]:
@@ -96,26 +100,29 @@ def open_task(ctx: Context, host_id: int, task_id: Any) -> dict | None:
     return opened
 
 
-def _result_document(response: Any, want_fault: bool | None) -> str:
+def _result_document(response: Any, fault: bool) -> str:
+    """The result as kojid sends it: a methodResponse with one value, or a fault for failTask."""
     if not isinstance(response, str):
         raise errors.ParameterError("the task result must be an XML-RPC methodResponse document (a string)")
     try:
-        _params, method = loads(response)
+        params, method = loads(response)
         is_fault = False
     except Fault:
-        is_fault, method = True, None
+        is_fault, params, method = True, (None,), None
     except ValueError as exc:
         raise errors.ParameterError(f"the task result is not an XML-RPC response document: {exc}") from None
-    if method is not None:
-        raise errors.ParameterError("the task result must be a methodResponse, not a methodCall")
-    if want_fault is True and not is_fault:
+    if method is not None or len(params) != 1:
+        raise errors.ParameterError("the task result must be a methodResponse holding one value")
+    if fault and not is_fault:
         raise errors.ParameterError("failTask takes a fault document as the task's result")
+    if is_fault and not fault:
+        raise errors.ParameterError("closeTask takes a result, not a fault: use failTask")
     return response
 
 
 def finish(ctx: Context, host_id: int, task_id: Any, response: Any, state: TaskState) -> None:
     """OPEN->CLOSED or OPEN->FAILED by the host running the task, with its result document."""
-    document = _result_document(response, want_fault=None)
+    document = _result_document(response, fault=state == FAILED)
     row = tasks.row(ctx, task_id, lock=True)
     roles = roles_of(ctx, row, admin=False)
     if row.state != OPEN or row.host_id != host_id:
@@ -198,14 +205,22 @@ def cancel(ctx: Context, task_id: Any, admin: bool, recurse: bool = True) -> Non
 
 
 def _cancel_below(ctx: Context, task_id: int) -> None:
-    # The cascade follows from an allowed cancellation of the ancestor: the hub does it.
-    ids = tasks.descendant_ids(ctx, task_id)
-    if ids:
+    """Cancel every unfinished descendant, a generation at a time.
+
+    The cascade follows from an allowed cancellation of the ancestor: the hub
+    does it.  Updating a generation before reading the next waits for any
+    request holding one of its rows (a host adding a subtask under it), so a
+    child created meanwhile is seen and cancelled too.
+    """
+    active = [int(s) for s in task_states.ACTIVE]
+    parents = [task_id]
+    while parents:
         ctx.conn.execute(
             update(t)
-            .where(t.c.id.in_(ids), t.c.state.in_([int(s) for s in task_states.ACTIVE]))
-            .values(state=int(CANCELED), completion_time=time.time())
+            .where(t.c.parent.in_(parents), t.c.state.in_(active))
+            .values(state=int(CANCELED), completion_time=time.time(), waiting=None)
         )
+        parents = list(ctx.conn.execute(select(t.c.id).where(t.c.parent.in_(parents))).scalars())
 
 
 def cancel_children(ctx: Context, task_id: Any, admin: bool) -> None:
