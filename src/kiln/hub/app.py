@@ -22,7 +22,7 @@ from kiln.hub import auth, rpc
 from kiln.hub.api import files
 from kiln.hub.config import Settings
 from kiln.hub.context import Context
-from kiln.hub.db.engine import KeptConnections, make_engine
+from kiln.hub.db.engine import KeptConnections, gather_statistics, make_engine
 from kiln.hub.plugins import Plugins
 from kiln.hub.wakeups import Wakeups
 from kiln.protocol import errors
@@ -46,6 +46,7 @@ class HubApp:
         # A sync worker keeps one connection; gthread workers share the pool, since
         # threads parked in a long poll hand theirs back while they wait.
         self.connections = KeptConnections(self.engine) if settings.threads <= 1 else None
+        gather_statistics(self.engine)
         self.wakeups = Wakeups(settings.db, max_waiters=max(0, settings.threads - settings.poll_reserve_threads))
         self.plugins = plugins or Plugins(settings.plugins)
         self.registry = rpc.build_registry(self.plugins)

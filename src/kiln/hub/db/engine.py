@@ -72,12 +72,28 @@ def _configure_sqlite(engine: Engine) -> None:
         cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
+        cur.execute("PRAGMA analysis_limit=1000")  # ANALYZE samples: milliseconds at any size
         cur.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
         # Straight to the driver: this runs on every request that reads.
         conn.connection.driver_connection.execute("BEGIN IMMEDIATE" if conn.info.get("write") else "BEGIN")
+
+
+def gather_statistics(engine: Engine) -> None:
+    """Let SQLite's planner know the tables' shapes (PostgreSQL does this itself).
+
+    Without statistics SQLite picks indexes by their first column alone:
+    listTasks over a million tasks then sorts them instead of walking the
+    primary key.  Sampled (``analysis_limit``), so cheap at any size.
+    """
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.info["write"] = True
+        with conn.begin():
+            conn.exec_driver_sql("ANALYZE")
 
 
 def default_state_dir() -> Path:

@@ -267,9 +267,24 @@ def periodic_checks(ctx: Context, force: bool = False) -> bool:
         freed += _dead_hosts(ctx, now)
     freed += _stale_assignments(ctx, now)
     _running_weights(ctx, now)
+    _statistics(ctx)
     if freed:
         announce(ctx)
+    if not ctx.in_multicall:
+        ctx.pause()  # commit now: the row elected this request; hold it no longer
     return True
+
+
+STATISTICS_SECONDS = 600.0
+_statistics_due = [0.0]
+
+
+def _statistics(ctx: Context) -> None:
+    """SQLite's planner statistics follow the tables as they grow (see db/engine.py)."""
+    if ctx.conn.dialect.name != "sqlite" or time.monotonic() < _statistics_due[0]:
+        return
+    _statistics_due[0] = time.monotonic() + STATISTICS_SECONDS
+    ctx.conn.exec_driver_sql("ANALYZE")
 
 
 def _locked(ctx: Context, query: Any) -> Any:

@@ -73,8 +73,28 @@ def task_arch(value: Any) -> str:
     return value.strip()
 
 
-def _channel_id(ctx: Context, channel: Any) -> int:
+# Channel lookups by name for new tasks, per process, for a few seconds: a
+# makeTask on PostgreSQL is a string of round trips, and this one rarely
+# changes (a channel disabled takes effect here within CACHE_SECONDS).
+CACHE_SECONDS = 5.0
+_channels_seen: dict[tuple[str, Any], tuple[float, dict | None]] = {}
+
+
+def _channel_info(ctx: Context, channel: Any) -> dict | None:
+    key = (str(ctx.engine.url), channel)
+    now = time.monotonic()
+    cached = _channels_seen.get(key)
+    if cached is not None and cached[0] > now:
+        return cached[1]
     info = channels.get(ctx, channel)
+    if len(_channels_seen) > 1000:
+        _channels_seen.clear()
+    _channels_seen[key] = (now + CACHE_SECONDS, info)
+    return info
+
+
+def _channel_id(ctx: Context, channel: Any) -> int:
+    info = channels.get(ctx, channel) if isinstance(channel, (dict, bool)) else _channel_info(ctx, channel)
     if info is None:
         raise errors.GenericError(f"No such channel: {channel}")
     if not info["enabled"]:

@@ -21,7 +21,10 @@ The rule (documented in docs/tasks.md):
 
 from __future__ import annotations
 
-from sqlalchemy import select, update
+import logging
+from typing import Any
+
+from sqlalchemy import Float, bindparam, case, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kiln.hub.context import Context
@@ -56,6 +59,7 @@ STARTING_WEIGHTS = {
 MEMORY = 20
 
 ts = tables.task_method_stats
+log = logging.getLogger(__name__)
 
 
 def starting(method: str) -> float:
@@ -76,12 +80,42 @@ def mean_duration(ctx: Context, method: str) -> float:
 
 
 def record_run(ctx: Context, method: str, duration: float) -> None:
-    """Fold a finished task's run time into its method's mean."""
+    """Fold a finished task's run time into its method's mean, once the close has committed.
+
+    In a short transaction of its own: every close of a method updates the
+    same row, and holding its lock for a whole request queued all closes of
+    that method behind each other on PostgreSQL.
+    """
     duration = max(duration, 0.0)
-    dialect = postgresql if ctx.conn.dialect.name == "postgresql" else sqlite
-    ctx.conn.execute(dialect.insert(ts).values(method=method, runs=0, mean_duration=0.0).on_conflict_do_nothing())
-    query = select(ts.c.runs, ts.c.mean_duration).where(ts.c.method == method)
-    row = ctx.conn.execute(query.with_for_update() if dialect is postgresql else query).one()
-    runs = row.runs + 1
-    mean = row.mean_duration + (duration - row.mean_duration) / min(runs, MEMORY)
-    ctx.conn.execute(update(ts).where(ts.c.method == method).values(runs=runs, mean_duration=mean))
+    engine = ctx.engine
+
+    def store() -> None:
+        try:
+            with engine.connect() as conn:
+                conn.info["write"] = True
+                with conn.begin():
+                    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                    conn.execute(_seed(dialect), {"m": method})
+                    conn.execute(_FOLD, {"m": method, "duration": duration})
+        except Exception:
+            log.exception("could not record the run time of a %s task", method)
+
+    ctx.on_commit(store)
+
+
+def _seed(dialect: Any) -> Any:
+    return dialect.insert(ts).values(method=bindparam("m"), runs=0, mean_duration=0.0).on_conflict_do_nothing()
+
+
+# mean += (duration - mean) / min(runs, MEMORY), in one statement
+_NEW_RUNS = ts.c.runs + 1
+_FOLD = (
+    update(ts)
+    .where(ts.c.method == bindparam("m"))
+    .values(
+        runs=_NEW_RUNS,
+        mean_duration=ts.c.mean_duration
+        + (bindparam("duration", type_=Float) - ts.c.mean_duration)
+        / case((_NEW_RUNS < MEMORY, _NEW_RUNS), else_=MEMORY),
+    )
+)
