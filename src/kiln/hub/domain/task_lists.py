@@ -53,6 +53,34 @@ _ORDER = {
 }
 
 
+# queryOpts asList: values in Koji's column order, not the dicts' sorted keys.
+AS_LIST = (
+    "id",
+    "state",
+    "create_time",
+    "create_ts",
+    "start_time",
+    "start_ts",
+    "completion_time",
+    "completion_ts",
+    "channel_id",
+    "host_id",
+    "parent",
+    "label",
+    "waiting",
+    "awaited",
+    "owner",
+    "method",
+    "arch",
+    "priority",
+    "weight",
+    "request",
+    "result",
+    "owner_name",
+    "owner_type",
+)
+
+
 def _when(key: str, value: Any) -> float:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
@@ -164,5 +192,5 @@ def list_tasks(ctx: Context, opts: dict | None = None, query_opts: dict | None =
         task["result"] = _decode(result) if decode else result
         found.append(dict(sorted(task.items())))
     if query_opts.get("asList"):
-        return [list(task.values()) for task in found]
+        return [[task[name] for name in AS_LIST] for task in found]
     return found
