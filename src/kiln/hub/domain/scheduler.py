@@ -50,7 +50,7 @@ hc = tables.host_channels
 # Koji's get_tasks_for_host fields.
 _OFFER = (t.c.id, t.c.state, t.c.channel_id, t.c.host_id, t.c.arch, t.c.method, t.c.priority, t.c.create_time)
 CLAIMS_PER_CALL = 32
-WAIT_SLICE = 1.0  # seconds a long poll sleeps before it looks again without a wakeup
+WAIT_SLICE = 10.0  # seconds a long poll sleeps before it looks again without a wakeup
 
 
 def announce(ctx: Context) -> None:
