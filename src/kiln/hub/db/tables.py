@@ -194,6 +194,9 @@ task = Table(
 Index("ix_task_state_channel_arch", task.c.state, task.c.channel_id, task.c.arch, task.c.priority, task.c.id)
 Index("ix_task_host_state", task.c.host_id, task.c.state)
 Index("ix_task_owner_state", task.c.owner, task.c.state, task.c.id)
+# Pages of the newest tasks by state or by owner walk these in order.
+Index("ix_task_state_id", task.c.state, task.c.id)
+Index("ix_task_owner_id", task.c.owner, task.c.id)
 Index("ix_task_parent", task.c.parent)
 Index("ix_task_method_state", task.c.method, task.c.state)
 

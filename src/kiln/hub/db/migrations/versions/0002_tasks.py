@@ -65,6 +65,8 @@ def upgrade() -> None:
         batch_op.create_index("ix_task_method_state", ["method", "state"], unique=False)
         batch_op.create_index("ix_task_owner_state", ["owner", "state", "id"], unique=False)
         batch_op.create_index("ix_task_parent", ["parent"], unique=False)
+        batch_op.create_index("ix_task_state_id", ["state", "id"], unique=False)
+        batch_op.create_index("ix_task_owner_id", ["owner", "id"], unique=False)
         batch_op.create_index(
             "ix_task_state_channel_arch", ["state", "channel_id", "arch", "priority", "id"], unique=False
         )
@@ -111,6 +113,8 @@ def downgrade() -> None:
     with op.batch_alter_table("task", schema=None) as batch_op:
         batch_op.drop_index("ix_task_state_channel_arch")
         batch_op.drop_index("ix_task_parent")
+        batch_op.drop_index("ix_task_state_id")
+        batch_op.drop_index("ix_task_owner_id")
         batch_op.drop_index("ix_task_owner_state")
         batch_op.drop_index("ix_task_method_state")
         batch_op.drop_index("ix_task_host_state")
