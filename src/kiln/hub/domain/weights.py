@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import Float, bindparam, case, update
+from sqlalchemy import Float, bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from kiln.hub.context import Context
@@ -72,6 +72,13 @@ def effective(start: float, mean_duration: float, running: float, full_seconds: 
 
 
 _MEAN = RawQuery("SELECT mean_duration FROM task_method_stats WHERE method = :method")
+
+
+def initial_weight_sql(start: Any, method: Any, full_seconds: Any) -> Any:
+    """``effective(start, mean_duration(method), 0, full_seconds)`` as a SQL expression."""
+    mean = func.coalesce(select(ts.c.mean_duration).where(ts.c.method == method).scalar_subquery(), 0.0)
+    share = mean / full_seconds
+    return start * (1.0 + case((share < 1.0, share), else_=1.0))
 
 
 def mean_duration(ctx: Context, method: str) -> float:
