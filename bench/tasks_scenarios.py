@@ -281,33 +281,6 @@ def throughput(hub: Hub, hosts: int, tasks: int, processes: int, limit: float = 
     }
 
 
-def _logins_again(hub: Hub, names: list[str], at_once: int = 4) -> dict:
-    """Every builder logs in once more (sessions renewed, a restart) while the pollers hold their threads.
-
-    The logins now land on many of the workers' threads: the hub's RSS after them.
-    """
-    from concurrent.futures import ThreadPoolExecutor
-
-    def one(name: str) -> str | None:
-        try:
-            Rpc(hub.url, (name, HOST_PASSWORD)).close()
-        except Exception as exc:
-            return f"{type(exc).__name__}: {exc}"
-        return None
-
-    start = time.monotonic()
-    with ThreadPoolExecutor(at_once) as pool:
-        failed = [e for e in pool.map(one, names) if e]
-    return {
-        "logins": len(names),
-        "at_once": at_once,
-        "seconds": time.monotonic() - start,
-        "failed": len(failed),
-        "first_failure": failed[0] if failed else None,
-        "rss_mib": hub.rss() / 2**20,
-    }
-
-
 # -- 4: listTasks on a million tasks ------------------------------------------
 
 LIST_CASES = {

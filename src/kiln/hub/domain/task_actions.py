@@ -125,8 +125,7 @@ def finish(ctx: Context, host_id: int, task_id: Any, response: Any, state: TaskS
     document = _result_document(response, fault=state == FAILED)
     row = tasks.row(ctx, task_id, lock=True)
     roles = roles_of(ctx, row, admin=False)
-    if row.state != OPEN or row.host_id != host_id:
-        raise errors.ActionNotAllowed(f"host {host_id} does not own task {row.id}")
+    tasks.assert_running_on(row, host_id, row.id)
     now = time.time()
     move(ctx, row, state, roles, result=document, completion_time=now, waiting=None)
     if state == CLOSED:
@@ -155,8 +154,7 @@ def set_weight(ctx: Context, host_id: int, task_id: Any, weight: Any) -> None:
     if start < 0:
         raise errors.ParameterError(f"Invalid weight: {weight!r}: weights are not negative")
     row = tasks.row(ctx, task_id, lock=True)
-    if row.state != OPEN or row.host_id != host_id:
-        raise errors.ActionNotAllowed(f"host {host_id} does not own task {row.id}")
+    tasks.assert_running_on(row, host_id, row.id)
     running = time.time() - (row.start_time or time.time())
     effective = weights.effective(
         start, weights.mean_duration(ctx, row.method), running, ctx.settings.weight_full_seconds
@@ -169,8 +167,7 @@ def subtask(ctx: Context, host_id: int, method: Any, arglist: Any, parent: Any, 
     if "owner" in opts:
         raise errors.ActionNotAllowed("The owner option is not allowed here")
     prow = tasks.row(ctx, parent, lock=True)
-    if prow.state != OPEN or prow.host_id != host_id:
-        raise errors.ActionNotAllowed(f"host {host_id} does not own task {prow.id}")
+    tasks.assert_running_on(prow, host_id, prow.id)
     if opts.get("label") is not None:
         existing = ctx.conn.execute(
             select(t.c.id).where(t.c.parent == prow.id, t.c.label == opts["label"])

@@ -8,6 +8,7 @@ indexes (db/tables.py).
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
 from typing import Any
 
 from sqlalchemy import func, select
@@ -53,32 +54,16 @@ _ORDER = {
 }
 
 
-# queryOpts asList: values in Koji's column order, not the dicts' sorted keys.
-AS_LIST = (
-    "id",
-    "state",
-    "create_time",
-    "create_ts",
-    "start_time",
-    "start_ts",
-    "completion_time",
-    "completion_ts",
-    "channel_id",
-    "host_id",
-    "parent",
-    "label",
-    "waiting",
-    "awaited",
-    "owner",
-    "method",
-    "arch",
-    "priority",
-    "weight",
-    "request",
-    "result",
-    "owner_name",
-    "owner_type",
-)
+def _with_ts(names: tuple[str, ...]) -> Iterator[str]:
+    for name in names:
+        yield name
+        if name.endswith("_time"):
+            yield name.removesuffix("_time") + "_ts"
+
+
+# queryOpts asList: values in Koji's column order (each *_time followed by its
+# *_ts), not the dicts' sorted keys.
+AS_LIST = (*_with_ts(tasks.COLUMNS), "request", "result", "owner_name", "owner_type")
 
 
 def _when(key: str, value: Any) -> float:

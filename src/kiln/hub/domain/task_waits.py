@@ -24,8 +24,7 @@ _FINISHED = [int(s) for s in FINISHED]
 
 def _own_parent(ctx: Context, host_id: int, parent: Any) -> int:
     row = tasks.row(ctx, parent)
-    if row.state != OPEN or row.host_id != host_id:
-        raise errors.ActionNotAllowed(f"host {host_id} does not own task {row.id}")
+    tasks.assert_running_on(row, host_id, row.id)
     return row.id
 
 

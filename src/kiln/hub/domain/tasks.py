@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from sqlalchemy import Float, bindparam, func, insert, select
+from sqlalchemy import Float, bindparam, insert, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
@@ -271,8 +271,7 @@ def descendant_ids(ctx: Context, task_id: int) -> list[int]:
     return ids
 
 
-def count(ctx: Context, **where: Any) -> int:
-    query = select(func.count()).select_from(t)
-    for name, value in where.items():
-        query = query.where(t.c[name] == value)
-    return ctx.conn.execute(query).scalar_one()
+def assert_running_on(row: Any, host_id: int | None, task_id: int) -> None:
+    """Koji's assertHost: the task (``row``, or None if missing) is OPEN on this host."""
+    if row is None or row.state != TaskState.OPEN or row.host_id != host_id:
+        raise errors.ActionNotAllowed(f"host {host_id} does not own task {task_id}")

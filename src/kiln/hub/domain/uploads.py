@@ -37,8 +37,8 @@ from sqlalchemy import select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
+from kiln.hub.domain import tasks
 from kiln.protocol import errors
-from kiln.protocol.constants import TaskState
 
 PIECE = 65536
 DIR_MODE = 0o755
@@ -216,8 +216,7 @@ def assert_task_host(ctx: Context, task_id: int) -> None:
         raise errors.AuthError("This method requires an exclusive session")
     t = tables.task
     row = ctx.conn.execute(select(t.c.state, t.c.host_id).where(t.c.id == task_id)).first()
-    if row is None or row.state != TaskState.OPEN or row.host_id != session.host_id:
-        raise errors.ActionNotAllowed(f"host {session.host_id} does not own task {task_id}")
+    tasks.assert_running_on(row, session.host_id, task_id)
 
 
 def claim_dir(dir_fd: int, rel: str, user_id: int) -> None:

@@ -68,14 +68,18 @@ def starting(method: str) -> float:
 
 def effective(start: float, mean_duration: float, running: float, full_seconds: float) -> float:
     longest = max(mean_duration, running, 0.0)
-    return round(start * (1.0 + min(1.0, longest / full_seconds if full_seconds > 0 else 1.0)), 4)
+    return start * (1.0 + min(1.0, longest / full_seconds if full_seconds > 0 else 1.0))
 
 
 _MEAN = RawQuery("SELECT mean_duration FROM task_method_stats WHERE method = :method")
 
 
 def initial_weight_sql(start: Any, method: Any, full_seconds: Any) -> Any:
-    """``effective(start, mean_duration(method), 0, full_seconds)`` as a SQL expression."""
+    """``effective(start, mean_duration(method), 0, full_seconds)`` as a SQL expression.
+
+    The same rule as ``effective``, written once more in SQL so that makeTask
+    computes the weight inside its INSERT; keep the two in step.
+    """
     mean = func.coalesce(select(ts.c.mean_duration).where(ts.c.method == method).scalar_subquery(), 0.0)
     share = mean / full_seconds
     return start * (1.0 + case((share < 1.0, share), else_=1.0))
