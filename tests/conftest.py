@@ -108,6 +108,28 @@ def make_host(hub: HubProcess, admin: koji.ClientSession, arches: tuple = ("x86_
     return name, "hostpw", host_id
 
 
+def task_result(result: object = None) -> str:
+    """A task's result as kojid sends it to host.closeTask: a whole response document."""
+    return koji.xmlrpcplus.dumps((result,), methodresponse=1, allow_none=1)
+
+
+@pytest.fixture
+def channel(admin: koji.ClientSession) -> str:
+    """A channel of the test's own, so other tests' tasks never reach its hosts."""
+    name = unique("chan")
+    admin.addChannel(name)
+    return name
+
+
+def channel_builder(
+    hub: HubProcess, admin: koji.ClientSession, channel: str, **kw: object
+) -> tuple[koji.ClientSession, int]:
+    """A checked-in builder serving only ``channel`` (taken out of 'default')."""
+    session, host_id = host_session(hub, admin, channels=(channel,), **kw)
+    admin.removeHostFromChannel(admin.getHost(host_id)["name"], "default")
+    return session, host_id
+
+
 def host_session(
     hub: HubProcess,
     admin: koji.ClientSession,

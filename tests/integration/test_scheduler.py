@@ -8,49 +8,46 @@ import time
 import koji
 import pytest
 
-from tests.conftest import BACKENDS, host_session, koji_session, new_db_url, unique
+from tests.conftest import BACKENDS, channel_builder, host_session, koji_session, new_db_url, task_result, unique
 from tests.support.hub import ADMIN, HubProcess
 
 FREE, OPEN, CLOSED, CANCELED, ASSIGNED, FAILED = range(6)
-
-
-def ok(result: object = None) -> str:
-    return koji.xmlrpcplus.dumps((result,), methodresponse=1, allow_none=1)
 
 
 def ids(tasks: list[dict]) -> list[int]:
     return [t["id"] for t in tasks]
 
 
-@pytest.fixture
-def channel(admin: koji.ClientSession) -> str:
-    name = unique("chan")
-    admin.addChannel(name)
-    return name
+def poll_in_background(host: koji.ClientSession, timeout: float) -> tuple[threading.Thread, dict]:
+    """A builder waiting in host.getTasks(timeout) on a thread: its answer and how long it waited."""
+    answer: dict = {}
 
+    def poll() -> None:
+        started = time.monotonic()
+        answer["tasks"] = host.host.getTasks(timeout=timeout)
+        answer["waited"] = time.monotonic() - started
 
-def builder(hub: HubProcess, admin: koji.ClientSession, channel: str, **kw) -> tuple[koji.ClientSession, int]:
-    session, host_id = host_session(hub, admin, channels=(channel,), **kw)
-    admin.removeHostFromChannel(admin.getHost(host_id)["name"], "default")
-    return session, host_id
+    waiter = threading.Thread(target=poll)
+    waiter.start()
+    return waiter, answer
 
 
 def test_load_below_capacity_takes_work(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
-    host, _ = builder(hub, admin, channel, capacity=1.0)
+    host, _ = channel_builder(hub, admin, channel, capacity=1.0)
     first, second = (admin.makeTask("buildArch", [n], channel=channel) for n in (1, 2))
     assert admin.getTaskInfo(first)["weight"] == 1.0
     assert ids(host.host.getTasks()) == [first]
     assert ids(host.host.getTasks()) == [first]  # at capacity: nothing more
     host.host.openTask(first)
     assert host.host.getTasks() == []
-    host.host.closeTask(first, ok())
+    host.host.closeTask(first, task_result())
     assert ids(host.host.getTasks()) == [second]
 
 
 def test_idle_host_takes_a_task_heavier_than_its_capacity(
     hub: HubProcess, admin: koji.ClientSession, channel: str
 ) -> None:
-    host, _ = builder(hub, admin, channel, capacity=1.0)
+    host, _ = channel_builder(hub, admin, channel, capacity=1.0)
     heavy = admin.makeTask("createImage", [], channel=channel)
     light = admin.makeTask("sleep", [1], channel=channel)
     assert admin.getTaskInfo(heavy)["weight"] == 2.0
@@ -61,19 +58,19 @@ def test_idle_host_takes_a_task_heavier_than_its_capacity(
 
 
 def test_no_start_while_running_load_at_capacity(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
-    host, _ = builder(hub, admin, channel, capacity=2.0)
+    host, _ = channel_builder(hub, admin, channel, capacity=2.0)
     first, second = (admin.makeTask("buildArch", [n], channel=channel) for n in (1, 2))
     assert ids(host.host.getTasks()) == [first, second]
     host.host.openTask(first)
     host.host.setTaskWeight(first, 3.0)  # the running task grew: load 3 >= 2
     assert host.host.openTask(second) is None
     assert admin.getTaskInfo(second)["state"] == ASSIGNED
-    host.host.closeTask(first, ok())
+    host.host.closeTask(first, task_result())
     assert host.host.openTask(second)["id"] == second
 
 
 def test_only_its_channels_and_arches(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
-    host, _ = builder(hub, admin, channel, capacity=10.0, arches=("x86_64", "i686"))
+    host, _ = channel_builder(hub, admin, channel, capacity=10.0, arches=("x86_64", "i686"))
     elsewhere = unique("chan")
     admin.addChannel(elsewhere)
     wrong_arch = admin.makeTask("buildArch", [], channel=channel, arch="ppc64le")
@@ -85,7 +82,7 @@ def test_only_its_channels_and_arches(hub: HubProcess, admin: koji.ClientSession
 
 
 def test_priority_then_age(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
-    host, _ = builder(hub, admin, channel, capacity=1.0)
+    host, _ = channel_builder(hub, admin, channel, capacity=1.0)
     low = admin.makeTask("buildArch", [], channel=channel, priority=30)
     old = admin.makeTask("buildArch", [], channel=channel, priority=10)
     new = admin.makeTask("buildArch", [], channel=channel, priority=10)
@@ -94,12 +91,12 @@ def test_priority_then_age(hub: HubProcess, admin: koji.ClientSession, channel: 
         (task,) = host.host.getTasks()
         order.append(task["id"])
         host.host.openTask(task["id"])
-        host.host.closeTask(task["id"], ok())
+        host.host.closeTask(task["id"], task_result())
     assert order == [old, new, low]
 
 
 def test_disabled_or_unready_hosts_get_nothing(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
-    host, host_id = builder(hub, admin, channel)
+    host, host_id = channel_builder(hub, admin, channel)
     task_id = admin.makeTask("buildArch", [], channel=channel)
     host.host.updateHost(0.0, False)
     assert host.host.getTasks() == []
@@ -111,7 +108,7 @@ def test_disabled_or_unready_hosts_get_nothing(hub: HubProcess, admin: koji.Clie
 
 
 def test_a_waiting_parent_sleeps(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
-    host, _ = builder(hub, admin, channel, capacity=1.0)
+    host, _ = channel_builder(hub, admin, channel, capacity=1.0)
     parent = admin.makeTask("buildArch", [], channel=channel)
     assert ids(host.host.getTasks()) == [parent]
     host.host.openTask(parent)
@@ -122,7 +119,7 @@ def test_a_waiting_parent_sleeps(hub: HubProcess, admin: koji.ClientSession, cha
     tasks = {t["id"]: t for t in host.host.getHostTasks()}
     assert tasks[parent]["waiting"] is True and "alert" not in tasks[parent]
     host.host.openTask(child)
-    host.host.closeTask(child, ok({"rpms": []}))
+    host.host.closeTask(child, task_result({"rpms": []}))
     tasks = {t["id"]: t for t in host.host.getHostTasks()}
     assert tasks[parent]["alert"] is True
     assert host.host.taskWait(parent) == [[child], []]
@@ -131,16 +128,8 @@ def test_a_waiting_parent_sleeps(hub: HubProcess, admin: koji.ClientSession, cha
 
 
 def test_long_poll_wakes_on_new_work(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
-    host, _ = builder(hub, admin, channel)
-    answer: dict = {}
-
-    def poll() -> None:
-        started = time.monotonic()
-        answer["tasks"] = host.host.getTasks(timeout=20)
-        answer["waited"] = time.monotonic() - started
-
-    waiter = threading.Thread(target=poll)
-    waiter.start()
+    host, _ = channel_builder(hub, admin, channel)
+    waiter, answer = poll_in_background(host, 20)
     time.sleep(0.5)
     assert waiter.is_alive()  # nothing to do: it waits
     task_id = admin.makeTask("buildArch", [], channel=channel)
@@ -150,7 +139,7 @@ def test_long_poll_wakes_on_new_work(hub: HubProcess, admin: koji.ClientSession,
 
 
 def test_long_poll_times_out_empty(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
-    host, _ = builder(hub, admin, channel)
+    host, _ = channel_builder(hub, admin, channel)
     started = time.monotonic()
     assert host.host.getTasks(timeout=0.5) == []
     assert time.monotonic() - started >= 0.5
@@ -163,7 +152,7 @@ def test_starvation_unschedulable_queue_does_not_block(
     hub: HubProcess, admin: koji.ClientSession, channel: str
 ) -> None:
     """Koji's scheduler looks at the first 1,000 free tasks only; 10,000 that nobody can run must not matter."""
-    host, _ = builder(hub, admin, channel)
+    host, _ = channel_builder(hub, admin, channel)
     with admin.multicall(batch=1000) as m:
         for n in range(10_000):
             m.makeTask("buildArch", [n], channel=channel, arch="sparc", priority=1)
@@ -174,7 +163,7 @@ def test_starvation_unschedulable_queue_does_not_block(
 def test_restart_takes_the_lock_back_and_frees_orphans(
     hub: HubProcess, admin: koji.ClientSession, channel: str
 ) -> None:
-    first, host_id = builder(hub, admin, channel)
+    first, host_id = channel_builder(hub, admin, channel)
     name = admin.getHost(host_id)["name"]
     task_id = admin.makeTask("buildArch", [], channel=channel)
     first.host.getTasks()
@@ -195,7 +184,7 @@ def test_restart_takes_the_lock_back_and_frees_orphans(
     second.host.updateHost(0.0, True)
     assert [t["id"] for t in second.host.getTasks()] == [task_id]
     second.host.openTask(task_id)
-    second.host.closeTask(task_id, ok())
+    second.host.closeTask(task_id, task_result())
     assert admin.getTaskInfo(task_id)["state"] == CLOSED
 
 
@@ -211,13 +200,7 @@ def test_long_poll_across_hub_processes(request: pytest.FixtureRequest, tmp_path
     second.start()
     admin_a, admin_b = koji_session(first, *ADMIN), koji_session(second, *ADMIN)
     host, _ = host_session(first, admin_a)
-    answer: dict = {}
-
-    def poll() -> None:
-        answer["tasks"] = host.host.getTasks(timeout=20)
-
-    waiter = threading.Thread(target=poll)
-    waiter.start()
+    waiter, answer = poll_in_background(host, 20)
     time.sleep(0.5)
     task_id = admin_b.makeTask("buildArch", [])
     waiter.join(25)
@@ -226,7 +209,7 @@ def test_long_poll_across_hub_processes(request: pytest.FixtureRequest, tmp_path
 
 def test_no_long_poll_inside_a_multicall(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
     """A multicall is one transaction: getTasks answers at once there instead of waiting."""
-    host, _ = builder(hub, admin, channel)
+    host, _ = channel_builder(hub, admin, channel)
     started = time.monotonic()
     with host.multicall(strict=True) as m:
         polled = m.host.getTasks(timeout=5)
@@ -242,15 +225,7 @@ def test_stopping_the_hub_answers_waiting_builders(request: pytest.FixtureReques
     hub.start()
     admin = koji_session(hub, *ADMIN)
     host, _ = host_session(hub, admin)
-    answer: dict = {}
-
-    def poll() -> None:
-        started = time.monotonic()
-        answer["tasks"] = host.host.getTasks(timeout=50)
-        answer["waited"] = time.monotonic() - started
-
-    waiter = threading.Thread(target=poll)
-    waiter.start()
+    waiter, answer = poll_in_background(host, 50)
     time.sleep(1.0)
     hub.stop()
     waiter.join(30)

@@ -11,7 +11,7 @@ import time
 import koji
 import pytest
 
-from tests.conftest import BACKENDS, host_session, start_hub, unique
+from tests.conftest import BACKENDS, channel_builder, start_hub, task_result, unique
 from tests.support.hub import HubProcess
 
 FREE, OPEN, CLOSED, CANCELED, ASSIGNED, FAILED = range(6)
@@ -32,10 +32,6 @@ def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     )
 
 
-def ok(result: object = None) -> str:
-    return koji.xmlrpcplus.dumps((result,), methodresponse=1, allow_none=1)
-
-
 def until(predicate, timeout: float = 15.0, step: float = 0.2, poke=None):
     """Wait for ``predicate()`` to be true, poking the hub (a host call runs the periodic checks)."""
     deadline = time.monotonic() + timeout
@@ -49,22 +45,9 @@ def until(predicate, timeout: float = 15.0, step: float = 0.2, poke=None):
     raise AssertionError("condition not reached in time")
 
 
-@pytest.fixture
-def channel(admin: koji.ClientSession) -> str:
-    name = unique("chan")
-    admin.addChannel(name)
-    return name
-
-
-def builder(hub: HubProcess, admin: koji.ClientSession, channel: str, **kw) -> tuple[koji.ClientSession, int]:
-    session, host_id = host_session(hub, admin, channels=(channel,), **kw)
-    admin.removeHostFromChannel(admin.getHost(host_id)["name"], "default")
-    return session, host_id
-
-
 def test_silent_host_loses_its_tasks(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
-    dead, dead_id = builder(hub, admin, channel)
-    alive, _ = builder(hub, admin, channel)
+    dead, dead_id = channel_builder(hub, admin, channel)
+    alive, _ = channel_builder(hub, admin, channel)
     alive.host.updateHost(0.0, False)  # out of the way until the other one is gone
     task_id = admin.makeTask("buildArch", [], channel=channel)
     dead.host.updateHost(0.0, True)
@@ -83,17 +66,17 @@ def test_silent_host_loses_its_tasks(hub: HubProcess, admin: koji.ClientSession,
     assert [t["id"] for t in alive.host.getTasks()] == [task_id]
     alive.host.openTask(task_id)
     with pytest.raises(koji.ActionNotAllowed):
-        dead.host.closeTask(task_id, ok("twice"))
+        dead.host.closeTask(task_id, task_result("twice"))
     assert dead.host.getHostTasks() == []
-    alive.host.closeTask(task_id, ok("once"))
+    alive.host.closeTask(task_id, task_result("once"))
     assert admin.getTaskResult(task_id) == "once"
 
 
 def test_stale_assignment_is_freed(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
-    slow, slow_id = builder(hub, admin, channel)
+    slow, slow_id = channel_builder(hub, admin, channel)
     task_id = admin.makeTask("buildArch", [], channel=channel)
     assert admin.assignTask(task_id, slow_id)
-    other, other_id = builder(hub, admin, channel)
+    other, other_id = channel_builder(hub, admin, channel)
     other.host.updateHost(0.0, True)
     slow.host.updateHost(0.0, False)  # it stays alive but never opens the task
 
@@ -108,7 +91,7 @@ def test_stale_assignment_is_freed(hub: HubProcess, admin: koji.ClientSession, c
 
 def test_weight_rule(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
     """start * (1 + min(1, max(mean run time, running time) / weight_full_seconds)), see docs/tasks.md."""
-    host, _ = builder(hub, admin, channel, capacity=10.0)
+    host, _ = channel_builder(hub, admin, channel, capacity=10.0)
     host.host.updateHost(0.0, True)
     method = unique("method")
     first = admin.makeTask(method, [], channel=channel)
@@ -118,7 +101,7 @@ def test_weight_rule(hub: HubProcess, admin: koji.ClientSession, channel: str) -
     host.host.setTaskWeight(first, 0.5)
     assert admin.getTaskInfo(first)["weight"] == pytest.approx(0.5, abs=0.01)
     time.sleep(1.0)
-    host.host.closeTask(first, ok())
+    host.host.closeTask(first, task_result())
     info = admin.getTaskInfo(first)
     ran = info["completion_ts"] - info["start_ts"]
     # the next task of the method starts raised by the recorded run time
@@ -141,8 +124,8 @@ def test_silent_host_that_said_not_ready_loses_its_tasks_too(
     hub: HubProcess, admin: koji.ClientSession, channel: str
 ) -> None:
     """kojid reports ready=False when busy; a busy host that dies must not keep its tasks."""
-    busy, _ = builder(hub, admin, channel)
-    other, _ = builder(hub, admin, channel)
+    busy, _ = channel_builder(hub, admin, channel)
+    other, _ = channel_builder(hub, admin, channel)
     task_id = admin.makeTask("buildArch", [], channel=channel)
     busy.host.updateHost(0.0, True)
     assert [t["id"] for t in busy.host.getTasks()] == [task_id]
@@ -155,7 +138,7 @@ def test_many_hosts_checking_in_at_once_after_silence(hub: HubProcess, admin: ko
     """The periodic checks neither deadlock with check-ins nor mark a host that is checking in as dead."""
     import threading
 
-    builders = [builder(hub, admin, channel) for _ in range(6)]
+    builders = [channel_builder(hub, admin, channel) for _ in range(6)]
     time.sleep(HOST_TIMEOUT + 0.5)
     errors: list = []
     barrier = threading.Barrier(len(builders))

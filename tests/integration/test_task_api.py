@@ -7,7 +7,7 @@ import time
 import koji
 import pytest
 
-from tests.conftest import host_session, unique
+from tests.conftest import channel_builder, host_session, task_result
 from tests.support.hub import HubProcess
 
 FREE, OPEN, CLOSED, CANCELED, ASSIGNED, FAILED = range(6)
@@ -34,16 +34,9 @@ TASK_KEYS = {
 }
 
 
-def ok(result: object = None) -> str:
-    return koji.xmlrpcplus.dumps((result,), methodresponse=1, allow_none=1)
-
-
 @pytest.fixture
-def world(hub: HubProcess, admin: koji.ClientSession):
-    channel = unique("chan")
-    admin.addChannel(channel)
-    host, host_id = host_session(hub, admin, channels=(channel,), capacity=50)
-    admin.removeHostFromChannel(admin.getHost(host_id)["name"], "default")
+def world(hub: HubProcess, admin: koji.ClientSession, channel: str):
+    host, host_id = channel_builder(hub, admin, channel, capacity=50)
     return channel, host, host_id
 
 
@@ -127,7 +120,7 @@ def test_wait_results_with_canfail(admin: koji.ClientSession, world) -> None:
     host.host.getTasks()
     for child in (good, bad):
         host.host.openTask(child)
-    host.host.closeTask(good, ok({"rpms": ["a.rpm"]}))
+    host.host.closeTask(good, task_result({"rpms": ["a.rpm"]}))
     host.host.failTask(bad, koji.xmlrpcplus.dumps(koji.xmlrpcplus.Fault(1005, "build failed"), methodresponse=1))
     admin.cancelTask(gone)
     finished, unfinished = host.host.taskWait(parent)
@@ -182,7 +175,7 @@ def test_list_tasks_filters_and_paging(admin: koji.ClientSession, world) -> None
     mid = admin.getTaskInfo(made[3])["create_ts"]
     host.host.getTasks()
     host.host.openTask(made[0])
-    host.host.closeTask(made[0], ok(["done"]))
+    host.host.closeTask(made[0], task_result(["done"]))
     mine = {"channel_id": channel_id}
 
     def listed(opts: dict, query: dict | None = None) -> list[int]:
@@ -222,7 +215,7 @@ def test_result_documents_are_checked(admin: koji.ClientSession, world) -> None:
     for call, document in (
         (host.host.closeTask, empty),
         (host.host.closeTask, failure),
-        (host.host.failTask, ok("fine")),
+        (host.host.failTask, task_result("fine")),
         (host.host.failTask, empty),
     ):
         with pytest.raises(koji.ParameterError):

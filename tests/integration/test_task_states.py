@@ -10,7 +10,16 @@ from __future__ import annotations
 import koji
 import pytest
 
-from tests.conftest import BACKENDS, host_session, koji_session, make_user, start_hub, unique
+from tests.conftest import (
+    BACKENDS,
+    channel_builder,
+    host_session,
+    koji_session,
+    make_user,
+    start_hub,
+    task_result,
+    unique,
+)
 from tests.support.hub import HubProcess
 
 FREE, OPEN, CLOSED, CANCELED, ASSIGNED, FAILED = range(6)
@@ -19,10 +28,6 @@ FREE, OPEN, CLOSED, CANCELED, ASSIGNED, FAILED = range(6)
 @pytest.fixture(scope="module", params=BACKENDS)
 def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> HubProcess:
     return start_hub(request, request.param, tmp_path_factory.mktemp("states"), plugins="example")
-
-
-def ok(result: object = None) -> str:
-    return koji.xmlrpcplus.dumps((result,), methodresponse=1, allow_none=1)
 
 
 def fault(message: str = "it broke") -> str:
@@ -36,13 +41,11 @@ class World:
         self.admin = admin
         self.channel = unique("chan")
         admin.addChannel(self.channel)
-        self.host, self.host_id = host_session(hub, admin, channels=(self.channel,), capacity=10)
-        self.other, self.other_id = host_session(hub, admin, channels=(self.channel,), capacity=10)
+        # Its hosts serve only this channel: only this world's tasks reach them.
+        self.host, self.host_id = channel_builder(hub, admin, self.channel, capacity=10)
+        self.other, self.other_id = channel_builder(hub, admin, self.channel, capacity=10)
         self.owner = koji_session(hub, *make_user(hub, admin))
         self.stranger = koji_session(hub, *make_user(hub, admin))
-        # Hosts leave the default channel: only this world's tasks reach them.
-        for host_id in (self.host_id, self.other_id):
-            admin.removeHostFromChannel(admin.getHost(host_id)["name"], "default")
 
     def task(self, state: int = FREE, host: str = "host") -> int:
         """A task of the owner's in ``state`` on ``host`` (via the real calls that get it there)."""
@@ -57,7 +60,7 @@ class World:
         if state == OPEN:
             return task_id
         if state == CLOSED:
-            session.host.closeTask(task_id, ok("done"))
+            session.host.closeTask(task_id, task_result("done"))
         elif state == FAILED:
             session.host.failTask(task_id, fault())
         elif state == CANCELED:
@@ -145,7 +148,7 @@ def test_open_twice_answers_none(world: World) -> None:
 def test_open_to_finished_only_by_the_running_host(world: World, end: int) -> None:
     task_id = world.task(OPEN)
     close = "closeTask" if end == CLOSED else "failTask"
-    document = ok(7) if end == CLOSED else fault("compiler said no")
+    document = task_result(7) if end == CLOSED else fault("compiler said no")
     refused(world, task_id, lambda: getattr(world.other.host, close)(task_id, document), koji.ActionNotAllowed)
     for session in (world.owner, world.admin):
         refused(world, task_id, lambda s=session: getattr(s.host, close)(task_id, document), koji.AuthError)
@@ -170,7 +173,7 @@ def test_close_needs_a_result_document(world: World) -> None:
 @pytest.mark.parametrize("state", [FREE, ASSIGNED, CLOSED, CANCELED])
 def test_close_from_other_states_refused(world: World, state: int) -> None:
     task_id = world.task(state)
-    refused(world, task_id, lambda: world.host.host.closeTask(task_id, ok()), koji.ActionNotAllowed)
+    refused(world, task_id, lambda: world.host.host.closeTask(task_id, task_result()), koji.ActionNotAllowed)
     refused(world, task_id, lambda: world.host.host.failTask(task_id, fault()), koji.ActionNotAllowed)
 
 
@@ -220,14 +223,14 @@ def test_cancel_parent_cancels_every_unfinished_descendant(world: World) -> None
     done = world.host.host.subtask("sleep", [1], parent, label="done")
     world.admin.assignTask(done, world.other_id)
     world.other.host.openTask(done)
-    world.other.host.closeTask(done, ok())
+    world.other.host.closeTask(done, task_result())
     world.owner.cancelTask(parent)
     states = {t: world.state(t)[0] for t in (parent, child_a, child_b, grandchild, done)}
     assert states == {parent: CANCELED, child_a: CANCELED, child_b: CANCELED, grandchild: CANCELED, done: CLOSED}
     # the builders find out on their next call: the tasks are no longer theirs
     assert world.host.host.getHostTasks() == []
     assert child_a not in [t["id"] for t in world.other.host.getHostTasks()]
-    refused(world, child_a, lambda: world.other.host.closeTask(child_a, ok()), koji.ActionNotAllowed)
+    refused(world, child_a, lambda: world.other.host.closeTask(child_a, task_result()), koji.ActionNotAllowed)
 
 
 def test_cancel_without_recurse_leaves_children(world: World) -> None:
@@ -309,7 +312,7 @@ def test_open_to_assigned_by_admin_with_force(world: World) -> None:
     assert world.state(task_id) == (OPEN, world.host_id)
     assert world.admin.assignTask(task_id, world.other_id, force=True) is True
     assert world.state(task_id) == (ASSIGNED, world.other_id)
-    refused(world, task_id, lambda: world.host.host.closeTask(task_id, ok()), koji.ActionNotAllowed)
+    refused(world, task_id, lambda: world.host.host.closeTask(task_id, task_result()), koji.ActionNotAllowed)
     assert world.other.host.openTask(task_id)["id"] == task_id
 
 
