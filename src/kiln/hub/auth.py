@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from types import SimpleNamespace
 
-from sqlalchemy import bindparam, insert, or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
@@ -97,11 +97,14 @@ _SESSION_QUERY = RawQuery(
            EXISTS (SELECT 1 FROM sessions o
                     WHERE o.user_id = s.user_id AND o.exclusive = :true
                       AND o.id <> s.id AND o.id <> COALESCE(s.master, -1)
-                      AND o.closed = :false) AS locked_out
+                      AND o.closed = :false) AS locked_out,
+           p.name AS perm
       FROM sessions s
       JOIN users u ON u.id = s.user_id
       LEFT JOIN sessions m ON m.id = s.master
       LEFT JOIN host h ON h.user_id = s.user_id
+      LEFT JOIN user_perms up ON up.user_id = s.user_id AND up.active = :true
+      LEFT JOIN permissions p ON p.id = up.perm_id
      WHERE s.id = :id AND s.closed = :false
     """
 )
@@ -120,8 +123,11 @@ def load_session(ctx: Context, session_id: int, key: str, callnum: int | None, m
     Only a login call on an expired session proceeds anonymous (it renews the
     session); every other failure raises the fault Koji raises.
     """
-    found = _SESSION_QUERY.one(ctx.conn, {"id": session_id, "true": True, "false": False})
-    row = SimpleNamespace(**found) if found else None
+    # One row per permission the user holds (or one with none): the caller's
+    # permissions come with the session check, a round trip fewer for the
+    # many calls that need both.
+    found = _SESSION_QUERY.all(ctx.conn, {"id": session_id, "true": True, "false": False})
+    row = SimpleNamespace(**found[0]) if found else None
     if row is None or not hmac.compare_digest(row.key, _key_digest(key)):
         raise errors.AuthError("Invalid session or bad credentials")
     if ctx.settings.check_client_ip and row.hostip and row.hostip != ctx.remote_addr():
@@ -144,6 +150,7 @@ def load_session(ctx: Context, session_id: int, key: str, callnum: int | None, m
         raise errors.AuthError(f"logins by {row.name} are not allowed")
     if row.locked_out and method not in LOCK_EXEMPT:
         raise errors.AuthLockError("User locked by another session")
+    ctx.perms[row.user_id] = {r["perm"] for r in found if r["perm"] is not None}
     return Session(
         id=row.id,
         user_id=row.user_id,
@@ -168,15 +175,10 @@ def record_call(ctx: Context) -> None:
     session = ctx.session
     if session is None or session.new_callnum is None:
         return
-    ctx.conn.execute(_RECORD_CALL, {"sid": session.id, "callnum": session.new_callnum, "now": time.time()})
+    ctx.at_commit(_RECORD_CALL, {"sid": session.id, "callnum": session.new_callnum, "now": time.time()})
 
 
-# Built once: statement construction costs more than running it on SQLite.
-_RECORD_CALL = (
-    update(tables.sessions)
-    .where(tables.sessions.c.id == bindparam("sid"))
-    .values(callnum=bindparam("callnum"), update_time=bindparam("now"))
-)
+_RECORD_CALL = "UPDATE sessions SET callnum = :callnum, update_time = :now WHERE id = :sid"
 
 
 def _new_key(user_id: int) -> str:

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from kiln.hub.db import tables
 from kiln.hub.db.engine import KeptConnections
+from kiln.hub.db.raw import run_then_commit
 
 if TYPE_CHECKING:
     from kiln.hub.auth import Session
@@ -36,9 +37,13 @@ class Context:
     kept: KeptConnections | None = None  # the worker's connections; else one per request
     wakeups: Any = None  # hub.wakeups.Wakeups: tells waiting builders about new work
     in_multicall: bool = False  # the request's calls share one transaction: no pauses
+    # Permission names by user id, read once per request (rpc.has_perm); the
+    # session check fills in the caller's own.
+    perms: dict[int, set[str]] = field(default_factory=dict)
     _conn: Connection | None = None
     _event_id: int | None = None
     _on_commit: list[Callable[[], None]] = field(default_factory=list)
+    _at_commit: list[tuple[str, dict]] = field(default_factory=list)
 
     @property
     def conn(self) -> Connection:
@@ -76,6 +81,16 @@ class Context:
         if func not in self._on_commit:
             self._on_commit.append(func)
 
+    def at_commit(self, sql: str, params: dict | None = None) -> None:
+        """Run a statement last, just before COMMIT, and only if the request commits.
+
+        For bookkeeping whose outcome nobody reads (the call number, a NOTIFY):
+        on PostgreSQL these statements and the COMMIT travel in one round trip
+        (db/raw.py, ``run_then_commit``), where each would otherwise wait for
+        its own answer.  ``sql`` has ``:name`` placeholders for numbers only.
+        """
+        self._at_commit.append((sql, params or {}))
+
     def pause(self) -> None:
         """End the transaction so far and hand the connection back, e.g. before a long wait.
 
@@ -87,11 +102,14 @@ class Context:
     def finish(self, commit: bool) -> None:
         conn, self._conn = self._conn, None
         callbacks, self._on_commit = self._on_commit, []
+        statements, self._at_commit = self._at_commit, []
         if conn is None:
             return
         healthy = False
         try:
             if commit:
+                if statements:
+                    run_then_commit(conn, statements)
                 conn.commit()
             else:
                 conn.rollback()

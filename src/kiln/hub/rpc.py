@@ -167,16 +167,15 @@ def has_perm(ctx: Context, perm: str, exact: bool = False) -> bool:
     """Whether the caller holds ``perm``; unless ``exact``, ``admin`` counts as every one."""
     if ctx.session is None:
         return False
-    cache = ctx.environ.setdefault("kiln.perms", {})
-    perms = cache.get(ctx.session.user_id)
+    perms = ctx.perms.get(ctx.session.user_id)
     if perms is None:
         _names, rows = _PERMS.rows(ctx.conn, {"user_id": ctx.session.user_id, "true": True})
-        perms = cache[ctx.session.user_id] = {row[0] for row in rows}
+        perms = ctx.perms[ctx.session.user_id] = {row[0] for row in rows}
     return perm in perms or (not exact and "admin" in perms)
 
 
 def forget_perms(ctx: Context) -> None:
-    ctx.environ.pop("kiln.perms", None)
+    ctx.perms.clear()
 
 
 def check_access(ctx: Context, method: Method) -> None:

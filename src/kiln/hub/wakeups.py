@@ -54,7 +54,7 @@ class Wakeups:
     def announce(self, ctx: Context) -> None:
         """There may be new work: wake waiters once this request commits."""
         if self._is_pg:
-            ctx.conn.exec_driver_sql(f"NOTIFY {CHANNEL}")
+            ctx.at_commit(f"NOTIFY {CHANNEL}")
         ctx.on_commit(self._after_commit)
 
     def _after_commit(self) -> None:

@@ -14,7 +14,10 @@ from __future__ import annotations
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
+import psycopg
+from psycopg.pq import ExecStatus
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 
@@ -43,13 +46,21 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
+# conn.info key: a writing request's BEGIN, not yet sent (see below).
+BEGIN_PENDING = "kiln.begin_pending"
+
+
 def _configure_postgresql(engine: Engine) -> None:
-    """Transactions only for requests that write.
+    """Transactions only for requests that write, and their BEGIN sent late.
 
     Under READ COMMITTED a transaction buys a read nothing (each statement sees
     the latest commits anyway) and costs the BEGIN and ROLLBACK round trips.
     Connections live in autocommit; a writing request sends BEGIN itself, and
-    psycopg's commit() and rollback() then end that transaction.
+    psycopg's commit() and rollback() then end that transaction.  The BEGIN
+    waits for the transaction's first statement through SQLAlchemy (the raw
+    reads of db/raw.py, the session check first of all, run before it: under
+    READ COMMITTED they see the same either way) or for the bookkeeping that
+    ends the request (``raw.run_then_commit``), which carries it along.
     """
 
     @event.listens_for(engine, "connect")
@@ -58,8 +69,32 @@ def _configure_postgresql(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        if conn.info.get("write", True):
-            conn.connection.driver_connection.execute("BEGIN")
+        conn.info[BEGIN_PENDING] = bool(conn.info.get("write", True))
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _before_execute(conn: Connection, *_: Any) -> None:
+        if take_pending_begin(conn):
+            simple_query(conn, "BEGIN")
+
+
+def simple_query(conn: Connection, text: str) -> None:
+    """Parameterless statements (several, with ``;``) straight to libpq, answered at once.
+
+    One round trip and a few microseconds of Python, where a psycopg cursor
+    costs tens; psycopg reads the transaction status from libpq, so it stays
+    in step.  Raises psycopg's error for the statement that failed.
+    """
+    result = conn.connection.driver_connection.pgconn.exec_(text.encode())
+    if result.status not in (ExecStatus.COMMAND_OK, ExecStatus.TUPLES_OK):
+        raise psycopg.errors.error_from_result(result)
+
+
+def take_pending_begin(conn: Connection) -> bool:
+    """Whether the caller must send the transaction's BEGIN now (it is then no longer pending)."""
+    if conn.info.get(BEGIN_PENDING):
+        conn.info[BEGIN_PENDING] = False
+        return True
+    return False
 
 
 def _configure_sqlite(engine: Engine) -> None:

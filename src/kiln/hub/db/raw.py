@@ -6,17 +6,80 @@ logged-in call, ``getHost``) run on every request, so they go straight to
 the DBAPI cursor.  SQL is written once with ``:name`` placeholders and
 translated to each driver's paramstyle the first time it runs there.
 Only reads belong here: writes go through Core, where the request notices
-them (and so commits and advances the call number).
+them (and so commits and advances the call number).  The one exception is
+``run_then_commit``: the bookkeeping a committing request does last.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
+from psycopg.pq import TransactionStatus
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
+from kiln.hub.db.engine import simple_query, take_pending_begin
+
 _PLACEHOLDER = re.compile(r"(?<!:):([a-z_][a-z0-9_]*)")
+
+
+def _style(conn: Connection) -> str:
+    # sqlite3 takes :name whatever SQLAlchemy's qmark setting says.
+    return "named" if conn.dialect.name == "sqlite" else conn.dialect.paramstyle
+
+
+def _in_style(sql: str, style: str) -> str:
+    if style == "named":
+        return sql
+    if style == "pyformat":
+        return _PLACEHOLDER.sub(r"%(\1)s", sql.replace("%", "%%"))
+    raise NotImplementedError(f"paramstyle {style}")
+
+
+def run_then_commit(conn: Connection, statements: list[tuple[str, dict[str, Any]]]) -> None:
+    """Run ``statements`` and commit, in one round trip on PostgreSQL.
+
+    There they go as one text with their values written in, the COMMIT
+    last, through libpq's simple protocol (db/engine.py, ``simple_query``):
+    one round trip and little Python, where psycopg's pipeline would save
+    the trips but spend more CPU than it saves.  The caller's own
+    ``conn.commit()`` then finds the transaction closed (psycopg asks libpq)
+    and sends nothing.  Values must be numbers, booleans or None: the
+    statements are the hub's own bookkeeping, never a user's text.
+    Elsewhere the statements simply run (SQLite's are calls into a library,
+    with no trip to pay for).
+    """
+    if conn.dialect.name == "postgresql":
+        begin = take_pending_begin(conn)
+        in_transaction = begin or conn.connection.driver_connection.info.transaction_status != TransactionStatus.IDLE
+        parts = ["BEGIN"] if begin else []
+        parts += [_PLACEHOLDER.sub(lambda m, p=params: _literal(p[m.group(1)]), sql) for sql, params in statements]
+        if in_transaction:
+            parts.append("COMMIT")
+        simple_query(conn, "; ".join(parts))
+        return
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        for sql, params in statements:
+            for value in params.values():
+                _literal(value)  # the same contract on both databases
+            cursor.execute(sql, params)
+    finally:
+        cursor.close()
+
+
+def _literal(value: Any) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and math.isfinite(value):
+        return repr(value)
+    raise TypeError(f"only finite numbers, booleans and None are written into SQL, not {value!r}")
 
 
 class RawQuery:
@@ -28,25 +91,21 @@ class RawQuery:
         self._names: list[str] | None = None  # the same text always yields the same columns
 
     def _for(self, conn: Connection) -> str:
-        # sqlite3 takes :name whatever SQLAlchemy's qmark setting says.
-        style = "named" if conn.dialect.name == "sqlite" else conn.dialect.paramstyle
+        style = _style(conn)
         text = self._by_style.get(style)
         if text is None:
-            if style == "named":
-                text = self.sql
-            elif style == "pyformat":
-                text = _PLACEHOLDER.sub(r"%(\1)s", self.sql.replace("%", "%%"))
-            else:
-                raise NotImplementedError(f"paramstyle {style}")
-            self._by_style[style] = text
+            text = self._by_style[style] = _in_style(self.sql, style)
         return text
 
     def rows(self, conn: Connection, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
+        self._before(conn)
         cursor = conn.connection.dbapi_connection.cursor()
         try:
             if conn.dialect.name == "postgresql":
                 # Server-side prepared at once: planning the session check costs
                 # more than running it, and these texts run on every request.
+                # A writing request's BEGIN still waits (db/engine.py): under
+                # READ COMMITTED a read sees the same inside and outside it.
                 cursor.execute(self._for(conn), params, prepare=True)
             else:
                 cursor.execute(self._for(conn), params)
@@ -57,6 +116,9 @@ class RawQuery:
         finally:
             cursor.close()
 
+    def _before(self, conn: Connection) -> None:
+        pass
+
     def one(self, conn: Connection, params: dict[str, Any]) -> dict[str, Any] | None:
         names, rows = self.rows(conn, params)
         return dict(zip(names, rows[0], strict=True)) if rows else None
@@ -64,3 +126,55 @@ class RawQuery:
     def all(self, conn: Connection, params: dict[str, Any]) -> list[dict[str, Any]]:
         names, rows = self.rows(conn, params)
         return [dict(zip(names, row, strict=True)) for row in rows]
+
+
+class RawWrite(RawQuery):
+    """A hot write (a Core statement, compiled once per database) on the DBAPI cursor.
+
+    For the few writes that run on most requests of their kind (makeTask's
+    INSERT): SQLAlchemy's execution around a statement costs more CPU than
+    PostgreSQL spends running it.  The statement is still written in Core,
+    once, for both databases; what Core would do around it is done here: the
+    request is marked as one that wrote (so it commits and advances the call
+    number) and, on PostgreSQL, its pending BEGIN goes first.
+    """
+
+    def __init__(self, statement: Any) -> None:
+        super().__init__("")
+        self.statement = statement
+        # Per database: the values Core wrote into the statement (its literals
+        # become parameters too), and the conversions Core applies to values.
+        self._compiled: dict[str, tuple[dict[str, Any], list[tuple[str, Any]]]] = {}
+
+    def _for(self, conn: Connection) -> str:
+        name = conn.dialect.name
+        text = self._by_style.get(name)
+        if text is None:
+            # Both drivers take named parameters: sqlite3 :name, psycopg %(name)s.
+            dialect = sqlite.dialect(paramstyle="named") if name == "sqlite" else conn.dialect
+            compiled = self.statement.compile(dialect=dialect)
+            fixed = {key: value for key, value in compiled.params.items() if value is not None}
+            # What Core's execution applies to each value (e.g. float() for a
+            # Float column); not public API, so a change in SQLAlchemy shows
+            # here, in the first makeTask of the test suite.
+            processors = list(compiled._bind_processors.items())
+            self._compiled[name] = (fixed, processors)
+            text = self._by_style[name] = compiled.string
+        return text
+
+    def rows(self, conn: Connection, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
+        text = self._for(conn)
+        fixed, processors = self._compiled[conn.dialect.name]
+        params = {**fixed, **params}
+        for key, proc in processors:
+            value = params.get(key)
+            if value is not None:
+                params[key] = proc(value)
+        return super().rows(conn, params) if text else ([], [])
+
+    def _before(self, conn: Connection) -> None:
+        if not conn.info.get("write", True):
+            raise RuntimeError("a method declared read-only tried to write; declare it with writes=True")
+        conn.info["wrote"] = True
+        if conn.dialect.name == "postgresql" and take_pending_begin(conn):
+            simple_query(conn, "BEGIN")

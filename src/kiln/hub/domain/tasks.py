@@ -15,6 +15,7 @@ from sqlalchemy import Float, bindparam, insert, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
+from kiln.hub.db.raw import RawWrite
 from kiln.hub.domain import channels, users, weights
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
@@ -172,21 +173,25 @@ def create(ctx: Context, method: Any, arglist: Any, **opts: Any) -> int:
         values.update(state=TaskState.ASSIGNED, host_id=host["id"], assign_time=now)
     row = dict.fromkeys(_INSERTED)
     row.update(values, w_start=start, w_method=method)
-    return ctx.conn.execute(_INSERT, row).inserted_primary_key[0]
+    return _INSERT.one(ctx.conn, row)["id"]
 
 
-# Built once (statement construction costs more than the insert on SQLite).
-# The starting weight is raised by the method's recorded mean run time (see
+# Built once and run raw (db/raw.py): SQLAlchemy's work around a statement
+# costs more than the insert itself.  The starting weight is raised by the method's recorded mean run time (see
 # weights.py) in the insert itself: one round trip fewer on PostgreSQL.
 _COLUMNS = [c.name for c in t.columns if c.name not in ("id", "weight")]
 _INSERTED = [*_COLUMNS, "w_start", "w_method", "full_seconds"]
-_INSERT = insert(t).values(
-    {
-        **{name: bindparam(name) for name in _COLUMNS},
-        "weight": weights.initial_weight_sql(
-            bindparam("w_start", type_=Float), bindparam("w_method"), bindparam("full_seconds", type_=Float)
-        ),
-    }
+_INSERT = RawWrite(
+    insert(t)
+    .values(
+        {
+            **{name: bindparam(name) for name in _COLUMNS},
+            "weight": weights.initial_weight_sql(
+                bindparam("w_start", type_=Float), bindparam("w_method"), bindparam("full_seconds", type_=Float)
+            ),
+        }
+    )
+    .returning(t.c.id)
 )
 
 

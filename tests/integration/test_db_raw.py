@@ -1,0 +1,115 @@
+"""The hub's raw statements (db/raw.py) on real SQLite and PostgreSQL.
+
+The end-of-request bookkeeping (``run_then_commit``) and the hot writes
+(``RawWrite``) bypass SQLAlchemy's execution; these tests hold them to what
+Core would have done: all or nothing, the request marked as one that wrote,
+a read-only request refused, and only numbers ever written into SQL text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Column, Float, Integer, MetaData, Table, Text, bindparam, insert, select
+from sqlalchemy.engine import Connection, Engine
+
+from kiln.hub.db.engine import make_engine
+from kiln.hub.db.raw import RawWrite, run_then_commit
+
+meta = MetaData()
+items = Table(
+    "items",
+    meta,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text),
+    Column("score", Float),
+    Column("count", Integer),
+)
+_ADD = RawWrite(
+    insert(items).values(name=bindparam("name"), score=bindparam("score") * 2.0, count=0).returning(items.c.id)
+)
+_BUMP = "UPDATE items SET count = count + :by, score = :score WHERE id = :id"
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    engine = make_engine(db_url)
+    meta.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def _request(engine: Engine, write: bool) -> Connection:
+    """A connection begun the way Context.conn begins a request's."""
+    conn = engine.connect()
+    conn.info["write"] = write
+    conn.info["wrote"] = False
+    conn.begin()
+    return conn
+
+
+def _rows(engine: Engine) -> list[tuple]:
+    with engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(select(items).order_by(items.c.id))]
+
+
+def test_a_raw_write_inserts_with_core_literals_and_marks_the_request(engine):
+    conn = _request(engine, write=True)
+    found = _ADD.one(conn, {"name": "a", "score": 1.5})
+    assert conn.info["wrote"] is True
+    conn.commit()
+    conn.close()
+    assert _rows(engine) == [(found["id"], "a", 3.0, 0)]
+
+
+def test_a_raw_write_in_a_read_only_request_is_refused(engine):
+    conn = _request(engine, write=False)
+    with pytest.raises(RuntimeError, match="declared read-only"):
+        _ADD.one(conn, {"name": "a", "score": 1.0})
+    conn.rollback()
+    conn.close()
+    assert _rows(engine) == []
+
+
+def test_bookkeeping_runs_and_commits_with_the_request(engine):
+    conn = _request(engine, write=True)
+    new_id = _ADD.one(conn, {"name": "b", "score": 1.0})["id"]
+    run_then_commit(
+        conn, [(_BUMP, {"by": 2, "score": 0.25, "id": new_id}), (_BUMP, {"by": 3, "score": None, "id": new_id})]
+    )
+    conn.commit()  # what Context.finish does next: nothing left to send
+    conn.close()
+    assert _rows(engine) == [(new_id, "b", None, 5)]
+
+
+def test_bookkeeping_alone_opens_and_commits_its_own_transaction(engine):
+    with engine.begin() as setup:
+        setup.execute(insert(items).values(id=7, name="c", score=0.0, count=0))
+    conn = _request(engine, write=True)  # nothing sent yet: BEGIN still pending on PostgreSQL
+    run_then_commit(conn, [(_BUMP, {"by": 1, "score": 1.0, "id": 7})])
+    conn.commit()
+    conn.close()
+    assert _rows(engine) == [(7, "c", 1.0, 1)]
+
+
+def test_a_failing_bookkeeping_statement_leaves_nothing_behind(engine):
+    conn = _request(engine, write=True)
+    _ADD.one(conn, {"name": "d", "score": 1.0})
+    with pytest.raises(Exception, match="(?i)no such column|does not exist"):
+        run_then_commit(conn, [(_BUMP, {"by": 1, "score": 1.0, "id": 1}), ("UPDATE items SET nope = :n", {"n": 1})])
+    conn.rollback()
+    conn.close()
+    assert _rows(engine) == []
+
+
+@pytest.mark.parametrize("value", ["1; DROP TABLE items", b"1", float("nan"), float("inf"), [1]])
+def test_only_numbers_are_written_into_bookkeeping_sql(engine, value):
+    with engine.begin() as setup:
+        setup.execute(insert(items).values(id=1, name="e", score=0.0, count=0))
+    conn = _request(engine, write=True)
+    with pytest.raises(TypeError, match="only finite numbers"):
+        run_then_commit(conn, [(_BUMP, {"by": value, "score": 0.0, "id": 1})])
+    conn.rollback()
+    conn.close()
+    assert _rows(engine) == [(1, "e", 0.0, 0)]
