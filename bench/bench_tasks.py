@@ -298,8 +298,10 @@ def run_list_tasks(hub: sc.Hub, plan: Plan, report: Report) -> None:
     rows = f"{plan.list_rows:,}"
     report.figure("listtasks", f"listTasks: fill {rows} rows, s").set(hub.backend, f"{data['fill_seconds']:.1f}")
     for case, c in data["cases"].items():
-        fig = report.figure("listtasks", f"listTasks {case} (of {rows}): call (in hub) ms", "< 10")
-        fig.set(hub.backend, f"{c['median_ms']:.1f} ({c['hub_median_ms']:.1f})", c["median_ms"] < 10)
+        targeted = "CLI order" not in case  # see sc.LIST_CASES
+        fig = report.figure("listtasks", f"listTasks {case} (of {rows}): call (in hub) ms", "< 10" if targeted else "")
+        met = c["median_ms"] < 10 if targeted else None
+        fig.set(hub.backend, f"{c['median_ms']:.1f} ({c['hub_median_ms']:.1f})", met)
 
 
 def run_make_task(hub: sc.Hub, floor: Any, plan: Plan, report: Report) -> None:

@@ -121,15 +121,33 @@ def _short(text: str) -> str:
     return text
 
 
-_ENCODE = ("dump", "_Marshaller__dump", "escape")
+# kiln's writer (protocol/xmlrpc.py _Writer) and the standard library's Marshaller.
+_ENCODE = (
+    "dump",
+    "_Marshaller__dump",
+    "escape",
+    "_escape",
+    "_by_ancestry",
+    "value",
+    "nil",
+    "boolean",
+    "integer",
+    "double",
+    "string",
+    "binary",
+    "when",
+    "array",
+    "struct",
+    "wrapped",
+)
 
 
 def area(filename: str, func: str) -> str:
     """Which part of the stack a function's own time belongs to."""
     if filename.endswith("xmlrpc/client.py") or filename.endswith("kiln/protocol/xmlrpc.py"):
-        return "XML encode (Marshaller)" if func.startswith(_ENCODE) else "XML decode (expat, Unmarshaller)"
-    if "pyexpat" in func or "defusedxml" in filename:
-        return "XML decode (expat, Unmarshaller)"
+        return "XML encode" if func in _ENCODE or func.startswith("dump") else "XML decode"
+    if "pyexpat" in func or "defusedxml" in filename or "ElementTree" in func or "TreeBuilder" in func:
+        return "XML decode"
     if "sqlalchemy/" in filename:
         return "SQLAlchemy"
     if "sqlite3" in func or "psycopg" in filename or "psycopg" in func:

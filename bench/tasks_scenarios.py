@@ -290,7 +290,11 @@ LIST_CASES = {
         {"state": [int(TaskState.FREE), int(TaskState.OPEN), int(TaskState.ASSIGNED)], "owner": None},
         {"order": "-id", "limit": 50},
     ),
-    "3 states+owner, CLI order": (  # koji list-tasks --mine: order 'priority,create_time' (no limit there)
+    # koji list-tasks --mine: order 'priority,create_time' (no limit there).  A
+    # figure, not the target: here half of the million tasks are unfinished, so
+    # the page is the top of ~125,000 sorted rows; on a site a user's
+    # unfinished tasks are few and the (owner, state) index finds them at once.
+    "3 states+owner, CLI order": (
         {"state": [int(TaskState.FREE), int(TaskState.OPEN), int(TaskState.ASSIGNED)], "owner": None},
         {"order": "priority,create_time", "limit": 50},
     ),
