@@ -26,6 +26,7 @@ from __future__ import annotations
 import logging
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import requests
 
@@ -130,7 +131,10 @@ class ClientSession:
         """Headers and body of one request; takes the next call number."""
         params = encode_args(*args, **kwargs)
         body = dumps(params, methodname=name).encode("utf-8")
-        headers = {"Content-Type": "text/xml", "User-Agent": f"kiln/{kiln.__version__}"}
+        return self._headers("text/xml"), body
+
+    def _headers(self, content_type: str) -> dict[str, str]:
+        headers = {"Content-Type": content_type, "User-Agent": f"kiln/{kiln.__version__}"}
         if self.sinfo is not None:
             # Sent even while renewing (not logged in): the hub needs to know
             # which expired session to renew.
@@ -139,12 +143,13 @@ class ClientSession:
             headers["Koji-Session-Id"] = str(self.sinfo["session-id"])
             headers["Koji-Session-Key"] = str(self.sinfo["session-key"])
             headers["Koji-Session-Callnum"] = str(callnum)
-        return headers, body
+        return headers
 
-    def _send_once(self, headers: dict[str, str], body: bytes, timeout: float) -> Any:
+    def _send_once(self, headers: dict[str, str], body: bytes, timeout: float, query: str = "") -> Any:
         """POST one request; a fault raises its converted error."""
+        url = f"{self.baseurl}?{query}" if query else self.baseurl
         try:
-            reply = self.http.post(self.baseurl, data=body, headers=headers, timeout=timeout)
+            reply = self.http.post(url, data=body, headers=headers, timeout=timeout)
         except requests.RequestException as exc:
             raise _TransportError(exc) from exc
         self._note_versions(reply.headers)
@@ -246,6 +251,34 @@ class ClientSession:
         child._credentials = self._credentials
         child.set_session(sinfo)
         return child
+
+    def raw_upload(
+        self,
+        data: bytes,
+        path: str,
+        name: str,
+        offset: int = 0,
+        overwrite: bool = False,
+        verify: str = "adler32",
+        volume: str | None = None,
+    ) -> dict[str, Any]:
+        """One chunk of Koji's fast upload: ``data`` written at ``offset`` of ``path/name`` under the work area.
+
+        Answers the hub's reply (``size``, ``offset``, ``hexdigest`` of the
+        chunk); kiln.client.uploads builds whole-file uploads on it.  Not
+        retried: the caller knows whether a chunk may be sent again.
+        """
+        args = {"filename": name, "filepath": path, "fileverify": verify, "offset": str(offset)}
+        if overwrite:
+            args["overwrite"] = "1"
+        if volume:
+            args["volume"] = volume
+        headers = self._headers("application/octet-stream")
+        try:
+            return self._send_once(headers, data, self.opts["timeout"], urlencode(args))
+        except _TransportError as failure:
+            self.http.close()
+            raise failure.cause from None
 
     # --- versions --------------------------------------------------------
 

@@ -1,0 +1,100 @@
+"""The builder's settings: defaults, an INI file like kojid.conf, then the command line.
+
+The file's section is ``[kiln-builder]``; a kojid.conf's ``[kojid]`` section
+is read too, for the keys both know (``server``, ``user``, ``password``,
+``workdir``, ``plugins``, ``log_level``), so that a site can point
+kiln-builder at the file it has; kojid keys kiln does not know are ignored
+there, and are an error in ``[kiln-builder]``.
+"""
+
+from __future__ import annotations
+
+import configparser
+import dataclasses
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiln.protocol import errors
+
+SECTIONS = ("kiln-builder", "kojid")
+
+
+@dataclass
+class BuilderSettings:
+    server: str = field(default="http://127.0.0.1:8080/kojihub", metadata={"help": "the hub's XML-RPC URL"})
+    host: str = field(default_factory=socket.getfqdn, metadata={"help": "this build host's name on the hub"})
+    user: str = field(default="", metadata={"help": "login name (default: the host name)"})
+    password: str = field(default="", metadata={"help": "the host account's password"})
+    workdir: str = field(
+        default="/var/tmp/kiln-builder", metadata={"help": "where tasks work; each task gets tasks/<id>/ here"}
+    )
+    capacity: float = field(
+        default=0.0,
+        metadata={"help": "the most load (summed task weights) this daemon runs at once; 0: the hub's capacity alone"},
+    )
+    poll_seconds: float = field(
+        default=30.0, metadata={"help": "longest wait for work in one host.getTasks call while idle"}
+    )
+    check_seconds: float = field(default=1.0, metadata={"help": "how often running tasks are checked for cancellation"})
+    checkin_seconds: float = field(default=10.0, metadata={"help": "how often the host reports its load"})
+    kill_grace_seconds: float = field(
+        default=2.0, metadata={"help": "between SIGTERM and SIGKILL for a cancelled task's processes"}
+    )
+    force_lock: bool = field(
+        default=True,
+        metadata={"help": "take the host's exclusive session from a daemon that died (kojid's --force-lock)"},
+    )
+    plugins: list[str] = field(
+        default_factory=list, metadata={"help": "builder plugins to enable, by entry-point name (space separated)"}
+    )
+    log_file: str = field(default="", metadata={"help": "the daemon's log file (empty: stderr)"})
+    log_level: str = field(default="INFO", metadata={"help": "DEBUG, INFO, WARNING or ERROR"})
+
+    @property
+    def login(self) -> str:
+        return self.user or self.host
+
+
+FIELDS = {f.name: f for f in dataclasses.fields(BuilderSettings)}
+
+
+def _convert(name: str, raw: str) -> Any:
+    kind = FIELDS[name].type
+    if kind == "bool":
+        lowered = raw.strip().lower()
+        if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
+            raise errors.ConfigurationError(f"{name}: {raw!r} is not a yes/no value")
+        return lowered in ("1", "true", "yes", "on")
+    if kind == "float":
+        try:
+            return float(raw)
+        except ValueError:
+            raise errors.ConfigurationError(f"{name}: {raw!r} is not a number") from None
+    if kind == "list[str]":
+        return raw.replace(",", " ").split()
+    return raw
+
+
+def load(path: str | Path | None, overrides: dict[str, Any] | None = None) -> BuilderSettings:
+    """Settings from ``path`` (if given) with ``overrides`` (command-line values) on top."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        parser = configparser.ConfigParser(interpolation=None)
+        try:
+            with open(path) as handle:
+                parser.read_file(handle)
+        except OSError as exc:
+            raise errors.ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
+        sections = [s for s in SECTIONS if parser.has_section(s)]
+        if not sections:
+            raise errors.ConfigurationError(f"{path}: no [{SECTIONS[0]}] section")
+        for section in reversed(sections):  # [kiln-builder] wins over [kojid]
+            for key, raw in parser.items(section):
+                if key in FIELDS:
+                    values[key] = _convert(key, raw)
+                elif section == SECTIONS[0]:
+                    raise errors.ConfigurationError(f"{path}: unknown setting {key!r} in [{section}]")
+    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+    return BuilderSettings(**values)

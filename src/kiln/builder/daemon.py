@@ -1,0 +1,261 @@
+"""kiln-builder's main loop: check in, watch, take work, over and over.
+
+The daemon talks to the hub only over the wire, through one exclusive host
+session, one call at a time, and stays single-threaded so that forking a
+child per task is safe.  The loop reads as the story it is:
+
+- ``check_in``: report the load and readiness (every ``checkin_seconds``);
+- ``reap``: children that ended; a child that died without reporting gets
+  its task failed here, with how it died;
+- ``watch``: tasks the hub no longer lists OPEN on this host (cancelled, or
+  freed by an admin) lose their processes at once: the whole process group;
+- ``take``: wait for work (a long poll, short while tasks run so that a
+  cancel is seen within ``check_seconds``), refuse methods without a
+  handler (another host may have one), open the rest and fork for each.
+
+On start it takes the host's lock back (``force_lock``), kills the process
+groups a killed daemon's tasks left running (each task's work directory
+names its group), frees the tasks the hub still lists as its own (no local
+process runs them now) and removes the stale work directories.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import signal
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiln.builder import runner
+from kiln.builder.config import BuilderSettings
+from kiln.builder.handler import BaseTaskHandler
+from kiln.builder.plugins import Plugins
+from kiln.client import ClientSession
+from kiln.protocol import errors
+from kiln.protocol.constants import TaskState
+from kiln.protocol.xmlrpc import Fault, dumps
+
+log = logging.getLogger("kiln.builder")
+
+PGID_FILE = "pgid"
+
+
+@dataclass
+class Running:
+    task: dict
+    pid: int
+    handler_class: type[BaseTaskHandler]
+    workdir: Path
+    subsessions: list[int]
+    weight: float
+    started: float = field(default_factory=time.monotonic)
+    killed: bool = False
+
+
+class Daemon:
+    def __init__(self, settings: BuilderSettings, plugins: Plugins | None = None) -> None:
+        self.settings = settings
+        self.plugins = plugins or Plugins(settings.plugins)
+        self.session = ClientSession(settings.server, opts={"user": settings.login, "password": settings.password})
+        self.running: dict[int, Running] = {}
+        self.stopping = False
+        self._last_checkin = 0.0
+        self._last_watch = 0.0
+        self.tasks_root = Path(settings.workdir) / "tasks"
+
+    # --- the story -------------------------------------------------------
+
+    def run(self) -> None:
+        self.start()
+        try:
+            while not self.stopping:
+                self.check_in()
+                self.reap()
+                self.watch()
+                self.take()
+        finally:
+            self.stop()
+
+    def start(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGINT, self._on_term)
+        self.session.login()
+        self.session.exclusiveSession(force=self.settings.force_lock)
+        host = self.session.host.getHost()
+        log.info("kiln-builder for host %s (id %s) on %s", host["name"], host["id"], self.settings.server)
+        if self.tasks_root.exists():
+            for leftover in self.tasks_root.glob(f"*/{PGID_FILE}"):
+                _kill_group(int(leftover.read_text()))  # a task process the killed daemon left running
+            shutil.rmtree(self.tasks_root, ignore_errors=True)
+        orphans = [t["id"] for t in self.session.host.getHostTasks()]
+        if orphans:
+            log.warning("freeing tasks a previous daemon left open: %s", orphans)
+            self.session.host.freeTasks(orphans)
+        self.tasks_root.mkdir(parents=True, exist_ok=True)
+        self.check_in(force=True)
+
+    def stop(self) -> None:
+        """Kill what still runs (the hub frees its tasks) and say goodbye."""
+        for item in list(self.running.values()):
+            self._kill(item)
+        try:
+            if self.running:
+                self.session.host.freeTasks(list(self.running))
+            self.session.host.updateHost(0.0, False)
+            self.session.logout()
+        except Exception:
+            log.warning("could not say goodbye to the hub", exc_info=True)
+
+    def _on_term(self, signum: int, _frame: Any) -> None:
+        log.info("signal %s: stopping", signum)
+        self.stopping = True
+
+    # --- steps -----------------------------------------------------------
+
+    def load(self) -> float:
+        return sum(item.weight for item in self.running.values())
+
+    def check_in(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if force or now - self._last_checkin >= self.settings.checkin_seconds:
+            self.session.host.updateHost(self.load(), True)
+            self._last_checkin = now
+
+    def reap(self) -> None:
+        """Collect ended children; fail the tasks of those that died without reporting."""
+        while self.running:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            item = next((r for r in self.running.values() if r.pid == pid), None)
+            if item is None:
+                continue
+            self._finish(item, status)
+
+    def watch(self) -> None:
+        """Kill the processes of tasks the hub no longer has OPEN here."""
+        now = time.monotonic()
+        if not self.running or now - self._last_watch < self.settings.check_seconds:
+            return
+        self._last_watch = now
+        open_here = {t["id"] for t in self.session.host.getHostTasks()}
+        for task_id, item in list(self.running.items()):
+            if task_id not in open_here and not item.killed:
+                state = self.session.getTaskInfo(task_id)["state"]
+                if state in (TaskState.CLOSED, TaskState.FAILED):
+                    continue  # its child reported and is on its way out
+                log.info("task %s is %s on the hub: killing its processes", task_id, TaskState(state).name)
+                self._kill(item)
+
+    def take(self) -> None:
+        if self.stopping:
+            return
+        timeout = self.settings.check_seconds if self.running else self.settings.poll_seconds
+        for task in self.session.host.getTasks(timeout=timeout):  # ASSIGNED to this host
+            if self.stopping:
+                break
+            if task["id"] not in self.running:
+                self._take_one(task)
+
+    # --- helpers ---------------------------------------------------------
+
+    def _take_one(self, task: dict) -> None:
+        task_id = task["id"]
+        cls = self.plugins.handlers.get(task["method"])
+        if cls is None:
+            log.info("task %s: no handler for %s here; refusing it", task_id, task["method"])
+            self.session.host.refuseTask(task_id, False, f"{self.settings.host} has no handler for {task['method']}")
+            return
+        if self.settings.capacity and self.load() >= self.settings.capacity:
+            return
+        opened = self.session.host.openTask(task_id)
+        if opened is None:
+            return
+        self._spawn(opened, cls)
+
+    def _spawn(self, task: dict, cls: type[BaseTaskHandler]) -> None:
+        task_id = task["id"]
+        workdir = self.tasks_root / str(task_id)
+        shutil.rmtree(workdir, ignore_errors=True)
+        workdir.mkdir(parents=True)
+        handler_session = self.session.call("subsession")  # session info, for the child's own client
+        log_session = self.session.call("subsession")
+        start = runner.TaskStart(
+            task, cls, self.settings.server, handler_session, log_session, workdir, options=self.settings
+        )
+        pid = os.fork()
+        if pid == 0:
+            runner.child_main(start)  # never returns
+        with contextlib.suppress(OSError):  # the child may have done it first
+            os.setpgid(pid, pid)
+        (workdir / PGID_FILE).write_text(str(pid))  # for a restarted daemon, should this one die
+        subsessions = [handler_session["session-id"], log_session["session-id"]]
+        self.running[task_id] = Running(task, pid, cls, workdir, subsessions, float(task.get("weight") or 0.0))
+        log.info("task %s (%s) started in process %s", task_id, task["method"], pid)
+        self.plugins.hook.kiln_builder_task_started(task=task, workdir=str(workdir))
+
+    def _kill(self, item: Running) -> None:
+        """SIGTERM to the task's process group, SIGKILL after the grace time; then it is reaped."""
+        item.killed = True
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(item.pid, signal.SIGTERM)
+        deadline = time.monotonic() + self.settings.kill_grace_seconds
+        while time.monotonic() < deadline:
+            pid, status = os.waitpid(item.pid, os.WNOHANG)
+            if pid:
+                self._finish(item, status)
+                return
+            time.sleep(0.05)
+        _kill_group(item.pid)
+        _pid, status = os.waitpid(item.pid, 0)
+        self._finish(item, status)
+
+    def _finish(self, item: Running, status: int) -> None:
+        task_id = item.task["id"]
+        del self.running[task_id]
+        _kill_group(item.pid)  # what the task left behind (fork's sleepers, build tools)
+        outcome = "cancelled" if item.killed else "closed"
+        if not item.killed:
+            state = self.session.getTaskInfo(task_id)["state"]
+            if state == TaskState.OPEN:
+                how = _how_it_ended(status)
+                log.error("task %s: its process %s without reporting; failing it", task_id, how)
+                try:
+                    self.session.host.failTask(task_id, dumps(Fault(1, f"the task's process {how}")))
+                except errors.GenericError:
+                    log.exception("task %s: could not fail it", task_id)
+                outcome = "died"
+            elif state == TaskState.FAILED:
+                outcome = "failed"
+        if item.killed:
+            try:
+                item.handler_class(task_id, item.task["method"], [], None, item.workdir / "work").cleanup()
+            except Exception:
+                log.exception("task %s: cleanup after cancel failed", task_id)
+        shutil.rmtree(item.workdir, ignore_errors=True)
+        for sid in item.subsessions:
+            try:
+                self.session.logoutChild(sid)
+            except errors.GenericError:
+                log.warning("could not close subsession %s", sid, exc_info=True)
+        log.info("task %s %s after %.1f s", task_id, outcome, time.monotonic() - item.started)
+        self.plugins.hook.kiln_builder_task_ended(task=item.task, state=outcome)
+
+
+def _kill_group(pgid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
+def _how_it_ended(status: int) -> str:
+    if os.WIFSIGNALED(status):
+        return f"was killed by signal {os.WTERMSIG(status)} ({signal.Signals(os.WTERMSIG(status)).name})"
+    return f"exited with status {os.waitstatus_to_exitcode(status)}"

@@ -1,0 +1,128 @@
+"""The task handler base class: what a builder-side task is, as in Koji.
+
+A handler class names the methods it runs (``Methods``), may suggest a
+weight (``_taskWeight``) and implements ``handler(*args, **kwargs)``; its
+return value is the task's result.  It runs in a child process of the
+daemon with a host session of its own (a subsession of the daemon's), and
+gets helpers for what tasks do: make subtasks and wait for them, upload
+files into the task's output, and log (into the task's log, which the hub
+shows while the task runs).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from kiln.client.uploads import upload_file
+from kiln.protocol import errors
+from kiln.protocol.xmlrpc import decode_args
+
+# How often a parent that waits asks the hub about its children.
+WAIT_POLL_SECONDS = 0.5
+
+
+def task_output_dir(task_id: int) -> str:
+    """Koji's work directory of a task, relative to topdir/work: tasks/<id % 10000>/<id>."""
+    return f"tasks/{task_id % 10000}/{task_id}"
+
+
+class BaseTaskHandler:
+    """Subclass this; set ``Methods`` and write ``handler``."""
+
+    Methods: list[str] = []
+    # None: the hub's weight for the method stands (its starting weight, raised
+    # by recorded run times).  A number: the task asks for that weight.
+    _taskWeight: float | None = None
+
+    def __init__(
+        self,
+        task_id: int,
+        method: str,
+        params: list,
+        session: Any,
+        workdir: Path,
+        options: Any = None,
+    ) -> None:
+        self.id = task_id
+        self.method = method
+        self.params = params
+        self.session = session
+        self.workdir = Path(workdir)
+        self.options = options
+        self.logger = logging.getLogger(f"kiln.builder.task.{task_id}")
+
+    # --- to override -----------------------------------------------------
+
+    def handler(self, *args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError(f"{type(self).__name__} has no handler")
+
+    def weight(self) -> float | None:
+        return self._taskWeight
+
+    def cleanup(self) -> None:
+        """Undo what the task set up outside its work directory (mounts, build roots).
+
+        Runs after the task ends, also when it was cancelled and its
+        processes killed (then in a fresh instance, in the daemon).
+        """
+
+    # --- helpers ---------------------------------------------------------
+
+    def run(self) -> Any:
+        args, kwargs = decode_args(self.params)
+        return self.handler(*args, **kwargs)
+
+    def subtask(self, method: str, arglist: list, **opts: Any) -> int:
+        """A child task (its channel and arch are the parent's unless given)."""
+        return self.session.host.subtask(method=method, arglist=arglist, parent=self.id, **opts)
+
+    def wait(
+        self,
+        subtasks: int | list[int] | None = None,
+        all: bool = False,  # noqa: A002 - Koji's name
+        failany: bool = False,
+        canfail: list[int] | None = None,
+        timeout: float | None = None,
+    ) -> dict:
+        """Wait for children, as Koji's handlers do; returns ``{task id: result}`` of the finished ones.
+
+        ``all``: wait for every one (else for the first to finish).
+        ``failany`` (with ``all``): when a child fails, cancel the others and
+        fail with its error at once.  ``canfail``: children whose failure is
+        acceptable (their result is then the fault, as a dict).  ``timeout``:
+        seconds, after which the unfinished children are cancelled and this
+        task fails.
+        """
+        if isinstance(subtasks, int):
+            subtasks = [subtasks]
+        checked = set(canfail or [])
+        self.session.host.taskSetWait(self.id, subtasks)
+        started = time.monotonic()
+        while True:
+            finished, unfinished = self.session.host.taskWait(self.id)
+            if not unfinished:
+                break
+            if finished and not all:
+                break
+            if finished and failany:
+                for task_id in set(finished) - checked:
+                    try:
+                        self.session.getTaskResult(task_id)
+                    except errors.GenericError:
+                        self.logger.info("task %s failed or was cancelled; cancelling the others", task_id)
+                        self.session.cancelTaskChildren(self.id)
+                        raise
+                    checked.add(task_id)
+            if timeout is not None and time.monotonic() - started > timeout:
+                self.session.cancelTaskChildren(self.id)
+                raise errors.GenericError(f"subtasks of task {self.id} did not finish within {timeout} seconds")
+            time.sleep(WAIT_POLL_SECONDS)
+        results = self.session.host.taskWaitResults(self.id, subtasks, canfail=list(canfail or []))
+        return dict(results)
+
+    def upload_file(self, path: str | Path, name: str | None = None) -> int:
+        """Put a local file into this task's output (chunked, verified); returns its size."""
+        return upload_file(self.session, path, task_output_dir(self.id), name)

@@ -1,0 +1,54 @@
+"""Loading builder plugins through entry points, and the method -> handler table."""
+
+from __future__ import annotations
+
+import logging
+from importlib.metadata import entry_points
+from typing import Any
+
+import pluggy
+
+from kiln.builder import builtin, hookspecs
+from kiln.builder.handler import BaseTaskHandler
+from kiln.protocol import errors
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "kiln.builder"
+
+
+class _Builtin:
+    @staticmethod
+    @hookspecs.hookimpl
+    def kiln_builder_handlers() -> list[Any]:
+        return list(builtin.HANDLERS)
+
+
+class Plugins:
+    """The builder's plugin manager; ``handlers`` maps each method to its handler class."""
+
+    def __init__(self, names: list[str] | None = None) -> None:
+        self.manager = pluggy.PluginManager("kiln.builder")
+        self.manager.add_hookspecs(hookspecs)
+        self.manager.register(_Builtin(), name="builtin")
+        available = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+        for name in names or []:
+            if name not in available:
+                raise errors.ConfigurationError(
+                    f"builder plugin {name!r} is not installed (entry points in group "
+                    f"{ENTRY_POINT_GROUP!r}: {', '.join(sorted(available)) or 'none'})"
+                )
+            self.manager.register(available[name].load(), name=name)
+            log.info("loaded builder plugin %s", name)
+        self.hook = self.manager.hook
+        self.handlers: dict[str, type[BaseTaskHandler]] = {}
+        for found in self.hook.kiln_builder_handlers():
+            for cls in found or []:
+                if not (isinstance(cls, type) and issubclass(cls, BaseTaskHandler)):
+                    raise errors.ConfigurationError(f"{cls!r} is not a task handler class")
+                for method in cls.Methods:
+                    if method in self.handlers:
+                        raise errors.ConfigurationError(
+                            f"method {method!r} has two handlers: {self.handlers[method].__name__} and {cls.__name__}"
+                        )
+                    self.handlers[method] = cls

@@ -1,0 +1,163 @@
+"""kiln-builder end to end: a real hub process, real builder processes, tasks driven with koji's client.
+
+Each test has a channel of its own and a builder serving only it, so tests
+never take each other's tasks.
+"""
+
+from __future__ import annotations
+
+import time
+import xmlrpc.client
+from collections.abc import Iterator
+
+import koji
+import pytest
+
+from tests.conftest import channel_builder, unique
+from tests.support.builder import BuilderProcess, processes_with_args, wait_for
+from tests.support.hub import HubProcess
+
+pytestmark = pytest.mark.slow
+
+CLOSED, CANCELED, FAILED, OPEN = (koji.TASK_STATES[s] for s in ("CLOSED", "CANCELED", "FAILED", "OPEN"))
+FINISHED = (CLOSED, CANCELED, FAILED)
+
+
+@pytest.fixture
+def builder(request: pytest.FixtureRequest, hub: HubProcess, admin: koji.ClientSession, channel: str) -> Iterator:
+    """A running kiln-builder serving ``channel`` only (with the example plugin's handlers)."""
+    session, host_id = channel_builder(hub, admin, channel)
+    name = admin.getHost(host_id)["name"]
+    session.logout()  # the daemon takes the host over
+    process = BuilderProcess(hub.url, name, "hostpw", check_seconds=0.5).start()
+    request.node.builder_log = process.log_text  # for failure reports
+    yield process
+    process.cleanup()
+
+
+def finished(admin: koji.ClientSession, task_id: int, timeout: float = 60.0, builder: BuilderProcess | None = None):
+    def done():
+        info = admin.getTaskInfo(task_id)
+        return info if info["state"] in FINISHED else None
+
+    try:
+        return wait_for(done, timeout, what=f"task {task_id} to finish")
+    except AssertionError:
+        if builder is not None:
+            print(builder.log_text())
+        raise
+
+
+def task_log(admin: koji.ClientSession, task_id: int) -> str:
+    return admin.downloadTaskOutput(task_id, "task.log").decode()  # koji's client decodes the base64
+
+
+def test_a_sleep_task_runs_and_its_log_is_kept(admin, channel, builder):
+    task_id = admin.makeTask("sleep", [0.2], channel=channel)
+    info = finished(admin, task_id, builder=builder)
+    assert info["state"] == CLOSED, builder.log_text()
+    assert admin.getTaskResult(task_id) is None
+    assert "task.log" in admin.listTaskOutput(task_id)
+    assert "finished sleeping" in task_log(admin, task_id)
+    assert builder.running()
+
+
+def test_a_plugin_handler_runs_with_its_arguments(admin, channel, builder):
+    task_id = admin.makeTask("example.echo", [1, "two", {"three": 3, "__starstar": True}], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == CLOSED
+    result = admin.getTaskResult(task_id)
+    assert result["args"] == [1, "two"] and result["kwargs"] == {"three": 3}
+
+
+def test_a_fork_task_closes_and_leaves_no_processes(admin, channel, builder):
+    seconds = str(3000 + int(unique("")[:4], 16) % 1000)
+    task_id = admin.makeTask("fork", [2, int(seconds)], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == CLOSED
+    wait_for(lambda: not processes_with_args("sleep", seconds), 10, what="the fork task's sleepers to be killed")
+
+
+def test_a_parent_waits_on_its_children_and_one_may_fail(admin, channel, builder):
+    task_id = admin.makeTask("waittest", [3, 0.2], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == CLOSED, builder.log_text()
+    children = admin.getTaskChildren(task_id)
+    states = sorted((c["label"], c["state"]) for c in children)
+    assert states == [("0", CLOSED), ("1", CLOSED), ("2", CLOSED), ("bad", FAILED)]
+
+
+def test_a_raising_handler_fails_its_task_with_the_traceback(admin, channel, builder):
+    task_id = admin.makeTask("sleep", ["BAD_ARG"], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == FAILED
+    with pytest.raises(koji.ParameterError) as info:
+        admin.getTaskResult(task_id)
+    assert "sleep takes a number of seconds" in str(info.value) and "Traceback" in str(info.value)
+
+
+def test_a_crashing_handler_fails_its_task_and_the_daemon_carries_on(admin, channel, builder):
+    task_id = admin.makeTask("example.crash", [], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == FAILED
+    with pytest.raises(xmlrpc.client.Fault, match="killed by signal 9"):  # fault code 1, as kojid's
+        admin.getTaskResult(task_id)
+    assert builder.running()
+    after = admin.makeTask("sleep", [0], channel=channel)
+    assert finished(admin, after, builder=builder)["state"] == CLOSED
+
+
+def test_a_method_no_host_has_fails_with_a_clear_message(admin, channel, builder):
+    task_id = admin.makeTask("nosuchmethod", [], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == FAILED
+    with pytest.raises(koji.GenericError) as info:
+        admin.getTaskResult(task_id)
+    assert "nosuchmethod" in str(info.value)
+
+
+def test_cancel_kills_the_running_task_at_once(admin, channel, builder):
+    seconds = str(4000 + int(unique("")[:4], 16) % 1000)
+    task_id = admin.makeTask("example.spin", [int(seconds)], channel=channel)
+    wait_for(lambda: processes_with_args("sleep", seconds), 30, what="the task's process")
+    admin.cancelTask(task_id)
+    wait_for(lambda: not processes_with_args("sleep", seconds), 5, what="the cancelled task's processes to go")
+    assert admin.getTaskInfo(task_id)["state"] == CANCELED
+    assert builder.running()
+
+
+def test_the_log_is_readable_while_the_task_runs(admin, channel, builder):
+    seconds = str(5000 + int(unique("")[:4], 16) % 1000)
+    task_id = admin.makeTask("example.spin", [int(seconds)], channel=channel)
+
+    def logged() -> bool:
+        try:
+            return f"spinning for {seconds} seconds" in task_log(admin, task_id)
+        except koji.GenericError:
+            return False
+
+    wait_for(logged, 30, what="the log on the hub")
+    assert admin.getTaskInfo(task_id)["state"] == OPEN
+    admin.cancelTask(task_id)
+
+
+def test_failany_cancels_the_other_children(admin, channel, builder):
+    task_id = admin.makeTask("example.failfast", [60], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == FAILED
+    children = {c["label"]: c["state"] for c in admin.getTaskChildren(task_id)}
+    assert children["second"] == FAILED
+    wait_for(lambda: {c["state"] for c in admin.getTaskChildren(task_id)} <= {FAILED, CANCELED}, 10, what="cancels")
+    children = {c["label"]: c["state"] for c in admin.getTaskChildren(task_id)}
+    assert children == {"first": CANCELED, "second": FAILED, "third": CANCELED}
+
+
+def test_a_killed_daemon_restarts_and_the_task_finishes_exactly_once(admin, channel, builder):
+    seconds = f"4.{int(unique('')[:4], 16)}"  # short, and unique among the machine's processes
+    task_id = admin.makeTask("example.spin", [float(seconds)], channel=channel)
+    first = wait_for(lambda: processes_with_args("sleep", seconds), 30, what="the task's process")
+    started = time.monotonic()
+    builder.kill()
+    assert processes_with_args("sleep", seconds) == first  # the task's process outlived its daemon
+    builder.start()
+    # The new daemon kills what the old one left (before it could finish and
+    # report), frees the task, and runs it again to the end.
+    wait_for(lambda: first[0] not in processes_with_args("sleep", seconds), 30, what="the old process to go")
+    assert time.monotonic() - started < float(seconds)
+    info = finished(admin, task_id, builder=builder)
+    assert info["state"] == CLOSED and admin.getTaskResult(task_id) == "spun"
+    notes = [m["msg"] for m in admin.scheduler.getLogMessages([["task_id", "=", task_id]])]
+    assert notes.count("freed by its host") == 1, notes

@@ -1,0 +1,63 @@
+"""Builder side: task handlers a third party might ship, for kiln-builder's tests.
+
+Enable it with ``plugins = example`` in the builder's ``[kiln-builder]`` section.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from typing import Any
+
+from kiln.builder.handler import BaseTaskHandler
+from kiln.builder.hookspecs import hookimpl
+
+
+class EchoTask(BaseTaskHandler):
+    """Answers its arguments: the plugin's handler ran, with what it was given."""
+
+    Methods = ["example.echo"]
+
+    def handler(self, *args: Any, **kwargs: Any) -> dict:
+        self.logger.info("echo %r %r", args, kwargs)
+        return {"args": list(args), "kwargs": kwargs, "pid": os.getpid()}
+
+
+class CrashTask(BaseTaskHandler):
+    """Its process dies without a word, as a segfaulting tool would take it down."""
+
+    Methods = ["example.crash"]
+
+    def handler(self) -> None:
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+class SpinTask(BaseTaskHandler):
+    """Runs ``sleep <seconds>`` as a child process (visible to tests by its arguments), logging first."""
+
+    Methods = ["example.spin"]
+
+    def handler(self, seconds: float) -> str:
+        self.logger.info("spinning for %s seconds", seconds)
+        subprocess.run(["sleep", str(seconds)], check=True)
+        return "spun"
+
+
+class FailFastTask(BaseTaskHandler):
+    """Three children, the second of which fails: with failany the others are cancelled."""
+
+    Methods = ["example.failfast"]
+
+    def handler(self, seconds: int = 30) -> None:
+        children = [
+            self.subtask("sleep", [seconds], label="first"),
+            self.subtask("sleep", ["BAD_ARG"], label="second"),
+            self.subtask("sleep", [seconds], label="third"),
+        ]
+        self.wait(children, all=True, failany=True)
+
+
+@hookimpl
+def kiln_builder_handlers() -> list:
+    return [EchoTask, CrashTask, SpinTask, FailFastTask]
