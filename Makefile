@@ -21,12 +21,18 @@ $(VENV)/.installed: pyproject.toml Makefile tests/plugins/kiln_example_plugin/py
 
 venv: $(VENV)/.installed
 
-# Debian packages the tests drive for real (PostgreSQL for now).
+# Debian packages the tests drive for real: PostgreSQL, git and Subversion
+# (SCM checkouts), rpm and createrepo-c (build roots and repos).
+DEB_TOOLS := /usr/bin/git:git /usr/bin/svn:subversion /usr/bin/svnadmin:subversion /usr/bin/rpmbuild:rpm \
+	/usr/bin/createrepo_c:createrepo-c
 deps:
-	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
-		echo "installing PostgreSQL from Debian's packages"; \
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="postgresql"; \
+	for pair in $(DEB_TOOLS); do test -x "$${pair%%:*}" || missing="$$missing $${pair##*:}"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing from Debian's packages:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
-		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q postgresql; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
 run: venv

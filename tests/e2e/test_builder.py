@@ -6,6 +6,8 @@ never take each other's tasks.
 
 from __future__ import annotations
 
+import os
+import subprocess
 import time
 import xmlrpc.client
 from collections.abc import Iterator
@@ -29,7 +31,7 @@ def builder(request: pytest.FixtureRequest, hub: HubProcess, admin: koji.ClientS
     session, host_id = channel_builder(hub, admin, channel)
     name = admin.getHost(host_id)["name"]
     session.logout()  # the daemon takes the host over
-    process = BuilderProcess(hub.url, name, "hostpw", check_seconds=0.5).start()
+    process = BuilderProcess(hub.url, name, "hostpw", check_seconds=0.5, allowed_scms=":/tmp/*").start()
     request.node.builder_log = process.log_text  # for failure reports
     yield process
     process.cleanup()
@@ -161,3 +163,27 @@ def test_a_killed_daemon_restarts_and_the_task_finishes_exactly_once(admin, chan
     assert info["state"] == CLOSED and admin.getTaskResult(task_id) == "spun"
     notes = [m["msg"] for m in admin.scheduler.getLogMessages([["task_id", "=", task_id]])]
     assert notes.count("freed by its host") == 1, notes
+
+
+def test_an_scm_checkout_records_its_commit_and_log(admin, channel, builder, tmp_path):
+    repo = tmp_path / "pkg.git"
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@e"}
+    for argv in (["init", "-q", str(repo)], ["-C", str(repo), "commit", "-q", "--allow-empty", "-m", "x"]):
+        subprocess.run(["git", *argv], check=True, env={**os.environ, **env})
+    (repo / "hello.spec").write_text("Name: hello\n")
+    subprocess.run(["git", "-C", str(repo), "add", "."], check=True)
+    subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", "spec"], check=True, env={**os.environ, **env})
+    subprocess.run(["git", "-C", str(repo), "tag", "v1"], check=True)
+    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "v1"], capture_output=True, text=True).stdout.strip()
+    task_id = admin.makeTask("example.checkout", [f"git+file://{repo}#v1"], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == CLOSED, builder.log_text()
+    assert admin.getTaskResult(task_id) == {"commit": commit, "files": ["hello.spec"]}
+    assert "checkout.log" in admin.listTaskOutput(task_id)
+
+
+def test_an_scm_url_outside_the_allowlist_is_refused_before_fetching(admin, channel, builder):
+    task_id = admin.makeTask("example.checkout", ["git+file:///srv/elsewhere/pkg.git#v1"], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == FAILED
+    with pytest.raises(koji.GenericError, match="is not allowed on this builder"):
+        admin.getTaskResult(task_id)
+    assert "checkout.log" not in admin.listTaskOutput(task_id)

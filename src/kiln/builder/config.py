@@ -2,7 +2,7 @@
 
 The file's section is ``[kiln-builder]``; a kojid.conf's ``[kojid]`` section
 is read too, for the keys both know (``server``, ``user``, ``password``,
-``workdir``, ``plugins``, ``log_level``), so that a site can point
+``workdir``, ``allowed_scms``, ``plugins``, ``log_level``), so that a site can point
 kiln-builder at the file it has; kojid keys kiln does not know are ignored
 there, and are an error in ``[kiln-builder]``.
 """
@@ -45,6 +45,13 @@ class BuilderSettings:
     force_lock: bool = field(
         default=True,
         metadata={"help": "take the host's exclusive session from a daemon that died (kojid's --force-lock)"},
+    )
+    allowed_scms: str = field(
+        default="",
+        metadata={
+            "help": "SCM URLs tasks may check out, as kojid's: host:repository patterns, '!' refuses, first match"
+            " decides (empty: none)"
+        },
     )
     plugins: list[str] = field(
         default_factory=list, metadata={"help": "builder plugins to enable, by entry-point name (space separated)"}

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kiln.builder.scm import SCM
 from kiln.client.uploads import upload_file
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import decode_args
@@ -122,6 +123,25 @@ class BaseTaskHandler:
             time.sleep(WAIT_POLL_SECONDS)
         results = self.session.host.taskWaitResults(self.id, subtasks, canfail=list(canfail or []))
         return dict(results)
+
+    def checkout_scm(self, url: str, into: str = "source") -> dict:
+        """Check ``url`` out into ``workdir/into``, if the builder's ``allowed_scms`` allows it.
+
+        The checkout's log goes into the task's output as ``checkout.log``
+        (also when it fails); the answer names the commit checked out.
+        """
+        scm = SCM.parse(url)
+        scm.assert_allowed(getattr(self.options, "allowed_scms", "") or "")
+        dest = self.workdir / into
+        log_path = self.workdir.parent / "checkout.log"
+        self.logger.info("checking out %s", url)
+        try:
+            commit = scm.checkout(dest, log_path)
+        finally:
+            if log_path.exists():
+                self.upload_file(log_path)
+        self.logger.info("checked out %s at %s", url, commit)
+        return {"url": url, "commit": commit, "path": str(dest)}
 
     def upload_file(self, path: str | Path, name: str | None = None) -> int:
         """Put a local file into this task's output (chunked, verified); returns its size."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+from pathlib import Path
 from typing import Any
 
 from kiln.builder.handler import BaseTaskHandler
@@ -58,6 +59,18 @@ class FailFastTask(BaseTaskHandler):
         self.wait(children, all=True, failany=True)
 
 
+class CheckoutTask(BaseTaskHandler):
+    """Checks an SCM URL out; answers the commit and the files it got."""
+
+    Methods = ["example.checkout"]
+
+    def handler(self, url: str) -> dict:
+        found = self.checkout_scm(url)
+        root = Path(found["path"])
+        files = sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() and ".git" not in p.parts)
+        return {"commit": found["commit"], "files": [f for f in files if not f.startswith(".svn")]}
+
+
 @hookimpl
 def kiln_builder_handlers() -> list:
-    return [EchoTask, CrashTask, SpinTask, FailFastTask]
+    return [EchoTask, CrashTask, SpinTask, FailFastTask, CheckoutTask]
