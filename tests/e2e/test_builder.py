@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import channel_builder, unique
 from tests.support.builder import BuilderProcess, processes_with_args, wait_for
 from tests.support.hub import HubProcess
+from tests.support.rpms import GREETING, make_repo
 
 pytestmark = pytest.mark.slow
 
@@ -187,3 +188,25 @@ def test_an_scm_url_outside_the_allowlist_is_refused_before_fetching(admin, chan
     with pytest.raises(koji.GenericError, match="is not allowed on this builder"):
         admin.getTaskResult(task_id)
     assert "checkout.log" not in admin.listTaskOutput(task_id)
+
+
+@pytest.fixture(scope="module")
+def rpm_repo(tmp_path_factory: pytest.TempPathFactory):
+    return make_repo(tmp_path_factory.mktemp("rpms"))
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the namespace build root needs root")
+def test_a_task_runs_a_command_in_a_build_root_from_the_repo(admin, channel, builder, rpm_repo):
+    task_id = admin.makeTask("example.inroot", [str(rpm_repo), ["kiln-greeting"], ["cat", GREETING]], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == CLOSED, builder.log_text()
+    result = admin.getTaskResult(task_id)
+    assert result["status"] == 0 and result["output"] == "hello from the repo\n"
+    assert result["components"] == ["kiln-base-2.0-1.noarch", "kiln-greeting-1.0-1.noarch"]
+    assert "kiln-greeting-1.0-1.noarch" in task_log(admin, task_id)  # the build root's list, in the log
+
+
+def test_unresolvable_build_requirements_fail_the_task_naming_them(admin, channel, builder, rpm_repo):
+    task_id = admin.makeTask("example.inroot", [str(rpm_repo), ["kiln-greeting", "gcc-99"], ["true"]], channel=channel)
+    assert finished(admin, task_id, builder=builder)["state"] == FAILED
+    with pytest.raises(koji.BuildrootError, match="nothing in the build tag's repo provides: gcc-99"):
+        admin.getTaskResult(task_id)

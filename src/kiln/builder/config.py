@@ -53,6 +53,7 @@ class BuilderSettings:
             " decides (empty: none)"
         },
     )
+    buildroot: str = field(default="namespace", metadata={"help": "the build root backend: namespace or mock"})
     plugins: list[str] = field(
         default_factory=list, metadata={"help": "builder plugins to enable, by entry-point name (space separated)"}
     )

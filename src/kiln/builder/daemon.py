@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from kiln.builder import runner
+from kiln.builder.buildroot import BACKENDS
 from kiln.builder.config import BuilderSettings
 from kiln.builder.handler import BaseTaskHandler
 from kiln.builder.plugins import Plugins
@@ -60,6 +61,10 @@ class Running:
 class Daemon:
     def __init__(self, settings: BuilderSettings, plugins: Plugins | None = None) -> None:
         self.settings = settings
+        if settings.buildroot not in BACKENDS:
+            raise errors.ConfigurationError(
+                f"buildroot: unknown backend {settings.buildroot!r} (known: {', '.join(BACKENDS)})"
+            )
         self.plugins = plugins or Plugins(settings.plugins)
         self.session = ClientSession(settings.server, opts={"user": settings.login, "password": settings.password})
         self.running: dict[int, Running] = {}

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from kiln.builder.buildroot import BACKENDS, BuildRoot, BuildRootRequest
 from kiln.builder.scm import SCM
 from kiln.client.uploads import upload_file
 from kiln.protocol import errors
@@ -142,6 +143,21 @@ class BaseTaskHandler:
                 self.upload_file(log_path)
         self.logger.info("checked out %s at %s", url, commit)
         return {"url": url, "commit": commit, "path": str(dest)}
+
+    def buildroot(self, request: BuildRootRequest) -> BuildRoot:
+        """A build root made by the builder's backend, in ``workdir/buildroot``.
+
+        The requirements are resolved against the request's repo first:
+        anything no package there provides fails the task, naming it.  The
+        handler runs commands with ``run`` and should ``destroy`` it (its
+        ``cleanup`` is a good place).
+        """
+        backend = getattr(self.options, "buildroot", "namespace") or "namespace"
+        if backend not in BACKENDS:
+            raise errors.BuildrootError(f"unknown build root backend {backend!r} (known: {', '.join(BACKENDS)})")
+        root = BACKENDS[backend](request, self.workdir / "buildroot")
+        self.logger.info("build root (%s): %s", backend, ", ".join(p.nvra for p in root.components))
+        return root
 
     def upload_file(self, path: str | Path, name: str | None = None) -> int:
         """Put a local file into this task's output (chunked, verified); returns its size."""

@@ -11,6 +11,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from kiln.builder.buildroot import BuildRootRequest
 from kiln.builder.handler import BaseTaskHandler
 from kiln.builder.hookspecs import hookimpl
 
@@ -71,6 +72,20 @@ class CheckoutTask(BaseTaskHandler):
         return {"commit": found["commit"], "files": [f for f in files if not f.startswith(".svn")]}
 
 
+class InRootTask(BaseTaskHandler):
+    """Runs a command in a build root made from ``repo`` with ``packages``; answers its output."""
+
+    Methods = ["example.inroot"]
+
+    def handler(self, repo: str, packages: list, argv: list) -> dict:
+        root = self.buildroot(BuildRootRequest(repo=repo, arch="x86_64", packages=packages))
+        log = self.workdir / "inroot.log"
+        status = root.run(argv, log)
+        self.upload_file(log)
+        root.destroy()
+        return {"status": status, "output": log.read_text(), "components": [p.nvra for p in root.components]}
+
+
 @hookimpl
 def kiln_builder_handlers() -> list:
-    return [EchoTask, CrashTask, SpinTask, FailFastTask, CheckoutTask]
+    return [EchoTask, CrashTask, SpinTask, FailFastTask, CheckoutTask, InRootTask]
