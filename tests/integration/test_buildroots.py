@@ -9,8 +9,12 @@ from __future__ import annotations
 import functools
 import http.server
 import os
+import pwd
+import shutil
 import stat
+import subprocess
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -124,3 +128,37 @@ def test_the_mock_backend_writes_a_config_for_the_tag_repo_and_runs_mock(repo, t
     assert "config_opts['rpmbuild_networking'] = False" in seen
     root.destroy()
     assert (stand_in_mock / "mock-calls").read_text().splitlines()[-1] == f"-r {config} --clean"
+
+
+def _user_namespaces_work() -> tuple[bool, str]:
+    if os.geteuid() != 0:
+        return False, "needs root to become another user for the test"
+    probe = subprocess.run(
+        ["unshare", "--user", "--map-root-user", "--mount", "true"], user="nobody", capture_output=True, text=True
+    )
+    if probe.returncode != 0:
+        return False, f"unprivileged user namespaces are not allowed here: {probe.stderr.strip()}"
+    return True, ""
+
+
+@pytest.mark.skipif(not _user_namespaces_work()[0], reason=_user_namespaces_work()[1])
+def test_the_same_as_an_ordinary_user_in_a_user_namespace(repo):
+    workdir = Path(tempfile.mkdtemp(prefix="kiln-userns-"))  # the build's user must reach it
+    workdir.chmod(0o755)
+    try:
+        root = NamespaceBuildRoot(request_for(repo, "kiln-greeting"), workdir / "work", user="nobody")
+        log = workdir / "run.log"
+        marker = f"kiln-escape-{os.getpid()}"
+        script = f"cat {GREETING}; echo built > /builddir/out.txt; echo x > /usr/bin/{marker}; echo x > /etc/{marker}"
+        root.run(["sh", "-c", script], log)
+        text = log.read_text()
+        assert text.startswith("hello from the repo\n"), text
+        assert (root.builddir / "out.txt").read_text() == "built\n"
+        assert (root.builddir / "out.txt").stat().st_uid == pwd.getpwnam("nobody").pw_uid
+        assert not Path(f"/usr/bin/{marker}").exists() and not Path(f"/etc/{marker}").exists()
+        net = workdir / "net.log"
+        probe = "import socket; socket.create_connection(('127.0.0.1', 22), 2)"
+        assert root.run(["python3", "-c", probe], net) != 0  # the system's python3: the user can run it
+        assert "Network is unreachable" in net.read_text()
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)

@@ -54,6 +54,10 @@ class BuilderSettings:
         },
     )
     buildroot: str = field(default="namespace", metadata={"help": "the build root backend: namespace or mock"})
+    build_user: str = field(
+        default="",
+        metadata={"help": "a root daemon runs namespace builds as this account, in a user namespace (empty: as root)"},
+    )
     plugins: list[str] = field(
         default_factory=list, metadata={"help": "builder plugins to enable, by entry-point name (space separated)"}
     )

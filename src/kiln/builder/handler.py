@@ -155,7 +155,7 @@ class BaseTaskHandler:
         backend = getattr(self.options, "buildroot", "namespace") or "namespace"
         if backend not in BACKENDS:
             raise errors.BuildrootError(f"unknown build root backend {backend!r} (known: {', '.join(BACKENDS)})")
-        root = BACKENDS[backend](request, self.workdir / "buildroot")
+        root = BACKENDS[backend](request, self.workdir / "buildroot", getattr(self.options, "build_user", None))
         self.logger.info("build root (%s): %s", backend, ", ".join(p.nvra for p in root.components))
         return root
 

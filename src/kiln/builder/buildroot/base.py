@@ -24,8 +24,9 @@ class BuildRoot:
 
     name = "base"
 
-    def __init__(self, request: BuildRootRequest, workdir: Path) -> None:
+    def __init__(self, request: BuildRootRequest, workdir: Path, user: str | None = None) -> None:
         self.request = request
+        self.user = user or None  # the account builds run as (where the backend can drop to one)
         self.workdir = Path(workdir)
         self.builddir = self.workdir / "build"
         self.builddir.mkdir(parents=True, exist_ok=True)

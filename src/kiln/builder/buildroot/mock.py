@@ -18,8 +18,8 @@ from kiln.protocol import errors
 class MockBuildRoot(BuildRoot):
     name = "mock"
 
-    def __init__(self, request: BuildRootRequest, workdir: Path) -> None:
-        super().__init__(request, workdir)
+    def __init__(self, request: BuildRootRequest, workdir: Path, user: str | None = None) -> None:
+        super().__init__(request, workdir, user)  # mock runs builds as its own mockbuild user
         self.config_path = self.workdir / "mock" / "kiln.cfg"
         self.config_path.parent.mkdir(parents=True, exist_ok=True)
         self.config_path.write_text(self.config_text())
