@@ -11,6 +11,7 @@ import subprocess
 import time
 import xmlrpc.client
 from collections.abc import Iterator
+from pathlib import Path
 
 import koji
 import pytest
@@ -155,11 +156,14 @@ def test_a_killed_daemon_restarts_and_the_task_finishes_exactly_once(admin, chan
     started = time.monotonic()
     builder.kill()
     assert processes_with_args("sleep", seconds) == first  # the task's process outlived its daemon
+    stale = Path(builder.settings["workdir"]) / "tasks" / "999999999"
+    stale.mkdir(parents=True)
     builder.start()
     # The new daemon kills what the old one left (before it could finish and
     # report), frees the task, and runs it again to the end.
     wait_for(lambda: first[0] not in processes_with_args("sleep", seconds), 30, what="the old process to go")
     assert time.monotonic() - started < float(seconds)
+    assert not stale.exists()  # the dead daemon's work directories are cleaned up
     info = finished(admin, task_id, builder=builder)
     assert info["state"] == CLOSED and admin.getTaskResult(task_id) == "spun"
     notes = [m["msg"] for m in admin.scheduler.getLogMessages([["task_id", "=", task_id]])]
