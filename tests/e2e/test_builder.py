@@ -16,7 +16,7 @@ from pathlib import Path
 import koji
 import pytest
 
-from tests.conftest import channel_builder, unique
+from tests.conftest import ADMIN, channel_builder, koji_session, start_hub, unique
 from tests.support.builder import BuilderProcess, processes_with_args, wait_for
 from tests.support.hub import HubProcess
 from tests.support.rpms import GREETING, make_repo
@@ -214,3 +214,19 @@ def test_unresolvable_build_requirements_fail_the_task_naming_them(admin, channe
     assert finished(admin, task_id, builder=builder)["state"] == FAILED
     with pytest.raises(koji.BuildrootError, match="nothing in the build tag's repo provides: gcc-99"):
         admin.getTaskResult(task_id)
+
+
+def test_a_builder_the_hub_cannot_park_backs_off_instead_of_spinning(request, tmp_path):
+    # A hub with no thread to spare for waiting answers every getTasks at once.
+    hub = start_hub(request, "sqlite", tmp_path, threads=4, poll_reserve_threads=4, log_level="DEBUG")
+    admin = koji_session(hub, *ADMIN)
+    name = unique("builder")
+    admin.addHost(name, ["x86_64"])
+    hub.admin_command("passwd", name, "--password", "hostpw")
+    process = BuilderProcess(hub.url, name, "hostpw").start()
+    request.addfinalizer(process.cleanup)
+    wait_for(lambda: admin.getHost(name)["ready"], 30, what="the builder to check in")
+    time.sleep(3)
+    polls = hub.log_text().count("host.getTasks took")
+    assert 1 <= polls <= 8, f"{polls} getTasks calls in about 3 s"
+    assert process.running()

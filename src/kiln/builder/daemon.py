@@ -164,7 +164,13 @@ class Daemon:
         if self.stopping:
             return
         timeout = self.settings.check_seconds if self.running else self.settings.poll_seconds
-        for task in self.session.host.getTasks(timeout=timeout):  # ASSIGNED to this host
+        asked = time.monotonic()
+        offered = self.session.host.getTasks(timeout=timeout)  # ASSIGNED to this host
+        if not offered and time.monotonic() - asked < min(timeout, 1.0) / 2:
+            # An empty answer long before the timeout: the hub had no waiting
+            # slot for us (or is stopping).  Asking again at once would spin.
+            time.sleep(min(timeout, 1.0))
+        for task in offered:
             if self.stopping:
                 break
             if task["id"] not in self.running:
