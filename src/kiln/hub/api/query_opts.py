@@ -32,3 +32,20 @@ def apply(rows: list, query_opts: dict | None) -> Any:
     if query_opts.get("countOnly"):
         return len(rows)
     return rows
+
+
+def sort_rows(rows: list[dict], query_opts: dict | None) -> list[dict]:
+    """``order`` applied to dicts already in hand (fields named as the dicts' keys)."""
+    if not query_opts or not query_opts.get("order"):
+        return rows
+    for field in reversed(str(query_opts["order"]).split(",")):
+        name = field.strip().lstrip("-")
+        if rows and name not in rows[0]:
+            raise errors.ParameterError(f"Invalid order field: {name}")
+        rows = sorted(rows, key=lambda r, n=name: (r[n] is None, r[n]), reverse=field.strip().startswith("-"))
+    return rows
+
+
+def listing(rows: list[dict], query_opts: dict | None) -> Any:
+    """Order, offset, limit and countOnly over a listing computed in Python."""
+    return apply(sort_rows(rows, query_opts), query_opts)

@@ -240,3 +240,108 @@ scheduler_state = Table(
     Column("id", Integer, primary_key=True),
     Column("last_sweep", Float, nullable=False, default=0.0),
 )
+
+# -- tags, packages, targets: Koji's tables; every change of a tag's content is an event.
+
+package = Table(
+    "package",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+)
+
+tag = Table(
+    "tag",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+)
+
+tag_config = Table(
+    "tag_config",
+    metadata,
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("arches", Text, nullable=True),
+    Column("perm_id", Integer, ForeignKey("permissions.id"), nullable=True),
+    Column("locked", Boolean, nullable=False, default=False),
+    Column("maven_support", Boolean, nullable=False, default=False),
+    Column("maven_include_all", Boolean, nullable=False, default=False),
+    *versioning_columns(),
+    UniqueConstraint("tag_id", "active", name="uq_tag_config_live"),
+)
+
+# A value of NULL blocks the key for tags that inherit it (Koji's block_extra).
+tag_extra = Table(
+    "tag_extra",
+    metadata,
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("key", String(255), nullable=False),
+    Column("value", Text, nullable=True),  # JSON
+    *versioning_columns(),
+    UniqueConstraint("tag_id", "key", "active", name="uq_tag_extra_live"),
+)
+
+tag_inheritance = Table(
+    "tag_inheritance",
+    metadata,
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("parent_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("maxdepth", Integer, nullable=True),
+    Column("intransitive", Boolean, nullable=False, default=False),
+    Column("noconfig", Boolean, nullable=False, default=False),
+    Column("pkg_filter", Text, nullable=False, default=""),
+    *versioning_columns(),
+    UniqueConstraint("tag_id", "parent_id", "active", name="uq_tag_inheritance_live"),
+)
+Index("ix_tag_inheritance_parent", tag_inheritance.c.parent_id, tag_inheritance.c.active)
+
+tag_packages = Table(
+    "tag_packages",
+    metadata,
+    Column("package_id", Integer, ForeignKey("package.id"), nullable=False),
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("blocked", Boolean, nullable=False, default=False),
+    Column("extra_arches", Text, nullable=True),
+    *versioning_columns(),
+    UniqueConstraint("package_id", "tag_id", "active", name="uq_tag_packages_live"),
+)
+Index("ix_tag_packages_tag", tag_packages.c.tag_id, tag_packages.c.active)
+
+tag_package_owners = Table(
+    "tag_package_owners",
+    metadata,
+    Column("package_id", Integer, ForeignKey("package.id"), nullable=False),
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("owner", Integer, ForeignKey("users.id"), nullable=False),
+    *versioning_columns(),
+    UniqueConstraint("package_id", "tag_id", "active", name="uq_tag_package_owners_live"),
+)
+
+build_target = Table(
+    "build_target",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+)
+
+build_target_config = Table(
+    "build_target_config",
+    metadata,
+    Column("build_target_id", Integer, ForeignKey("build_target.id"), nullable=False),
+    Column("build_tag", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("dest_tag", Integer, ForeignKey("tag.id"), nullable=False),
+    *versioning_columns(),
+    UniqueConstraint("build_target_id", "active", name="uq_build_target_config_live"),
+)
+
+VERSIONED_TABLES.update(
+    {
+        "tag_config": tag_config,
+        "tag_extra": tag_extra,
+        "tag_inheritance": tag_inheritance,
+        "tag_packages": tag_packages,
+        "tag_package_owners": tag_package_owners,
+        "build_target_config": build_target_config,
+    }
+)

@@ -14,7 +14,7 @@ from sqlalchemy import Table, and_, or_, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import channels, hosts, users
+from kiln.hub.domain import channels, hosts, packages, tags, targets, users
 from kiln.protocol import errors
 
 # For each table: the joins that name its references, as (column, table, label).
@@ -22,6 +22,20 @@ _REFERENCES: dict[str, list[tuple[str, Table, str]]] = {
     "user_perms": [("user_id", tables.users, "user.name"), ("perm_id", tables.permissions, "permission.name")],
     "host_config": [("host_id", tables.host, "host.name")],
     "host_channels": [("host_id", tables.host, "host.name"), ("channel_id", tables.channels, "channels.name")],
+    "tag_config": [("tag_id", tables.tag, "tag.name")],
+    "tag_extra": [("tag_id", tables.tag, "tag.name")],
+    "tag_inheritance": [("tag_id", tables.tag, "tag.name"), ("parent_id", tables.tag, "parent.name")],
+    "tag_packages": [("tag_id", tables.tag, "tag.name"), ("package_id", tables.package, "package.name")],
+    "tag_package_owners": [
+        ("tag_id", tables.tag, "tag.name"),
+        ("package_id", tables.package, "package.name"),
+        ("owner", tables.users, "owner.name"),
+    ],
+    "build_target_config": [
+        ("build_target_id", tables.build_target, "build_target.name"),
+        ("build_tag", tables.tag, "build_tag.name"),
+        ("dest_tag", tables.tag, "dest_tag.name"),
+    ],
 }
 # Which table-specific filters apply to which tables (and to which column).
 _FILTERS: dict[str, dict[str, str]] = {
@@ -29,6 +43,16 @@ _FILTERS: dict[str, dict[str, str]] = {
     "permission": {"user_perms": "perm_id"},
     "host": {"host_config": "host_id", "host_channels": "host_id"},
     "channel": {"host_channels": "channel_id"},
+    "tag": {
+        "tag_config": "tag_id",
+        "tag_extra": "tag_id",
+        "tag_inheritance": ("tag_id", "parent_id"),
+        "tag_packages": "tag_id",
+        "tag_package_owners": "tag_id",
+        "build_target_config": ("build_tag", "dest_tag"),
+    },
+    "package": {"tag_packages": "package_id", "tag_package_owners": "package_id"},
+    "build_target": {"build_target_config": "build_target_id"},
 }
 
 
@@ -40,6 +64,15 @@ def _resolve(ctx: Context, name: str, value: Any) -> int | None:
     if name == "host":
         host = hosts.get(ctx, value)
         return host["id"] if host else None
+    if name == "tag":
+        return tags.get_id(ctx, value)
+    if name == "package":
+        return packages.get(ctx, value, strict=True)["id"]
+    if name == "build_target":
+        found = ctx.conn.execute(select(tables.build_target.c.id).where(targets._where(value))).scalar()
+        if found is None:
+            raise errors.GenericError(f"No such build target: {value!r}")
+        return found
     channel = channels.get(ctx, value)
     return channel["id"] if channel else None
 
@@ -79,7 +112,9 @@ def _rows(ctx: Context, name: str, specific: dict, editor_id: int | None, filter
         columns.append(alias.c.name.label(label))
     query = select(*columns).select_from(source)
     for key, value in specific.items():
-        query = query.where(table.c[_FILTERS[key][name]] == value)
+        columns_of = _FILTERS[key][name]
+        names_ = columns_of if isinstance(columns_of, tuple) else (columns_of,)
+        query = query.where(or_(*[table.c[c] == value for c in names_]))
     active = filters.get("active")
     if active is not None:
         query = query.where(table.c.active.is_(True) if active else table.c.active.is_(None))
@@ -102,7 +137,7 @@ def _rows(ctx: Context, name: str, specific: dict, editor_id: int | None, filter
     for row in ctx.conn.execute(query):
         data = dict(row._mapping)
         data["active"] = True if data["active"] else None
-        for flag in ("enabled",):
+        for flag in ("enabled", "locked", "maven_support", "maven_include_all", "intransitive", "noconfig", "blocked"):
             if flag in data:
                 data[flag] = bool(data[flag])
         _annotate(data, editor_id, filters)

@@ -1,0 +1,113 @@
+"""Packages and tag package lists, with Koji's names and signatures.
+
+Koji decides package list changes by its ``package_list`` policy; kiln,
+without policies yet, asks for the ``tag`` permission (admin holds it).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiln.hub.api import query_opts
+from kiln.hub.context import Context
+from kiln.hub.domain import packages, tags, users
+from kiln.hub.rpc import export
+from kiln.protocol import errors
+
+
+@export(perm="tag", writes=True)
+def packageListAdd(
+    ctx: Context,
+    taginfo: Any,
+    pkginfo: Any,
+    owner: Any = None,
+    block: Any = None,
+    extra_arches: Any = None,
+    force: bool = False,
+    update: bool = False,
+) -> None:
+    packages.add(ctx, taginfo, pkginfo, owner, block, extra_arches, bool(force), bool(update))
+
+
+@export(perm="tag", writes=True)
+def packageListRemove(ctx: Context, taginfo: Any, pkginfo: Any, force: bool = False) -> None:
+    packages.remove(ctx, taginfo, pkginfo)
+
+
+@export(perm="tag", writes=True)
+def packageListBlock(ctx: Context, taginfo: Any, pkginfo: Any, force: bool = False) -> None:
+    packages.block(ctx, taginfo, pkginfo, bool(force))
+
+
+@export(perm="tag", writes=True)
+def packageListUnblock(ctx: Context, taginfo: Any, pkginfo: Any, force: bool = False) -> None:
+    packages.unblock(ctx, taginfo, pkginfo)
+
+
+@export(perm="tag", writes=True)
+def packageListSetOwner(ctx: Context, taginfo: Any, pkginfo: Any, owner: Any, force: bool = False) -> None:
+    packages.set_owner(ctx, taginfo, pkginfo, owner)
+
+
+@export(perm="tag", writes=True)
+def packageListSetArches(ctx: Context, taginfo: Any, pkginfo: Any, arches: Any, force: bool = False) -> None:
+    packages.set_arches(ctx, taginfo, pkginfo, arches)
+
+
+@export()
+def getPackage(ctx: Context, info: Any, strict: bool = False, create: bool = False) -> Any:
+    """``{id, name}``.  ``create`` is refused: here packages come into being through packageListAdd."""
+    if create:
+        raise errors.GenericError("getPackage(create=True) is not supported: add the package to a tag's list")
+    return packages.get(ctx, info, strict=bool(strict))
+
+
+@export()
+def getPackageID(ctx: Context, name: str, strict: bool = False) -> int | None:
+    found = packages.get(ctx, name, strict=bool(strict))
+    return found["id"] if found else None
+
+
+@export()
+def getPackageConfig(ctx: Context, tag: Any, pkg: Any, event: int | None = None) -> Any:
+    package = packages.get(ctx, pkg)
+    if package is None:
+        return None
+    return packages.config(ctx, tags.get_id(ctx, tag), package["id"], event)
+
+
+@export()
+def listPackages(
+    ctx: Context,
+    tagID: Any = None,
+    userID: Any = None,
+    pkgID: Any = None,
+    prefix: str | None = None,
+    inherited: bool = False,
+    with_dups: bool = False,
+    event: int | None = None,
+    queryOpts: dict | None = None,
+    with_owners: bool = True,
+    with_blocked: bool = True,
+) -> Any:
+    pkg_id = packages.get(ctx, pkgID, strict=True)["id"] if pkgID is not None else None
+    if tagID is None and userID is None and pkg_id is None:
+        found = [{"package_id": p["id"], "package_name": p["name"]} for p in packages.all_packages(ctx, prefix)]
+        return query_opts.listing(found, queryOpts)
+    tag_ids = [tags.get_id(ctx, tagID)] if tagID is not None else [t["id"] for t in tags.list_tags(ctx)]
+    owner_id = users.find(ctx, userID, strict=True)["id"] if userID is not None else None
+    found = []
+    for tag_id in tag_ids:
+        for entry in packages.list_for_tag(ctx, tag_id, bool(inherited), event, bool(with_dups), pkg_id):
+            if tagID is None and entry["tag_id"] != tag_id:
+                continue
+            if owner_id is not None and entry["owner_id"] != owner_id:
+                continue
+            if prefix and not entry["package_name"].startswith(prefix):
+                continue
+            if not with_blocked and entry["blocked"]:
+                continue
+            if not with_owners:
+                entry = {k: v for k, v in entry.items() if k not in ("owner_id", "owner_name")}
+            found.append(entry)
+    return query_opts.listing(found, queryOpts)

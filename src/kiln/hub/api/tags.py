@@ -1,0 +1,164 @@
+"""Tags, inheritance and build targets, with Koji's names and signatures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiln.hub.api import query_opts
+from kiln.hub.context import Context
+from kiln.hub.domain import inheritance, packages, tags, targets
+from kiln.hub.rpc import export
+from kiln.protocol import errors
+
+
+@export(perm="tag", writes=True)
+def createTag(
+    ctx: Context,
+    name: str,
+    parent: Any = None,
+    arches: Any = None,
+    perm: Any = None,
+    locked: bool = False,
+    maven_support: bool = False,
+    maven_include_all: bool = False,
+    extra: dict | None = None,
+) -> int:
+    return tags.create(ctx, name, parent, arches, perm, locked, maven_support, maven_include_all, extra)
+
+
+@export(perm="tag", writes=True)
+def editTag2(ctx: Context, tagInfo: Any, **kwargs: Any) -> None:
+    tags.edit(ctx, tagInfo, **kwargs)
+
+
+@export(perm="tag", writes=True)
+def deleteTag(ctx: Context, tagInfo: Any) -> None:
+    tags.delete_tag(ctx, tagInfo)
+
+
+@export()
+def getTag(ctx: Context, tagInfo: Any, strict: bool = False, event: int | None = None, blocked: bool = False) -> Any:
+    return tags.get(ctx, tagInfo, strict=bool(strict), event=event, blocked=bool(blocked))
+
+
+@export()
+def getBuildConfig(ctx: Context, tag: Any, event: int | None = None) -> dict:
+    return tags.build_config(ctx, tag, event)
+
+
+@export()
+def getTagGroups(
+    ctx: Context,
+    tag: Any,
+    event: int | None = None,
+    inherit: bool = True,
+    incl_pkgs: bool = True,
+    incl_reqs: bool = True,
+    incl_blocked: bool = False,
+) -> list:
+    """Comps groups of a tag.  kiln has no group tables yet (they come with build roots on the
+    hub side), so no tag has any: the answer is true, and the tag must exist, as in Koji."""
+    tags.get_id(ctx, tag)
+    return []
+
+
+@export()
+def getRepo(
+    ctx: Context,
+    tag: Any,
+    state: Any = None,
+    event: int | None = None,
+    dist: bool = False,
+    min_event: int | None = None,
+) -> Any:
+    """The tag's current repo.  Repos arrive with the repo daemon; until then no tag has one."""
+    tags.get_id(ctx, tag)
+    return None
+
+
+@export()
+def getTagExternalRepos(ctx: Context, tag_info: Any = None, repo_info: Any = None, event: int | None = None) -> list:
+    """External repos of a tag: a Koji feature kiln does not have, so none, as such a hub answers."""
+    if tag_info is not None:
+        tags.get_id(ctx, tag_info)
+    return []
+
+
+@export()
+def listTags(
+    ctx: Context,
+    build: Any = None,
+    package: Any = None,
+    perms: bool = True,
+    queryOpts: dict | None = None,
+    pattern: str | None = None,
+) -> Any:
+    """Every tag (``pattern``: a case-insensitive glob); with ``package``, the tags listing it."""
+    if build is not None:
+        raise errors.GenericError(f"No such build: {build!r}")  # builds arrive with the builds issue
+    if package is None:
+        return query_opts.listing(tags.list_tags(ctx, pattern), queryOpts)
+    pkg = packages.get(ctx, package, strict=True)
+    assert pkg is not None
+    found = []
+    for tag in tags.list_tags(ctx, pattern):
+        entry = packages.config(ctx, tag["id"], pkg["id"])
+        if entry is not None and entry["tag_id"] == tag["id"]:
+            tag.update(
+                owner_id=entry["owner_id"],
+                owner_name=entry["owner_name"],
+                blocked=entry["blocked"],
+                extra_arches=entry["extra_arches"],
+            )
+            found.append(tag)
+    return query_opts.listing(found, queryOpts)
+
+
+@export()
+def getInheritanceData(ctx: Context, tag: Any, event: int | None = None) -> list:
+    return inheritance.get_data(ctx, tags.get_id(ctx, tag), event)
+
+
+@export(perm="tag", writes=True)
+def setInheritanceData(ctx: Context, tag: Any, data: Any, clear: bool = False) -> None:
+    tag_id = tags.get(ctx, tag, strict=True)["id"]
+    if isinstance(data, dict):
+        data = [data]
+    inheritance.set_data(ctx, tag_id, data, bool(clear))
+
+
+@export()
+def getFullInheritance(ctx: Context, tag: Any, event: int | None = None, reverse: bool = False) -> list:
+    return inheritance.full(ctx, tags.get_id(ctx, tag), event, bool(reverse))
+
+
+@export(perm="target", writes=True)
+def createBuildTarget(ctx: Context, name: str, build_tag: Any, dest_tag: Any) -> None:
+    targets.create(ctx, name, build_tag, dest_tag)
+
+
+@export(perm="target", writes=True)
+def editBuildTarget(ctx: Context, buildTargetInfo: Any, name: str, build_tag: Any, dest_tag: Any) -> None:
+    targets.edit(ctx, buildTargetInfo, name, build_tag, dest_tag)
+
+
+@export(perm="target", writes=True)
+def deleteBuildTarget(ctx: Context, buildTargetInfo: Any) -> None:
+    targets.delete(ctx, buildTargetInfo)
+
+
+@export()
+def getBuildTarget(ctx: Context, info: Any, event: int | None = None, strict: bool = False) -> Any:
+    return targets.get(ctx, info, event, bool(strict))
+
+
+@export()
+def getBuildTargets(
+    ctx: Context,
+    info: Any = None,
+    event: int | None = None,
+    buildTagID: Any = None,
+    destTagID: Any = None,
+    queryOpts: dict | None = None,
+) -> Any:
+    return query_opts.listing(targets.list_targets(ctx, info, event, buildTagID, destTagID), queryOpts)
