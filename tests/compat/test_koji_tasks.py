@@ -409,11 +409,14 @@ def test_cancel_by_someone_else_says_not_owner(koji_cli, admin, cast, builder):
     assert (refused.returncode, refused.stderr) == (1, "Cannot cancel task, not owner\n")
 
 
-@pytest.mark.xfail(reason="hub lacks cancelBuild (builds come later)", strict=True)
-def test_cancel_an_nvr_asks_for_the_build(koji_cli):
+def test_cancel_an_nvr_asks_for_the_build(koji_cli, admin):
     nvr = f"{unique('pkg')}-1.0-1"
     missing = koji_cli("cancel", nvr, check=False)
     assert (missing.returncode, missing.stdout, missing.stderr) == (1, "", f"No such build: '{nvr}'\n")
+    admin.createEmptyBuild(nvr.rsplit("-", 2)[0], "1.0", "1", None)  # COMPLETE: nothing to cancel
+    done = koji_cli("cancel", nvr, check=False)
+    assert (done.returncode, done.stderr) == (1, f"Cannot cancel build '{nvr}': it is not building\n")
+    assert admin.getBuild(nvr)["state"] == koji.BUILD_STATES["COMPLETE"]
 
 
 # --- resubmit ------------------------------------------------------------------------------------

@@ -1,17 +1,20 @@
-"""Build queries the koji CLI makes about any task (``taskinfo``, ``resubmit``).
+"""Builds and tagged builds, with Koji's names and signatures.
 
-kiln records no builds or build roots yet (the build pipeline is the next
-capability), so no build and no build root matches any filter: the truthful
-answer is an empty list, or 0 with ``countOnly``.  The signatures are Koji's,
-so a misspelt keyword still fails as it would there.
+Build roots are not recorded yet (their hub side comes with the build
+pipeline), so ``listBuildroots`` matches none: the truthful answer is an empty
+list, or 0 with ``countOnly``.
 """
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
+from kiln.hub.api import query_opts
 from kiln.hub.context import Context
-from kiln.hub.rpc import export
+from kiln.hub.domain import builds
+from kiln.hub.rpc import LOGIN, export, has_perm
+from kiln.protocol import errors
 
 
 def _none(query_opts: dict | None) -> list | int:
@@ -42,8 +45,116 @@ def listBuilds(
     promotedAfter: Any = None,
     promoter: Any = None,
 ) -> list | int:
-    """Builds matching the filters: none yet."""
-    return _none(queryOpts)
+    """Builds matching the filters; ``type`` other than rpm matches none (kiln builds RPMs only)."""
+    if type not in (None, "rpm") or cgID is not None or promoter is not None:
+        return _none(queryOpts)
+    found = builds.list_builds(
+        ctx,
+        packageID=packageID,
+        userID=userID,
+        taskID=taskID,
+        prefix=prefix,
+        state=state,
+        pattern=pattern,
+        draft=draft,
+        createdBefore=_when(createdBefore),
+        createdAfter=_when(createdAfter),
+        completeBefore=_when(completeBefore),
+        completeAfter=_when(completeAfter),
+    )
+    return query_opts.listing(found, queryOpts)
+
+
+def _when(value: Any) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    try:
+        parsed = datetime.datetime.fromisoformat(str(value).strip())
+    except ValueError:
+        raise errors.ParameterError(f"not a date: {value!r}") from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=datetime.UTC)
+    return parsed.timestamp()
+
+
+@export()
+def getBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> dict | None:
+    return builds.get(ctx, buildInfo, strict=bool(strict))
+
+
+@export(perm="admin", writes=True)
+def createEmptyBuild(
+    ctx: Context, name: str, version: str, release: str, epoch: Any, owner: Any = None, draft: bool = False
+) -> int:
+    if draft:
+        raise errors.GenericError("draft builds are not supported")
+    return builds.create(ctx, name, version, release, epoch, owner)
+
+
+@export(access=LOGIN, writes=True)
+def cancelBuild(ctx: Context, buildID: Any, strict: bool = False) -> bool:
+    """Cancel a BUILDING build (owner or admin) and its task; False if it was not building."""
+    done = builds.cancel(ctx, buildID, has_perm(ctx, "admin"))
+    if not done and strict:
+        raise errors.GenericError(f"Cannot cancel build {buildID!r}: it is not building")
+    return done
+
+
+@export(perm="tag", writes=True)
+def tagBuildBypass(ctx: Context, tag: Any, build: Any, force: bool = False, notify: bool = False) -> None:
+    builds.tag_build(ctx, tag, build, bool(force))
+
+
+@export(perm="tag", writes=True)
+def untagBuildBypass(
+    ctx: Context, tag: Any, build: Any, strict: bool = True, force: bool = False, notify: bool = False
+) -> None:
+    builds.untag_build(ctx, tag, build, bool(strict), bool(force))
+
+
+@export(perm="tag", writes=True)
+def untagBuild(ctx: Context, tag: Any, build: Any, strict: bool = True, force: bool = False) -> None:
+    builds.untag_build(ctx, tag, build, bool(strict), bool(force))
+
+
+@export()
+def listTagged(
+    ctx: Context,
+    tag: Any,
+    event: int | None = None,
+    inherit: bool = False,
+    prefix: str | None = None,
+    latest: Any = False,
+    package: Any = None,
+    owner: Any = None,
+    type: Any = None,  # noqa: A002 - Koji's keyword
+    strict: bool = True,
+    extra: bool = False,
+    draft: Any = None,
+) -> list:
+    if type not in (None, "rpm"):
+        return []
+    found = builds.list_tagged(ctx, tag, event, bool(inherit), prefix, latest, package, owner)
+    if not extra:
+        for build in found:
+            build.pop("extra", None)
+    return found
+
+
+@export()
+def getLatestBuilds(
+    ctx: Context,
+    tag: Any,
+    event: int | None = None,
+    package: Any = None,
+    type: Any = None,  # noqa: A002 - Koji's keyword
+    draft: Any = None,
+) -> list:
+    if type not in (None, "rpm"):
+        return []
+    return builds.list_tagged(ctx, tag, event, inherit=True, latest=True, package=package)
 
 
 @export()
@@ -60,4 +171,78 @@ def listBuildroots(
     queryOpts: dict | None = None,
 ) -> list | int:
     """Build roots matching the filters: none yet."""
+    return _none(queryOpts)
+
+
+@export()
+def getMavenBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> None:
+    """Maven build data: kiln builds no Maven (``mavenEnabled`` is false), so none, as such a Koji hub says."""
+    return _not_a_type(ctx, buildInfo, strict, "maven")
+
+
+@export()
+def getWinBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> None:
+    """Windows build data: not a kiln feature (``winEnabled`` is false)."""
+    return _not_a_type(ctx, buildInfo, strict, "win")
+
+
+@export()
+def getImageBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> None:
+    """Image build data: kiln builds RPMs only."""
+    return _not_a_type(ctx, buildInfo, strict, "image")
+
+
+def _not_a_type(ctx: Context, build_info: Any, strict: bool, kind: str) -> None:
+    build = builds.get(ctx, build_info, strict=bool(strict))
+    if build is not None and strict:
+        raise errors.GenericError(f"no {kind} info for build {build['nvr']}")
+    return None
+
+
+@export()
+def getBuildType(ctx: Context, buildInfo: Any, strict: bool = False) -> dict | None:
+    """The build's types: kiln's builds are RPM builds (``{"rpm": None}``) once they hold RPMs."""
+    build = builds.get(ctx, buildInfo, strict=bool(strict))
+    if build is None:
+        return None
+    return {"rpm": None} if build["task_id"] is not None else {}
+
+
+@export()
+def listRPMs(
+    ctx: Context,
+    buildID: Any = None,
+    buildrootID: Any = None,
+    imageID: Any = None,
+    componentBuildrootID: Any = None,
+    hostID: Any = None,
+    arches: Any = None,
+    queryOpts: dict | None = None,
+    draft: Any = None,
+) -> list | int:
+    """RPMs of a build: kiln records none until builds import them (the build pipeline)."""
+    if buildID is not None:
+        builds.get(ctx, buildID, strict=True)
+    return _none(queryOpts)
+
+
+@export()
+def listArchives(
+    ctx: Context,
+    buildID: Any = None,
+    buildrootID: Any = None,
+    componentBuildrootID: Any = None,
+    hostID: Any = None,
+    type: Any = None,  # noqa: A002 - Koji's keyword
+    filename: Any = None,
+    size: Any = None,
+    checksum: Any = None,
+    checksum_type: Any = None,
+    typeInfo: Any = None,
+    queryOpts: dict | None = None,
+    imageID: Any = None,
+    archiveID: Any = None,
+    strict: bool = False,
+) -> list | int:
+    """Archives (non-RPM build outputs): not a kiln feature, so none, as such a Koji hub answers."""
     return _none(queryOpts)

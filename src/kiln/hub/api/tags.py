@@ -6,9 +6,8 @@ from typing import Any
 
 from kiln.hub.api import query_opts
 from kiln.hub.context import Context
-from kiln.hub.domain import inheritance, packages, tags, targets
+from kiln.hub.domain import builds, inheritance, packages, tags, targets
 from kiln.hub.rpc import export
-from kiln.protocol import errors
 
 
 @export(perm="tag", writes=True)
@@ -95,7 +94,8 @@ def listTags(
 ) -> Any:
     """Every tag (``pattern``: a case-insensitive glob); with ``package``, the tags listing it."""
     if build is not None:
-        raise errors.GenericError(f"No such build: {build!r}")  # builds arrive with the builds issue
+        build_id = builds.get(ctx, build, strict=True)["id"]
+        return query_opts.listing(tags.list_tags(ctx, pattern, tag_ids=builds.tags_of(ctx, build_id)), queryOpts)
     if package is None:
         return query_opts.listing(tags.list_tags(ctx, pattern), queryOpts)
     pkg = packages.get(ctx, package, strict=True)

@@ -345,3 +345,50 @@ VERSIONED_TABLES.update(
         "build_target_config": build_target_config,
     }
 )
+
+# -- builds and tagged builds ---------------------------------------------------
+
+volume = Table(
+    "volume",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("name", String(255), nullable=False, unique=True),
+)
+
+# One NVR is built once: (pkg_id, version, release) is unique.  Koji's ``extra``
+# is JSON text; ``create_event`` dates the build (Koji's creation_event_id).
+build = Table(
+    "build",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("pkg_id", Integer, ForeignKey("package.id"), nullable=False),
+    Column("version", String(255), nullable=False),
+    Column("release", String(255), nullable=False),
+    Column("epoch", Integer, nullable=True),
+    Column("draft", Boolean, nullable=False, default=False),
+    Column("state", Integer, nullable=False),
+    Column("task_id", Integer, ForeignKey("task.id"), nullable=True),
+    Column("owner", Integer, ForeignKey("users.id"), nullable=False),
+    Column("create_event", Integer, ForeignKey("events.id"), nullable=False),
+    Column("start_time", Float, nullable=True),
+    Column("completion_time", Float, nullable=True),
+    Column("volume_id", Integer, ForeignKey("volume.id"), nullable=False, default=0),
+    Column("source", Text, nullable=True),
+    Column("extra", Text, nullable=True),
+    UniqueConstraint("pkg_id", "version", "release", name="uq_build_nvr"),
+)
+Index("ix_build_task", build.c.task_id)
+Index("ix_build_owner", build.c.owner)
+Index("ix_build_state", build.c.state, build.c.id)
+
+tag_listing = Table(
+    "tag_listing",
+    metadata,
+    Column("build_id", Integer, ForeignKey("build.id"), nullable=False),
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    *versioning_columns(),
+    UniqueConstraint("build_id", "tag_id", "active", name="uq_tag_listing_live"),
+)
+Index("ix_tag_listing_tag", tag_listing.c.tag_id, tag_listing.c.active)
+
+VERSIONED_TABLES["tag_listing"] = tag_listing

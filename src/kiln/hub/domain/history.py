@@ -14,7 +14,7 @@ from sqlalchemy import Table, and_, or_, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import channels, hosts, packages, tags, targets, users
+from kiln.hub.domain import builds, channels, hosts, packages, tags, targets, users
 from kiln.protocol import errors
 
 # For each table: the joins that name its references, as (column, table, label).
@@ -31,6 +31,7 @@ _REFERENCES: dict[str, list[tuple[str, Table, str]]] = {
         ("package_id", tables.package, "package.name"),
         ("owner", tables.users, "owner.name"),
     ],
+    "tag_listing": [("tag_id", tables.tag, "tag.name")],
     "build_target_config": [
         ("build_target_id", tables.build_target, "build_target.name"),
         ("build_tag", tables.tag, "build_tag.name"),
@@ -50,8 +51,10 @@ _FILTERS: dict[str, dict[str, str]] = {
         "tag_packages": "tag_id",
         "tag_package_owners": "tag_id",
         "build_target_config": ("build_tag", "dest_tag"),
+        "tag_listing": "tag_id",
     },
-    "package": {"tag_packages": "package_id", "tag_package_owners": "package_id"},
+    "package": {"tag_packages": "package_id", "tag_package_owners": "package_id", "tag_listing": "build.pkg_id"},
+    "build": {"tag_listing": "build_id"},
     "build_target": {"build_target_config": "build_target_id"},
 }
 
@@ -68,6 +71,8 @@ def _resolve(ctx: Context, name: str, value: Any) -> int | None:
         return tags.get_id(ctx, value)
     if name == "package":
         return packages.get(ctx, value, strict=True)["id"]
+    if name == "build":
+        return builds.get(ctx, value, strict=True)["id"]
     if name == "build_target":
         found = ctx.conn.execute(select(tables.build_target.c.id).where(targets._where(value))).scalar()
         if found is None:
@@ -110,11 +115,18 @@ def _rows(ctx: Context, name: str, specific: dict, editor_id: int | None, filter
         alias = target.alias(f"ref{i}")
         source = source.join(alias, alias.c.id == table.c[column])
         columns.append(alias.c.name.label(label))
+    build = None
+    if name == "tag_listing":  # the CLI prints name-version-release: the build and its package, by name
+        build, package = tables.build.alias("b"), tables.package.alias("p")
+        source = source.join(build, build.c.id == table.c.build_id).join(package, package.c.id == build.c.pkg_id)
+        columns += [package.c.name.label("name"), build.c.version, build.c.release, build.c.epoch]
+        columns += [build.c.state.label("build.state")]
     query = select(*columns).select_from(source)
     for key, value in specific.items():
         columns_of = _FILTERS[key][name]
         names_ = columns_of if isinstance(columns_of, tuple) else (columns_of,)
-        query = query.where(or_(*[table.c[c] == value for c in names_]))
+        matched = [build.c.pkg_id if c == "build.pkg_id" and build is not None else table.c[c] for c in names_]
+        query = query.where(or_(*[column == value for column in matched]))
     active = filters.get("active")
     if active is not None:
         query = query.where(table.c.active.is_(True) if active else table.c.active.is_(None))

@@ -1,0 +1,328 @@
+"""Builds: one row per name-version-release, its state, and the tags it is in.
+
+States are Koji's (BUILDING, COMPLETE, DELETED, FAILED, CANCELED).  An NVR is
+built once: a second build of it is refused, whatever became of the first.
+Tagging is a versioned row per (build, tag): every tag and untag is an event,
+so ``list_tagged`` answers as of an event too.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from typing import Any
+
+from sqlalchemy import func, insert, select, update
+
+from kiln.hub.context import Context
+from kiln.hub.db import tables, versioned
+from kiln.hub.domain import inheritance, names, packages, tags, users
+from kiln.hub.domain.times import timestamp_text
+from kiln.protocol import errors
+from kiln.protocol.constants import BuildState
+
+b = tables.build
+p = tables.package
+u = tables.users
+v = tables.volume
+ev = tables.events
+tl = tables.tag_listing
+_EVR_PART = re.compile(r"^[A-Za-z0-9._+~^]+$")
+
+_COLUMNS = [
+    b.c.id,
+    b.c.pkg_id.label("package_id"),
+    p.c.name.label("package_name"),
+    p.c.name,
+    b.c.version,
+    b.c.release,
+    b.c.epoch,
+    b.c.draft,
+    b.c.state,
+    b.c.task_id,
+    b.c.owner.label("owner_id"),
+    u.c.name.label("owner_name"),
+    b.c.volume_id,
+    v.c.name.label("volume_name"),
+    b.c.create_event.label("creation_event_id"),
+    ev.c.time.label("creation_ts"),
+    b.c.start_time.label("start_ts"),
+    b.c.completion_time.label("completion_ts"),
+    b.c.source,
+    b.c.extra,
+]
+_FROM = b.join(p, p.c.id == b.c.pkg_id).join(u, u.c.id == b.c.owner).join(v, v.c.id == b.c.volume_id)
+_FROM = _FROM.join(ev, ev.c.id == b.c.create_event)
+
+
+def shape(row: Any) -> dict:
+    """Koji's build dict (getBuild's keys); listBuilds drops ``id`` and ``cg_name``."""
+    build = dict(row._mapping)
+    build["build_id"] = build["id"]
+    build["nvr"] = f"{build['name']}-{build['version']}-{build['release']}"
+    build["draft"] = bool(build["draft"])
+    build["extra"] = json.loads(build["extra"]) if build["extra"] else None
+    for name in ("creation", "start", "completion"):
+        build[f"{name}_time"] = timestamp_text(build[f"{name}_ts"])
+    build.update(promotion_time=None, promotion_ts=None, promoter_id=None, promoter_name=None, cg_id=None, cg_name=None)
+    return dict(sorted(build.items()))
+
+
+def parse_nvr(text: str) -> tuple[str, str, str]:
+    name, _, rest = text.rpartition("-")
+    name, _, version = name.rpartition("-")
+    if not name or not version or not rest:
+        raise errors.GenericError(f"invalid format: {text}")
+    return name, version, rest
+
+
+def _where(info: Any) -> Any:
+    if isinstance(info, bool):
+        raise errors.ParameterError(f"Invalid build info: {info!r}")
+    if isinstance(info, int):
+        return b.c.id == info
+    if isinstance(info, str):
+        name, version, release = parse_nvr(info)
+        return (p.c.name == name) & (b.c.version == version) & (b.c.release == release)
+    if isinstance(info, dict):
+        if info.get("id") is not None:
+            return b.c.id == int(info["id"])
+        try:
+            return (p.c.name == info["name"]) & (b.c.version == info["version"]) & (b.c.release == info["release"])
+        except KeyError:
+            raise errors.ParameterError(
+                f"Invalid build info: {info!r}: give id, or name, version and release"
+            ) from None
+    raise errors.ParameterError(f"Invalid type for build info: {type(info).__name__}")
+
+
+def get(ctx: Context, info: Any, strict: bool = False) -> dict | None:
+    row = ctx.conn.execute(select(*_COLUMNS).select_from(_FROM).where(_where(info))).first()
+    if row is None:
+        if strict:
+            raise errors.GenericError(f"No such build: {info!r}")
+        return None
+    return shape(row)
+
+
+def create(
+    ctx: Context,
+    name: Any,
+    version: Any,
+    release: Any,
+    epoch: Any,
+    owner: Any = None,
+    state: BuildState = BuildState.COMPLETE,
+    task_id: int | None = None,
+    source: str | None = None,
+    extra: dict | None = None,
+) -> int:
+    """A new build; refused when its NVR exists already, whatever its state."""
+    for label, value in (("version", version), ("release", release)):
+        if not isinstance(value, str) or not _EVR_PART.match(value):
+            raise errors.GenericError(f"Invalid {label}: {value!r} (letters, digits and . _ + ~ ^ only, as RPM allows)")
+    if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0):
+        raise errors.GenericError(f"Invalid epoch: {epoch!r}")
+    package = packages.get(ctx, names.internal_name(name), create=True)
+    assert package is not None
+    nvr = f"{package['name']}-{version}-{release}"
+    found = ctx.conn.execute(
+        select(b.c.id, b.c.state).where(b.c.pkg_id == package["id"], b.c.version == version, b.c.release == release)
+    ).first()
+    if found is not None:
+        raise errors.GenericError(f"Build already exists (id={found.id}, state={BuildState(found.state).name}): {nvr}")
+    owner_id = users.find(ctx, owner, strict=True)["id"] if owner is not None else ctx.user_id
+    if owner_id is None:
+        raise errors.GenericError("a build needs an owner")
+    now = time.time()
+    values = {
+        "pkg_id": package["id"],
+        "version": version,
+        "release": release,
+        "epoch": epoch,
+        "state": int(state),
+        "task_id": task_id,
+        "owner": owner_id,
+        "create_event": ctx.event_id(),
+        "start_time": now,
+        "completion_time": now if state != BuildState.BUILDING else None,
+        "volume_id": 0,
+        "source": source,
+        "extra": json.dumps(extra) if extra else None,
+    }
+    return ctx.conn.execute(insert(b).values(**values)).inserted_primary_key[0]
+
+
+def cancel(ctx: Context, info: Any, admin: bool) -> bool:
+    """A BUILDING build becomes CANCELED (and its task is cancelled); False if it was not building."""
+    from kiln.hub.domain import task_actions
+
+    build = get(ctx, info, strict=True)
+    assert build is not None
+    if build["owner_id"] != ctx.user_id and not admin:
+        raise errors.ActionNotAllowed(f"Cannot cancel build {build['nvr']}: only its owner or an admin may")
+    done = ctx.conn.execute(
+        update(b)
+        .where(b.c.id == build["id"], b.c.state == BuildState.BUILDING)
+        .values(state=BuildState.CANCELED, completion_time=time.time())
+    ).rowcount
+    if not done:
+        return False
+    if build["task_id"] is not None:
+        task_actions.cancel(ctx, build["task_id"], admin=True)
+    return True
+
+
+def list_builds(ctx: Context, **filters: Any) -> list[dict]:
+    query = select(*_COLUMNS).select_from(_FROM).order_by(b.c.id)
+    if filters.get("packageID") is not None:
+        query = query.where(b.c.pkg_id == packages.get(ctx, filters["packageID"], strict=True)["id"])
+    if filters.get("userID") is not None:
+        query = query.where(b.c.owner == users.find(ctx, filters["userID"], strict=True)["id"])
+    if filters.get("taskID") is not None:
+        task_id = int(filters["taskID"])
+        query = query.where(b.c.task_id.is_not(None) if task_id == -1 else b.c.task_id == task_id)
+    if filters.get("prefix"):
+        query = query.where(p.c.name.startswith(filters["prefix"], autoescape=True))
+    if filters.get("pattern"):
+        pattern = str(filters["pattern"]).replace("*", "%").replace("?", "_")
+        query = query.where(func.lower(p.c.name + "-" + b.c.version + "-" + b.c.release).like(pattern.lower()))
+    if filters.get("state") is not None:
+        state = filters["state"]
+        states = state if isinstance(state, list) else [state]
+        query = query.where(b.c.state.in_([int(s) for s in states]))
+    if filters.get("draft") is not None:
+        query = query.where(b.c.draft.is_(bool(filters["draft"])))
+    for key, column, op in (
+        ("createdBefore", ev.c.time, "<"),
+        ("createdAfter", ev.c.time, ">"),
+        ("completeBefore", b.c.completion_time, "<"),
+        ("completeAfter", b.c.completion_time, ">"),
+    ):
+        if filters.get(key) is not None:
+            when = float(filters[key])
+            query = query.where(column < when if op == "<" else column > when)
+    found = []
+    for row in ctx.conn.execute(query):
+        build = shape(row)
+        del build["id"], build["cg_name"]
+        found.append(build)
+    return found
+
+
+# -- tagging -------------------------------------------------------------------
+
+
+def tag_build(ctx: Context, tag_info: Any, build_info: Any, force: bool = False) -> None:
+    """Tag a COMPLETE build (``force``: retag one already there, ignore the package list and a lock)."""
+    tag = tags.get(ctx, tag_info, strict=True)
+    build = get(ctx, build_info, strict=True)
+    assert tag is not None and build is not None
+    if build["state"] != BuildState.COMPLETE:
+        raise errors.TagError(f"build {build['nvr']} not complete: state {BuildState(build['state']).name}")
+    if tag["locked"] and not force:
+        raise errors.TagError(f"tag {tag['name']} is locked")
+    if not force:
+        entry = packages.config(ctx, tag["id"], build["package_id"])
+        if entry is None:
+            raise errors.TagError(f"package {build['name']} not in list for tag {tag['name']}")
+        if entry["blocked"]:
+            raise errors.TagError(f"package {build['name']} is blocked in tag {tag['name']}")
+    where = {"tag_id": tag["id"], "build_id": build["id"]}
+    event = ctx.event_id()
+    if versioned.live(ctx.conn, tl, where):
+        if not force:
+            raise errors.TagError(f"build {build['nvr']} already tagged ({tag['name']})")
+        versioned.revoke(ctx.conn, tl, where, event, ctx.user_id)
+    versioned.create(ctx.conn, tl, where, event, ctx.user_id)
+
+
+def untag_build(ctx: Context, tag_info: Any, build_info: Any, strict: bool = True, force: bool = False) -> None:
+    tag = tags.get(ctx, tag_info, strict=True)
+    build = get(ctx, build_info, strict=True)
+    assert tag is not None and build is not None
+    if tag["locked"] and not force:
+        raise errors.TagError(f"tag {tag['name']} is locked")
+    where = {"tag_id": tag["id"], "build_id": build["id"]}
+    if not versioned.revoke(ctx.conn, tl, where, ctx.event_id(), ctx.user_id) and strict:
+        raise errors.TagError(f"build {build['nvr']} not in tag {tag['name']}")
+
+
+def list_tagged(
+    ctx: Context,
+    tag_info: Any,
+    event: int | None = None,
+    inherit: bool = False,
+    prefix: str | None = None,
+    latest: Any = False,
+    package: Any = None,
+    owner: Any = None,
+) -> list[dict]:
+    """Builds in a tag (and, with ``inherit``, its parents), newest tagging first, as Koji lists them.
+
+    ``latest``: only the most recently tagged build of each package (a number
+    N: the N most recent), counted along the inheritance, so a tag's own
+    builds come before its parents'.  With ``inherit``, packages blocked in
+    the tag are left out.
+    """
+    tag_id = tags.get_id(ctx, tag_info)
+    walk = [{"parent_id": tag_id, "filter": []}]
+    if inherit:
+        walk += inheritance.full(ctx, tag_id, event)
+    package_id = packages.get(ctx, package, strict=True)["id"] if package is not None else None
+    owner_id = users.find(ctx, owner, strict=True)["id"] if owner is not None else None
+    per_package: dict[int, int] = {}
+    found = []
+    for link in walk:
+        source = link["parent_id"]
+        source_tag = tags.get(ctx, source, event=event)
+        filters = [re.compile(f) for f in link["filter"]]
+        query = (
+            select(*_COLUMNS, tl.c.tag_id, tl.c.create_event.label("create_event"))
+            .select_from(_FROM.join(tl, tl.c.build_id == b.c.id))
+            .where(tl.c.tag_id == source, versioned.active_clause(tl, event))
+            .order_by(tl.c.create_event.desc(), b.c.id.desc())
+        )
+        if package_id is not None:
+            query = query.where(b.c.pkg_id == package_id)
+        if owner_id is not None:
+            query = query.where(b.c.owner == owner_id)
+        if prefix:
+            query = query.where(p.c.name.startswith(prefix, autoescape=True))
+        for row in (dict(r._mapping) for r in ctx.conn.execute(query)):
+            pkg = row["package_id"]
+            if any(not f.match(row["name"]) for f in filters):
+                continue
+            if inherit and _blocked(ctx, tag_id, pkg, event):
+                continue
+            if latest:
+                limit = 1 if latest is True else int(latest)
+                if per_package.get(pkg, 0) >= limit:
+                    continue
+                per_package[pkg] = per_package.get(pkg, 0) + 1
+            tagged = {k: v for k, v in row.items() if k not in ("tag_id", "create_event")}
+            build = shape(_Row(tagged))
+            build.update(
+                tag_id=source, tag_name=source_tag["name"] if source_tag else None, create_event=row["create_event"]
+            )
+            found.append(dict(sorted(build.items())))
+    return found
+
+
+def _blocked(ctx: Context, tag_id: int, package_id: int, event: int | None) -> bool:
+    entry = packages.config(ctx, tag_id, package_id, event)
+    return bool(entry and entry["blocked"])
+
+
+class _Row:
+    """A dict dressed as a row for ``shape``."""
+
+    def __init__(self, mapping: dict) -> None:
+        self._mapping = mapping
+
+
+def tags_of(ctx: Context, build_id: int, event: int | None = None) -> list[int]:
+    """The tags a build is in."""
+    query = select(tl.c.tag_id).where(tl.c.build_id == build_id, versioned.active_clause(tl, event))
+    return [r[0] for r in ctx.conn.execute(query)]
