@@ -1,5 +1,7 @@
 """The hub's WSGI application: routes and the life of one request.
 
+``/kojifiles/...`` serves the topdir read-only (hub/kojifiles.py).
+
 ``POST /kojihub`` (and ``/kojihub/ssllogin``) carries XML-RPC; Koji tells an
 upload from a call only by ``Content-Type: application/octet-stream``.
 Every reply carries ``Koji-Version`` (the client reads the hub's version
@@ -18,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.sql.dml import UpdateBase
 
 import kiln
-from kiln.hub import auth, rpc
+from kiln.hub import auth, kojifiles, rpc
 from kiln.hub.api import files
 from kiln.hub.config import Settings
 from kiln.hub.context import Context
@@ -53,6 +55,8 @@ class HubApp:
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
+        if path == kojifiles.PREFIX or path.startswith(kojifiles.PREFIX + "/"):
+            return kojifiles.serve(self.settings.topdir, environ, start_response)
         if path not in _RPC_PATHS:
             return _plain(start_response, "404 Not Found", f"Not found: {path}\n")
         if environ.get("REQUEST_METHOD") != "POST":
