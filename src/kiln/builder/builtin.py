@@ -1,4 +1,4 @@
-"""Koji's test tasks, built in: ``sleep``, ``fork`` and ``waittest``.
+"""Koji's test tasks, built in: ``sleep``, ``fork`` and ``waittest``; and ``tagBuild``.
 
 They exercise the daemon (a task that takes time, one that leaves processes
 behind, one that waits on children, one of which fails) without building
@@ -49,4 +49,16 @@ class WaitTestTask(BaseTaskHandler):
         return {str(k): v for k, v in results.items()}
 
 
-HANDLERS = [SleepTask, ForkTask, WaitTestTask]
+class TagBuildTask(BaseTaskHandler):
+    """Koji's tagBuild task: the hub checked the request; the tagging happens here, through host.tagBuild."""
+
+    Methods = ["tagBuild"]
+
+    def handler(
+        self, tag_id: int, build_id: int, force: bool = False, fromtag: int | None = None, ignore_success: bool = False
+    ) -> None:
+        self.session.host.tagBuild(self.id, tag_id, build_id, force, fromtag)
+        self.logger.info("build %s tagged into tag %s", build_id, tag_id)
+
+
+HANDLERS = [SleepTask, ForkTask, WaitTestTask, TagBuildTask]

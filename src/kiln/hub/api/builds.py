@@ -102,6 +102,12 @@ def cancelBuild(ctx: Context, buildID: Any, strict: bool = False) -> bool:
     return done
 
 
+@export(access=LOGIN, writes=True)
+def tagBuild(ctx: Context, tag: Any, build: Any, force: bool = False, fromtag: Any = None) -> int:
+    """Ask for a build to be tagged: checked now, done by a ``tagBuild`` task; the task's id."""
+    return builds.request_tagging(ctx, tag, build, bool(force), fromtag, has_perm(ctx, "admin"))
+
+
 @export(perm="tag", writes=True)
 def tagBuildBypass(ctx: Context, tag: Any, build: Any, force: bool = False, notify: bool = False) -> None:
     builds.tag_build(ctx, tag, build, bool(force))

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import hosts, scheduler, task_actions, task_waits
+from kiln.hub.domain import builds, hosts, scheduler, task_actions, task_waits
 from kiln.hub.rpc import HOST, export
 from kiln.protocol import errors
 from kiln.protocol.constants import TaskState
@@ -123,3 +123,8 @@ def taskWait(ctx: Context, parent: Any) -> list:
 @export("host.taskWaitResults", access=HOST, writes=True)
 def taskWaitResults(ctx: Context, parent: Any, tasks: Any, canfail: Any = None) -> list:
     return task_waits.results(ctx, ctx.session.host_id, parent, tasks, canfail)
+
+
+@export("host.tagBuild", access=HOST, writes=True)
+def tagBuild(ctx: Context, task_id: Any, tag: Any, build: Any, force: bool = False, fromtag: Any = None) -> None:
+    builds.host_tagging(ctx, ctx.session.host_id, task_id, tag, build, bool(force), fromtag)

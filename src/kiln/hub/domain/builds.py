@@ -214,8 +214,48 @@ def list_builds(ctx: Context, **filters: Any) -> list[dict]:
 # -- tagging -------------------------------------------------------------------
 
 
-def tag_build(ctx: Context, tag_info: Any, build_info: Any, force: bool = False) -> None:
-    """Tag a COMPLETE build (``force``: retag one already there, ignore the package list and a lock)."""
+def check_tag_access(ctx: Context, tag: dict, admin: bool, force: bool) -> None:
+    """Who may tag into (or untag from) a tag: a locked tag only an admin forcing; a tag's ``perm`` its holders."""
+    from kiln.hub import rpc
+
+    if tag["locked"] and not (admin and force):
+        raise errors.ActionNotAllowed(f"tag {tag['name']} is locked")
+    if tag["perm"] and not rpc.has_perm(ctx, tag["perm"]):
+        raise errors.ActionNotAllowed(f"{tag['perm']} permission required to tag into {tag['name']}")
+
+
+def request_tagging(ctx: Context, tag_info: Any, build_info: Any, force: bool, fromtag: Any, admin: bool) -> int:
+    """Koji's tagBuild: check now, then a ``tagBuild`` task does the tagging (on a builder); its id."""
+    tag = tags.get(ctx, tag_info, strict=True)
+    build = get(ctx, build_info, strict=True)
+    assert tag is not None and build is not None
+    if build["state"] != BuildState.COMPLETE:
+        raise errors.TagError(f"build {build['nvr']} not complete: state {BuildState(build['state']).name}")
+    check_tag_access(ctx, tag, admin, force)
+    fromtag_id = None
+    if fromtag is not None:
+        source = tags.get(ctx, fromtag, strict=True)
+        assert source is not None
+        check_tag_access(ctx, source, admin, force)
+        fromtag_id = source["id"]
+    if not force:
+        entry = packages.config(ctx, tag["id"], build["package_id"])
+        if entry is None or entry["blocked"]:
+            why = "is blocked in" if entry else "not in list for"
+            raise errors.TagError(f"package {build['name']} {why} tag {tag['name']}")
+    if versioned.live(ctx.conn, tl, {"tag_id": tag["id"], "build_id": build["id"]}):
+        raise errors.TagError(f"build {build['nvr']} already tagged ({tag['name']})")
+    from kiln.hub.domain import tasks
+
+    args = [tag["id"], build["id"], bool(force), fromtag_id, False]
+    return tasks.create(ctx, "tagBuild", args, priority=10)
+
+
+def tag_build(ctx: Context, tag_info: Any, build_info: Any, force: bool = False, as_user: int | None = None) -> None:
+    """Tag a COMPLETE build (``force``: retag one already there, ignore the package list and a lock).
+
+    ``as_user``: whom history names (a tagBuild task's owner, when its host does the tagging).
+    """
     tag = tags.get(ctx, tag_info, strict=True)
     build = get(ctx, build_info, strict=True)
     assert tag is not None and build is not None
@@ -231,21 +271,30 @@ def tag_build(ctx: Context, tag_info: Any, build_info: Any, force: bool = False)
             raise errors.TagError(f"package {build['name']} is blocked in tag {tag['name']}")
     where = {"tag_id": tag["id"], "build_id": build["id"]}
     event = ctx.event_id()
+    user_id = as_user if as_user is not None else ctx.user_id
     if versioned.live(ctx.conn, tl, where):
         if not force:
             raise errors.TagError(f"build {build['nvr']} already tagged ({tag['name']})")
-        versioned.revoke(ctx.conn, tl, where, event, ctx.user_id)
-    versioned.create(ctx.conn, tl, where, event, ctx.user_id)
+        versioned.revoke(ctx.conn, tl, where, event, user_id)
+    versioned.create(ctx.conn, tl, where, event, user_id)
 
 
-def untag_build(ctx: Context, tag_info: Any, build_info: Any, strict: bool = True, force: bool = False) -> None:
+def untag_build(
+    ctx: Context,
+    tag_info: Any,
+    build_info: Any,
+    strict: bool = True,
+    force: bool = False,
+    as_user: int | None = None,
+) -> None:
     tag = tags.get(ctx, tag_info, strict=True)
     build = get(ctx, build_info, strict=True)
     assert tag is not None and build is not None
     if tag["locked"] and not force:
         raise errors.TagError(f"tag {tag['name']} is locked")
     where = {"tag_id": tag["id"], "build_id": build["id"]}
-    if not versioned.revoke(ctx.conn, tl, where, ctx.event_id(), ctx.user_id) and strict:
+    user_id = as_user if as_user is not None else ctx.user_id
+    if not versioned.revoke(ctx.conn, tl, where, ctx.event_id(), user_id) and strict:
         raise errors.TagError(f"build {build['nvr']} not in tag {tag['name']}")
 
 
@@ -326,3 +375,16 @@ def tags_of(ctx: Context, build_id: int, event: int | None = None) -> list[int]:
     """The tags a build is in."""
     query = select(tl.c.tag_id).where(tl.c.build_id == build_id, versioned.active_clause(tl, event))
     return [r[0] for r in ctx.conn.execute(query)]
+
+
+def host_tagging(
+    ctx: Context, host_id: int, task_id: Any, tag_id: Any, build_id: Any, force: bool, fromtag: Any
+) -> None:
+    """host.tagBuild: the host running the tagBuild task tags the build for the task's owner."""
+    from kiln.hub.domain import tasks
+
+    row = tasks.row(ctx, task_id)
+    tasks.assert_running_on(row, host_id, int(task_id))
+    if fromtag is not None:
+        untag_build(ctx, fromtag, build_id, strict=True, force=force, as_user=row.owner)
+    tag_build(ctx, tag_id, build_id, force=force, as_user=row.owner)
