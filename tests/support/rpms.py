@@ -57,3 +57,33 @@ def make_repo(root: Path) -> Path:
         )
     subprocess.run(["createrepo_c", "-q", str(repo)], check=True)
     return repo
+
+
+def make_package(root: Path, name: str, version: str = "1.0", release: str = "1") -> tuple[Path, Path]:
+    """A source RPM and its noarch binary RPM, built by rpmbuild: (srpm, rpm)."""
+    spec = root / f"{name}.spec"
+    spec.write_text(
+        textwrap.dedent(
+            f"""
+            Name: {name}
+            Version: {version}
+            Release: {release}
+            Summary: a kiln test package
+            License: MIT
+            BuildArch: noarch
+            %description
+            kiln test package
+            %install
+            mkdir -p %{{buildroot}}/usr/share/{name}
+            echo {name} > %{{buildroot}}/usr/share/{name}/file.txt
+            %files
+            /usr/share/{name}/file.txt
+            """
+        ).lstrip()
+    )
+    top = root / "rpmbuild"
+    subprocess.run(
+        ["rpmbuild", "-ba", "--nodeps", "--define", f"_topdir {top}", str(spec)], check=True, capture_output=True
+    )
+    nvr = f"{name}-{version}-{release}"
+    return top / "SRPMS" / f"{nvr}.src.rpm", top / "RPMS" / "noarch" / f"{nvr}.noarch.rpm"

@@ -12,7 +12,7 @@ from typing import Any
 
 from kiln.hub.api import query_opts
 from kiln.hub.context import Context
-from kiln.hub.domain import builds
+from kiln.hub.domain import builds, rpms
 from kiln.hub.rpc import LOGIN, export, has_perm
 from kiln.protocol import errors
 
@@ -207,11 +207,11 @@ def _not_a_type(ctx: Context, build_info: Any, strict: bool, kind: str) -> None:
 
 @export()
 def getBuildType(ctx: Context, buildInfo: Any, strict: bool = False) -> dict | None:
-    """The build's types: kiln's builds are RPM builds (``{"rpm": None}``) once they hold RPMs."""
+    """The build's types: an RPM build (``{"rpm": None}``) once it holds RPMs, as in Koji."""
     build = builds.get(ctx, buildInfo, strict=bool(strict))
     if build is None:
         return None
-    return {"rpm": None} if build["task_id"] is not None else {}
+    return {"rpm": None} if rpms.list_rpms(ctx, build["id"]) else {}
 
 
 @export()
@@ -226,10 +226,30 @@ def listRPMs(
     queryOpts: dict | None = None,
     draft: Any = None,
 ) -> list | int:
-    """RPMs of a build: kiln records none until builds import them (the build pipeline)."""
-    if buildID is not None:
-        builds.get(ctx, buildID, strict=True)
-    return _none(queryOpts)
+    """RPMs of a build (build roots are not on record yet: filters by them match none)."""
+    if buildrootID is not None or componentBuildrootID is not None or imageID is not None or hostID is not None:
+        return _none(queryOpts)
+    build_id = builds.get(ctx, buildID, strict=True)["id"] if buildID is not None else None
+    return query_opts.listing(rpms.list_rpms(ctx, build_id, arches), queryOpts)
+
+
+@export()
+def listBuildRPMs(ctx: Context, build: Any) -> list:
+    return rpms.list_rpms(ctx, builds.get(ctx, build, strict=True)["id"])
+
+
+@export()
+def getRPM(ctx: Context, rpminfo: Any, strict: bool = False, multi: bool = False) -> Any:
+    found = rpms.get(ctx, rpminfo, strict=bool(strict))
+    if multi:
+        return [found] if found else []
+    return found
+
+
+@export(perm="admin", writes=True)
+def importRPM(ctx: Context, path: str, basename: str) -> dict:
+    """Record the uploaded ``work/<path>/<basename>`` and file it with its build (made for a source RPM)."""
+    return rpms.import_rpm(ctx, path, basename)
 
 
 @export()
@@ -251,4 +271,12 @@ def listArchives(
     strict: bool = False,
 ) -> list | int:
     """Archives (non-RPM build outputs): not a kiln feature, so none, as such a Koji hub answers."""
+    return _none(queryOpts)
+
+
+@export()
+def queryRPMSigs(ctx: Context, rpm_id: Any = None, sigkey: Any = None, queryOpts: dict | None = None) -> list | int:
+    """Signatures on record for RPMs: kiln keeps none yet (RPMs are imported unsigned)."""
+    if rpm_id is not None:
+        rpms.get(ctx, rpm_id, strict=True)
     return _none(queryOpts)

@@ -13,6 +13,7 @@ both engines (NULLs are distinct in unique constraints).
 from __future__ import annotations
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Float,
@@ -392,3 +393,26 @@ tag_listing = Table(
 Index("ix_tag_listing_tag", tag_listing.c.tag_id, tag_listing.c.active)
 
 VERSIONED_TABLES["tag_listing"] = tag_listing
+
+# Koji's rpminfo: one row per RPM file kiln knows (external_repo_id 0: built here).
+rpminfo = Table(
+    "rpminfo",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("build_id", Integer, ForeignKey("build.id"), nullable=True),
+    Column("buildroot_id", Integer, nullable=True),
+    Column("name", String(255), nullable=False),
+    Column("version", String(255), nullable=False),
+    Column("release", String(255), nullable=False),
+    Column("epoch", Integer, nullable=True),
+    Column("arch", String(16), nullable=False),
+    Column("draft", Boolean, nullable=False, default=False),
+    Column("external_repo_id", Integer, nullable=False, default=0),
+    Column("payloadhash", String(64), nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("buildtime", BigInteger, nullable=False),
+    Column("metadata_only", Boolean, nullable=False, default=False),
+    Column("extra", Text, nullable=True),
+    UniqueConstraint("name", "version", "release", "arch", "external_repo_id", name="uq_rpminfo_nvra"),
+)
+Index("ix_rpminfo_build", rpminfo.c.build_id)

@@ -1,0 +1,165 @@
+"""RPMs: the files of builds, on record (rpminfo) and on disk under topdir/packages, as Koji lays them out.
+
+``import_rpm`` takes an uploaded file (under topdir/work), reads its header,
+finds (or, for a source package, makes) its build, records it and puts it at
+``packages/<name>/<version>/<release>/<arch>/<file>`` of its build.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert, select
+
+from kiln.hub.context import Context
+from kiln.hub.db import tables
+from kiln.hub.domain import builds
+from kiln.protocol import errors
+from kiln.rpm import headers
+
+r = tables.rpminfo
+_FIELDS = [
+    r.c.id,
+    r.c.build_id,
+    r.c.buildroot_id,
+    r.c.name,
+    r.c.version,
+    r.c.release,
+    r.c.epoch,
+    r.c.arch,
+    r.c.draft,
+    r.c.external_repo_id,
+    r.c.payloadhash,
+    r.c.size,
+    r.c.buildtime,
+    r.c.metadata_only,
+    r.c.extra,
+]
+
+
+def shape(row: Any) -> dict:
+    rpm = dict(row._mapping)
+    rpm["draft"] = bool(rpm["draft"])
+    rpm["metadata_only"] = bool(rpm["metadata_only"])
+    rpm["extra"] = json.loads(rpm["extra"]) if rpm["extra"] else None
+    rpm["external_repo_name"] = "INTERNAL"
+    rpm["nvr"] = f"{rpm['name']}-{rpm['version']}-{rpm['release']}"
+    return dict(sorted(rpm.items()))
+
+
+def build_dir(topdir: str, build: dict) -> Path:
+    return Path(topdir) / "packages" / build["name"] / build["version"] / build["release"]
+
+
+def _upload_path(topdir: str, path: Any, basename: Any) -> Path:
+    for part in (path, basename):
+        if not isinstance(part, str) or not part or part.startswith("/") or ".." in part.split("/"):
+            raise errors.GenericError(f"Invalid upload path: {path!r}/{basename!r}")
+    if "/" in basename:
+        raise errors.GenericError(f"Invalid file name: {basename!r}")
+    work = (Path(topdir) / "work").resolve()
+    found = (work / path / basename).resolve()
+    if work not in found.parents or not found.is_file():
+        raise errors.GenericError(f"No such file: {path}/{basename}")
+    return found
+
+
+def import_rpm(ctx: Context, path: Any, basename: Any) -> dict:
+    """Record an uploaded RPM and file it with its build; refused, with nothing changed, when it cannot be."""
+    source = _upload_path(ctx.settings.topdir, path, basename)
+    header = headers.read(source)
+    if basename != header.filename:
+        raise errors.GenericError(f"bad filename: {basename} (expected {header.filename})")
+    if header.arch == "src":
+        build = builds.get(ctx, header.nvr)
+        if build is None:
+            build_id = builds.create(ctx, header.name, header.version, header.release, header.epoch)
+            build = builds.get(ctx, build_id, strict=True)
+    else:
+        assert header.sourcerpm is not None
+        srpm_nvr = header.sourcerpm.removesuffix(".src.rpm")
+        build = builds.get(ctx, srpm_nvr)
+        if build is None:
+            raise errors.GenericError(f"No such build: {srpm_nvr} (import its source package first)")
+    assert build is not None
+    if build["state"] != 1:
+        raise errors.GenericError(f"cannot import into build {build['nvr']}: it is not complete")
+    if header.arch != "src" and header.sourcerpm != f"{build['nvr']}.src.rpm":
+        raise errors.GenericError(f"srpm mismatch for {basename}: {header.sourcerpm}")
+    nvra = (header.name, header.version, header.release, header.arch)
+    clash = ctx.conn.execute(
+        select(r.c.id).where(r.c.name == nvra[0], r.c.version == nvra[1], r.c.release == nvra[2], r.c.arch == nvra[3])
+    ).first()
+    if clash is not None:
+        raise errors.GenericError(f"RPM already imported: {header.filename} (id {clash.id})")
+    values = {
+        "build_id": build["id"],
+        "name": header.name,
+        "version": header.version,
+        "release": header.release,
+        "epoch": header.epoch,
+        "arch": header.arch,
+        "draft": False,
+        "external_repo_id": 0,
+        "payloadhash": header.payloadhash,
+        "size": source.stat().st_size,
+        "buildtime": header.buildtime,
+        "metadata_only": False,
+    }
+    rpm_id = ctx.conn.execute(insert(r).values(**values)).inserted_primary_key[0]
+    target = build_dir(ctx.settings.topdir, build) / header.arch / header.filename
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists():
+        raise errors.GenericError(f"{target.name} is already filed with build {build['nvr']}")
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
+
+    def forget_upload() -> None:
+        source.unlink(missing_ok=True)
+
+    ctx.on_commit(forget_upload)
+    return get(ctx, rpm_id, strict=True)
+
+
+def get(ctx: Context, info: Any, strict: bool = False) -> dict | None:
+    if isinstance(info, int) and not isinstance(info, bool):
+        where = r.c.id == info
+    elif isinstance(info, str):
+        base = info.removesuffix(".rpm")
+        nvr, _, arch = base.rpartition(".")
+        name, version, release = builds.parse_nvr(nvr)
+        where = (r.c.name == name) & (r.c.version == version) & (r.c.release == release) & (r.c.arch == arch)
+    elif isinstance(info, dict):
+        where = (
+            r.c.id == int(info["id"])
+            if info.get("id") is not None
+            else (
+                (r.c.name == info["name"])
+                & (r.c.version == info["version"])
+                & (r.c.release == info["release"])
+                & (r.c.arch == info["arch"])
+            )
+        )
+    else:
+        raise errors.ParameterError(f"Invalid rpm info: {info!r}")
+    row = ctx.conn.execute(select(*_FIELDS).where(where)).first()
+    if row is None:
+        if strict:
+            raise errors.GenericError(f"No such rpm: {info!r}")
+        return None
+    return shape(row)
+
+
+def list_rpms(ctx: Context, build_id: int | None = None, arches: Any = None) -> list[dict]:
+    query = select(*_FIELDS).order_by(r.c.id)
+    if build_id is not None:
+        query = query.where(r.c.build_id == build_id)
+    if arches:
+        query = query.where(r.c.arch.in_([arches] if isinstance(arches, str) else list(arches)))
+    return [shape(row) for row in ctx.conn.execute(query)]
