@@ -207,6 +207,18 @@ def test_a_task_runs_a_command_in_a_build_root_from_the_repo(admin, channel, bui
     assert result["status"] == 0 and result["output"] == "hello from the repo\n"
     assert result["components"] == ["kiln-base-2.0-1.noarch", "kiln-greeting-1.0-1.noarch"]
     assert "kiln-greeting-1.0-1.noarch" in task_log(admin, task_id)  # the build root's list, in the log
+    [root] = admin.listBuildroots(taskID=task_id)  # on record at the hub, with what it held
+    assert (root["state"], root["arch"], root["host_name"]) == (
+        koji.BR_STATES["EXPIRED"],
+        "x86_64",
+        builder.settings["host"],
+    )
+    assert root["retire_event_id"] is not None
+    listing = admin.getBuildrootListing(root["id"])
+    assert [(e["name"], e["version"], e["arch"]) for e in listing] == [
+        ("kiln-base", "2.0", "noarch"),
+        ("kiln-greeting", "1.0", "noarch"),
+    ]
 
 
 def test_unresolvable_build_requirements_fail_the_task_naming_them(admin, channel, builder, rpm_repo):
@@ -214,6 +226,7 @@ def test_unresolvable_build_requirements_fail_the_task_naming_them(admin, channe
     assert finished(admin, task_id, builder=builder)["state"] == FAILED
     with pytest.raises(koji.BuildrootError, match="nothing in the build tag's repo provides: gcc-99"):
         admin.getTaskResult(task_id)
+    assert admin.listBuildroots(taskID=task_id) == []  # refused before anything was made
 
 
 def test_a_builder_the_hub_cannot_park_backs_off_instead_of_spinning(request, tmp_path):

@@ -40,10 +40,18 @@ class HubProcess:
 
     def _write_config(self) -> None:
         lines = ["[hub]", f"db = {self.db_url}", f"topdir = {self.topdir}", f"listen = 127.0.0.1:{self.port}"]
+        policies = self.settings.get("policy") or {}
         for key, value in self.settings.items():
+            if key == "policy":
+                continue
             if isinstance(value, (list, tuple)):
                 value = " ".join(value)
             lines.append(f"{key} = {value}")
+        if policies:
+            lines.append("[policy]")
+            for name, rules in policies.items():
+                lines.append(f"{name} =")
+                lines += [f"    {rule}" for rule in rules]
         self.config_path.write_text("\n".join(lines) + "\n")
 
     def admin_command(self, *args: str) -> subprocess.CompletedProcess:

@@ -53,6 +53,12 @@ class BuilderSettings:
             " decides (empty: none)"
         },
     )
+    scm_policy: bool = field(
+        default=False,
+        metadata={
+            "help": "also ask the hub's build_from_scm policy before a checkout (kojid's allowed_scms_use_policy)"
+        },
+    )
     buildroot: str = field(default="namespace", metadata={"help": "the build root backend: namespace or mock"})
     build_user: str = field(
         default="",

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from kiln.builder.buildroot import BACKENDS, BuildRoot, BuildRootRequest
-from kiln.builder.scm import SCM
+from kiln.builder.scm import SCM, SCMError
 from kiln.client.uploads import upload_file
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import decode_args
@@ -133,6 +133,19 @@ class BaseTaskHandler:
         """
         scm = SCM.parse(url)
         scm.assert_allowed(getattr(self.options, "allowed_scms", "") or "")
+        if getattr(self.options, "scm_policy", False):
+            data = {
+                "scm_url": url,
+                "scm_host": scm.host,
+                "scm_repository": scm.repository,
+                "scm_module": scm.module,
+                "scm_type": scm.kind.upper(),
+                "user_id": self.session.getTaskInfo(self.id)["owner"],
+                "method": self.method,
+            }
+            verdict, _, reason = self.session.host.evalPolicy("build_from_scm", data).partition(" ")
+            if verdict != "allow":
+                raise SCMError(f"SCM URL {url} refused by the hub's build_from_scm policy: {reason or verdict}")
         dest = self.workdir / into
         log_path = self.workdir.parent / "checkout.log"
         self.logger.info("checking out %s", url)
@@ -149,6 +162,9 @@ class BaseTaskHandler:
 
         The requirements are resolved against the request's repo first:
         anything no package there provides fails the task, naming it.  The
+        build root is put on record at the hub with every package it holds
+        (``host.newBuildRoot``, ``host.updateBuildRootList``), and its state
+        follows (BUILDING at the first command, EXPIRED when destroyed).  The
         handler runs commands with ``run`` and should ``destroy`` it (its
         ``cleanup`` is a good place).
         """
@@ -157,6 +173,15 @@ class BaseTaskHandler:
             raise errors.BuildrootError(f"unknown build root backend {backend!r} (known: {', '.join(BACKENDS)})")
         root = BACKENDS[backend](request, self.workdir / "buildroot", getattr(self.options, "build_user", None))
         self.logger.info("build root (%s): %s", backend, ", ".join(p.nvra for p in root.components))
+        # On record at the hub: this build root, for this task, holding these packages.
+        hub_id = self.session.host.newBuildRoot(None, request.arch, self.id)
+        components = [
+            {"name": p.name, "version": p.version, "release": p.release, "epoch": p.epoch, "arch": p.arch}
+            for p in root.components
+        ]
+        self.session.host.updateBuildRootList(hub_id, components, self.id)
+        root.hub_id = hub_id
+        root.reporter = lambda state: self.session.host.setBuildRootState(hub_id, state, self.id)
         return root
 
     def upload_file(self, path: str | Path, name: str | None = None) -> int:

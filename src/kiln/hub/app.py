@@ -25,6 +25,7 @@ from kiln.hub.api import files
 from kiln.hub.config import Settings
 from kiln.hub.context import Context
 from kiln.hub.db.engine import KeptConnections, gather_statistics, make_engine
+from kiln.hub.domain import policy
 from kiln.hub.plugins import Plugins
 from kiln.hub.wakeups import Wakeups
 from kiln.protocol import errors
@@ -52,6 +53,8 @@ class HubApp:
         self.wakeups = Wakeups(settings.db, max_waiters=max(0, settings.threads - settings.poll_reserve_threads))
         self.plugins = plugins or Plugins(settings.plugins)
         self.registry = rpc.build_registry(self.plugins)
+        for name, rules in settings.policies.items():  # a bad policy stops the hub at start, not a call later
+            policy.parse(rules, name)
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")

@@ -60,6 +60,8 @@ class Settings:
     weight_full_seconds: float = 3600.0
     offline: bool = False
     offline_message: str = ""
+    # Koji's policies, from the config file's [policy] section: name -> rules (see domain/policy.py).
+    policies: dict[str, str] = field(default_factory=dict)
 
     def resolved(self) -> Settings:
         """Fill the state-dir defaults: SQLite and a topdir under it."""
@@ -95,6 +97,8 @@ def load(path: str | None = None, overrides: dict[str, Any] | None = None) -> Se
         if candidate and Path(candidate).is_file():
             parser = configparser.ConfigParser(interpolation=None)
             parser.read(candidate)
+            if parser.has_section("policy"):
+                values["policies"] = dict(parser.items("policy"))
             if parser.has_section("hub"):
                 for key, raw in parser.items("hub"):
                     if key not in known:

@@ -25,6 +25,13 @@ class BuildState(IntEnum):
     CANCELED = 4
 
 
+class BuildrootState(IntEnum):
+    INIT = 0
+    WAITING = 1
+    BUILDING = 2
+    EXPIRED = 3
+
+
 class RepoState(IntEnum):
     INIT = 0
     READY = 1

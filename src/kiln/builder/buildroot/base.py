@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,12 +34,31 @@ class BuildRoot:
         self.repo = Repo(request.repo, self.workdir / "cache")
         # Unresolvable requirements fail here, naming what is missing.
         self.components: list[solver.Package] = solver.resolve(self.repo.primary(), request.arch, request.packages)
+        self._reported = "INIT"
+        self.hub_id: int | None = None
+
+    # Set by the handler that asked for the build root: tells the hub each state change.
+    reporter: Callable[[str], None] | None = None
+
+    def _report(self, state: str) -> None:
+        if self.reporter is not None and state != self._reported:
+            self.reporter(state)
+            self._reported = state
 
     def run(
         self, argv: list[str], log_path: Path, env: dict[str, str] | None = None, timeout: float | None = None
     ) -> int:
         """Run ``argv`` inside, in the build directory, its output appended to ``log_path``; the exit status."""
-        raise NotImplementedError
+        self._report("BUILDING")
+        return self._run(argv, log_path, env, timeout)
 
     def destroy(self) -> None:
-        """Remove what the build root left outside the build directory."""
+        """Remove what the build root left outside the build directory; the hub hears it expired."""
+        self._destroy()
+        self._report("EXPIRED")
+
+    def _run(self, argv: list[str], log_path: Path, env: dict[str, str] | None, timeout: float | None) -> int:
+        raise NotImplementedError
+
+    def _destroy(self) -> None:
+        pass

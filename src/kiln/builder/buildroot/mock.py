@@ -61,9 +61,7 @@ class MockBuildRoot(BuildRoot):
                 raise errors.BuildrootError(f"mock did not finish within {timeout} s") from None
         return done.returncode
 
-    def run(
-        self, argv: list[str], log_path: Path, env: dict[str, str] | None = None, timeout: float | None = None
-    ) -> int:
+    def _run(self, argv: list[str], log_path: Path, env: dict[str, str] | None, timeout: float | None) -> int:
         if not (self.workdir / "mock" / "initialized").exists():
             if self._mock(["--init"], log_path, timeout) != 0:
                 raise errors.BuildrootError("mock could not make the build root (see the log)")
@@ -71,6 +69,6 @@ class MockBuildRoot(BuildRoot):
         setenv = [f"--setenv={k}={v}" for k, v in (env or {}).items()] if env else []
         return self._mock([*setenv, "--cwd=/builddir", "--chroot", "--", *argv], log_path, timeout)
 
-    def destroy(self) -> None:
+    def _destroy(self) -> None:
         if (self.workdir / "mock" / "initialized").exists():
             self._mock(["--clean"], self.workdir / "mock" / "clean.log", 600)

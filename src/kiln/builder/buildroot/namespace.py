@@ -34,9 +34,7 @@ BASE_ENV = {
 class NamespaceBuildRoot(BuildRoot):
     name = "namespace"
 
-    def run(
-        self, argv: list[str], log_path: Path, env: dict[str, str] | None = None, timeout: float | None = None
-    ) -> int:
+    def _run(self, argv: list[str], log_path: Path, env: dict[str, str] | None, timeout: float | None) -> int:
         account = pwd.getpwnam(self.user) if self.user and os.geteuid() == 0 else None
         user_namespace = os.geteuid() != 0 or account is not None
         rpms = [self.repo.fetch(p.location) for p in self.components]

@@ -1,8 +1,6 @@
 """Builds and tagged builds, with Koji's names and signatures.
 
-Build roots are not recorded yet (their hub side comes with the build
-pipeline), so ``listBuildroots`` matches none: the truthful answer is an empty
-list, or 0 with ``countOnly``.
+Build roots are on record as builders report them (hub/domain/buildroots.py).
 """
 
 from __future__ import annotations
@@ -12,7 +10,7 @@ from typing import Any
 
 from kiln.hub.api import query_opts
 from kiln.hub.context import Context
-from kiln.hub.domain import builds, rpms
+from kiln.hub.domain import buildroots, builds, rpms
 from kiln.hub.rpc import LOGIN, export, has_perm
 from kiln.protocol import errors
 
@@ -176,8 +174,22 @@ def listBuildroots(
     repoID: Any = None,
     queryOpts: dict | None = None,
 ) -> list | int:
-    """Build roots matching the filters: none yet."""
-    return _none(queryOpts)
+    """Build roots matching the filters (by tag or repo: none yet, kiln has no repos on record)."""
+    if tagID is not None or repoID is not None or archiveID is not None:
+        return _none(queryOpts)
+    found = buildroots.query(ctx, hostID=hostID, state=state, rpmID=rpmID, taskID=taskID, buildrootID=buildrootID)
+    return query_opts.listing(found, queryOpts)
+
+
+@export()
+def getBuildroot(ctx: Context, buildrootID: Any, strict: bool = False) -> dict | None:
+    return buildroots.get(ctx, buildrootID, strict=bool(strict))
+
+
+@export()
+def getBuildrootListing(ctx: Context, id: Any) -> list:  # noqa: A002 - Koji's keyword
+    """What a build root held: each package with its ``id`` in rpminfo when kiln has it on record."""
+    return buildroots.listing(ctx, id)
 
 
 @export()

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import builds, hosts, scheduler, task_actions, task_waits
+from kiln.hub.domain import buildroots, builds, hosts, policy, scheduler, task_actions, task_waits
 from kiln.hub.rpc import HOST, export
 from kiln.protocol import errors
 from kiln.protocol.constants import TaskState
@@ -128,3 +128,30 @@ def taskWaitResults(ctx: Context, parent: Any, tasks: Any, canfail: Any = None) 
 @export("host.tagBuild", access=HOST, writes=True)
 def tagBuild(ctx: Context, task_id: Any, tag: Any, build: Any, force: bool = False, fromtag: Any = None) -> None:
     builds.host_tagging(ctx, ctx.session.host_id, task_id, tag, build, bool(force), fromtag)
+
+
+@export("host.newBuildRoot", access=HOST, writes=True)
+def newBuildRoot(ctx: Context, repo: Any, arch: Any, task_id: Any = None) -> int:
+    """A build root this host makes (for a task it runs); ``repo`` may be None until kiln has repos."""
+    return buildroots.new(ctx, ctx.session.host_id, repo, arch, task_id)
+
+
+@export("host.setBuildRootState", access=HOST, writes=True)
+def setBuildRootState(ctx: Context, brootid: Any, state: Any, task_id: Any = None) -> None:
+    buildroots.set_state(ctx, ctx.session.host_id, brootid, state)
+
+
+@export("host.updateBuildRootList", access=HOST, writes=True)
+def updateBuildRootList(ctx: Context, brootid: Any, rpmlist: Any, task_id: Any = None) -> None:
+    buildroots.update_list(ctx, ctx.session.host_id, brootid, rpmlist)
+
+
+@export("host.evalPolicy", access=HOST)
+def evalPolicy(ctx: Context, name: Any, data: Any) -> str:
+    """The action a hub policy gives for ``data`` (e.g. ``build_from_scm``): ``allow``, ``deny reason``..."""
+    return policy.evaluate(ctx, name, data)
+
+
+@export("host.assertPolicy", access=HOST)
+def assertPolicy(ctx: Context, name: Any, data: Any, default: str = "deny") -> None:
+    policy.check(ctx, name, data, default)

@@ -416,3 +416,39 @@ rpminfo = Table(
     UniqueConstraint("name", "version", "release", "arch", "external_repo_id", name="uq_rpminfo_nvra"),
 )
 Index("ix_rpminfo_build", rpminfo.c.build_id)
+
+# Build roots builders made, and what each held (Koji's buildroot + standard_buildroot
+# in one table).  ``repo_id`` stays empty until kiln has repos; a listing entry
+# names its RPM (``rpm_id`` when kiln has it on record) so a build's inputs are
+# known either way.
+buildroot = Table(
+    "buildroot",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("host_id", Integer, ForeignKey("host.id"), nullable=False),
+    Column("arch", String(16), nullable=False),
+    Column("task_id", Integer, ForeignKey("task.id"), nullable=True),
+    Column("repo_id", Integer, nullable=True),
+    Column("state", Integer, nullable=False),
+    Column("container_type", String(32), nullable=False, default="chroot"),
+    Column("create_event", Integer, ForeignKey("events.id"), nullable=False),
+    Column("retire_event", Integer, ForeignKey("events.id"), nullable=True),
+    Column("extra", Text, nullable=True),
+)
+Index("ix_buildroot_task", buildroot.c.task_id)
+Index("ix_buildroot_host_state", buildroot.c.host_id, buildroot.c.state)
+
+buildroot_listing = Table(
+    "buildroot_listing",
+    metadata,
+    Column("buildroot_id", Integer, ForeignKey("buildroot.id"), nullable=False),
+    Column("rpm_id", Integer, ForeignKey("rpminfo.id"), nullable=True),
+    Column("name", String(255), nullable=False),
+    Column("version", String(255), nullable=False),
+    Column("release", String(255), nullable=False),
+    Column("epoch", Integer, nullable=True),
+    Column("arch", String(16), nullable=False),
+    Column("is_update", Boolean, nullable=False, default=False),
+    UniqueConstraint("buildroot_id", "name", "arch", name="uq_buildroot_listing_entry"),
+)
+Index("ix_buildroot_listing_rpm", buildroot_listing.c.rpm_id)

@@ -1,0 +1,168 @@
+"""Build roots on record: which host made one, for which task, in which state, holding what.
+
+Builders report them (``host.newBuildRoot``, ``host.setBuildRootState``,
+``host.updateBuildRootList``); a host may change only its own.  States only
+move forward (INIT, WAITING, BUILDING, EXPIRED).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+
+from kiln.hub.context import Context
+from kiln.hub.db import tables
+from kiln.hub.domain import tasks
+from kiln.protocol import errors
+from kiln.protocol.constants import BuildrootState
+
+br = tables.buildroot
+bl = tables.buildroot_listing
+h = tables.host
+r = tables.rpminfo
+
+
+def _columns() -> tuple[list, Any]:
+    ce, re_ = tables.events.alias("ce"), tables.events.alias("re")
+    columns = [
+        br.c.id,
+        br.c.arch,
+        br.c.arch.label("container_arch"),
+        br.c.container_type,
+        br.c.extra,
+        br.c.state,
+        br.c.task_id,
+        br.c.host_id,
+        h.c.name.label("host_name"),
+        br.c.repo_id,
+        ce.c.id.label("create_event_id"),
+        ce.c.time.label("create_ts"),
+        re_.c.id.label("retire_event_id"),
+        re_.c.time.label("retire_ts"),
+    ]
+    source = br.join(h, h.c.id == br.c.host_id).join(ce, ce.c.id == br.c.create_event)
+    source = source.outerjoin(re_, re_.c.id == br.c.retire_event)
+    return columns, source
+
+
+def _shape(row: Any) -> dict:
+    found = dict(row._mapping)
+    found["extra"] = json.loads(found["extra"]) if found["extra"] else None
+    found["create_event_time"] = found["create_ts"]
+    found["retire_event_time"] = found["retire_ts"]
+    found.update(
+        br_type=0,
+        cg_id=None,
+        cg_name=None,
+        cg_version=None,
+        host_os=None,
+        host_arch=None,
+        repo_state=None,
+        tag_id=None,
+        tag_name=None,
+        repo_create_event_id=None,
+        repo_create_event_time=None,
+    )
+    return dict(sorted(found.items()))
+
+
+def new(ctx: Context, host_id: int, repo: Any, arch: Any, task_id: Any = None) -> int:
+    if not isinstance(arch, str) or not arch or len(arch) > 16 or " " in arch:
+        raise errors.ParameterError(f"Invalid arch: {arch!r}")
+    if task_id is not None:
+        tasks.assert_running_on(tasks.row(ctx, task_id), host_id, int(task_id))
+    values = {
+        "host_id": host_id,
+        "arch": arch,
+        "task_id": int(task_id) if task_id is not None else None,
+        "repo_id": int(repo) if repo is not None else None,
+        "state": int(BuildrootState.INIT),
+        "container_type": "chroot",
+        "create_event": ctx.event_id(),
+    }
+    return ctx.conn.execute(insert(br).values(**values)).inserted_primary_key[0]
+
+
+def _own(ctx: Context, host_id: int, buildroot_id: Any) -> Any:
+    row = ctx.conn.execute(select(br.c.id, br.c.host_id, br.c.state).where(br.c.id == int(buildroot_id))).first()
+    if row is None:
+        raise errors.GenericError(f"No such buildroot: {buildroot_id}")
+    if row.host_id != host_id:
+        raise errors.ActionNotAllowed(f"buildroot {buildroot_id} belongs to another host")
+    return row
+
+
+def set_state(ctx: Context, host_id: int, buildroot_id: Any, state: Any) -> None:
+    try:
+        wanted = BuildrootState(int(state)) if not isinstance(state, str) else BuildrootState[state]
+    except (KeyError, ValueError, TypeError):
+        raise errors.ParameterError(f"Invalid buildroot state: {state!r}") from None
+    row = _own(ctx, host_id, buildroot_id)
+    if wanted < row.state:
+        raise errors.GenericError(
+            f"buildroot {buildroot_id} cannot go back from {BuildrootState(row.state).name} to {wanted.name}"
+        )
+    values: dict = {"state": int(wanted)}
+    if wanted == BuildrootState.EXPIRED and row.state != BuildrootState.EXPIRED:
+        values["retire_event"] = ctx.event_id()
+    ctx.conn.execute(update(br).where(br.c.id == row.id).values(**values))
+
+
+def update_list(ctx: Context, host_id: int, buildroot_id: Any, rpmlist: Any) -> None:
+    """Replace what the build root holds: every installed package, by name, version, release, arch."""
+    row = _own(ctx, host_id, buildroot_id)
+    if not isinstance(rpmlist, list):
+        raise errors.ParameterError("rpmlist must be a list of package dicts")
+    entries = []
+    for item in rpmlist:
+        try:
+            entry = {k: item[k] for k in ("name", "version", "release", "arch")}
+        except (KeyError, TypeError):
+            raise errors.ParameterError(f"each package needs name, version, release and arch: {item!r}") from None
+        entry["epoch"] = item.get("epoch")
+        known = ctx.conn.execute(
+            select(r.c.id).where(*[r.c[k] == entry[k] for k in ("name", "version", "release", "arch")])
+        ).scalar()
+        entries.append({**entry, "rpm_id": known, "buildroot_id": row.id, "is_update": False})
+    ctx.conn.execute(delete(bl).where(bl.c.buildroot_id == row.id))
+    if entries:
+        ctx.conn.execute(insert(bl), entries)
+
+
+def get(ctx: Context, buildroot_id: Any, strict: bool = False) -> dict | None:
+    columns, source = _columns()
+    row = ctx.conn.execute(select(*columns).select_from(source).where(br.c.id == int(buildroot_id))).first()
+    if row is None:
+        if strict:
+            raise errors.GenericError(f"No such buildroot: {buildroot_id}")
+        return None
+    return _shape(row)
+
+
+def query(ctx: Context, **filters: Any) -> list[dict]:
+    columns, source = _columns()
+    stmt = select(*columns).select_from(source).order_by(br.c.id)
+    for key, column in (("hostID", br.c.host_id), ("taskID", br.c.task_id), ("buildrootID", br.c.id)):
+        if filters.get(key) is not None:
+            stmt = stmt.where(column == int(filters[key]))
+    if filters.get("state") is not None:
+        states = filters["state"] if isinstance(filters["state"], list) else [filters["state"]]
+        stmt = stmt.where(br.c.state.in_([int(s) for s in states]))
+    if filters.get("rpmID") is not None:
+        stmt = stmt.where(br.c.id.in_(select(bl.c.buildroot_id).where(bl.c.rpm_id == int(filters["rpmID"]))))
+    return [_shape(row) for row in ctx.conn.execute(stmt)]
+
+
+def listing(ctx: Context, buildroot_id: Any) -> list[dict]:
+    get(ctx, buildroot_id, strict=True)
+    stmt = select(bl).where(bl.c.buildroot_id == int(buildroot_id)).order_by(bl.c.name, bl.c.arch)
+    found = []
+    for row in ctx.conn.execute(stmt):
+        entry = dict(row._mapping)
+        entry["id"] = entry.pop("rpm_id")
+        entry["is_update"] = bool(entry["is_update"])
+        entry["nvr"] = f"{entry['name']}-{entry['version']}-{entry['release']}"
+        found.append(dict(sorted(entry.items())))
+    return found

@@ -1,0 +1,112 @@
+"""Koji's policies: named rule lists a site writes in the hub's config, evaluated against call data.
+
+A policy is one rule per line, ``tests :: action``; the first rule whose tests
+all pass gives the action (its first word is the result, the rest a reason
+shown to people).  Tests, joined with ``&&``, each negated with a leading
+``!``:
+
+- ``all`` (always), ``none`` (never), ``true``/``false``;
+- ``match FIELD PATTERN...``: the data's FIELD matches a shell pattern;
+- ``has_perm PERM...``: the data's user (``user_id``) holds one of them;
+- ``bool FIELD``: the data's FIELD is true.
+
+A policy the config does not define uses kiln's default (``DEFAULTS``).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass
+from typing import Any
+
+from kiln.hub.context import Context
+from kiln.hub.domain import users
+from kiln.protocol import errors
+
+# What a site gets without a [policy] entry: kiln's defaults, Koji's where Koji has one.
+DEFAULTS = {
+    "build_from_scm": "all :: allow",
+}
+
+
+@dataclass(frozen=True)
+class Rule:
+    tests: list[tuple[bool, str, list[str]]]  # (negated, test name, arguments)
+    action: str
+
+
+def parse(text: str, name: str = "policy") -> list[Rule]:
+    rules = []
+    for number, line in enumerate(text.splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if "::" not in line:
+            raise errors.ConfigurationError(f"policy {name}, line {number}: no '::' between tests and action")
+        condition, action = (part.strip() for part in line.split("::", 1))
+        if not action:
+            raise errors.ConfigurationError(f"policy {name}, line {number}: no action after '::'")
+        tests = []
+        for term in condition.split("&&"):
+            words = term.split()
+            if not words:
+                raise errors.ConfigurationError(f"policy {name}, line {number}: an empty test")
+            negated = words[0].startswith("!")
+            test = words[0].lstrip("!") or (words.pop(1) if len(words) > 1 else "")
+            if test not in _TESTS:
+                raise errors.ConfigurationError(f"policy {name}, line {number}: unknown test {test!r}")
+            tests.append((negated, test, words[1:]))
+        rules.append(Rule(tests, action))
+    return rules
+
+
+def _match(ctx: Context, data: dict, args: list[str]) -> bool:
+    if not args:
+        raise errors.ConfigurationError("match needs a field and patterns")
+    value = data.get(args[0])
+    return value is not None and any(fnmatch.fnmatchcase(str(value), p) for p in args[1:])
+
+
+def _has_perm(ctx: Context, data: dict, args: list[str]) -> bool:
+    user_id = data.get("user_id")
+    if user_id is None:
+        return False
+    held = users.perms_of(ctx, int(user_id))
+    return "admin" in held or any(p in held for p in args)
+
+
+_TESTS = {
+    "all": lambda ctx, data, args: True,
+    "true": lambda ctx, data, args: True,
+    "none": lambda ctx, data, args: False,
+    "false": lambda ctx, data, args: False,
+    "match": _match,
+    "has_perm": _has_perm,
+    "bool": lambda ctx, data, args: bool(args and data.get(args[0])),
+}
+
+
+def evaluate(ctx: Context, name: Any, data: Any) -> str:
+    """The action the named policy gives for ``data`` (None of its rules matching: an error)."""
+    if not isinstance(name, str) or not isinstance(data, dict):
+        raise errors.ParameterError("evalPolicy takes a policy name and a data dict")
+    text = ctx.settings.policies.get(name, DEFAULTS.get(name))
+    if text is None:
+        raise errors.GenericError(f"no such policy: {name}")
+    for rule in parse(text, name):
+        if all(_TESTS[test](ctx, data, args) != negated for negated, test, args in rule.tests):
+            return rule.action
+    raise errors.GenericError(f"policy {name}: no rule matched")
+
+
+def check(ctx: Context, name: Any, data: Any, default: str = "deny") -> None:
+    """Refuse (ActionNotAllowed, with the rule's reason) unless the policy's action is ``allow``."""
+    try:
+        action = evaluate(ctx, name, data)
+    except errors.GenericError:
+        if default != "allow":
+            raise
+        return
+    verdict, _, reason = action.partition(" ")
+    if verdict != "allow":
+        raise errors.ActionNotAllowed(f"policy {name} refused: {reason or verdict}")
