@@ -77,3 +77,18 @@ def test_docs_describe_every_setting_and_hook():
     for name in dir(hookspecs):
         if name.startswith("kiln_builder_"):
             assert f"`{name}(" in text, f"docs/builder.md does not describe the hook {name}"
+
+
+def test_repos_are_read_from_the_topdir_mount_or_the_topurl():
+    from kiln.builder.handler import BaseTaskHandler
+
+    def handler(**settings):
+        return BaseTaskHandler(1, "x", [], None, "/tmp", config.BuilderSettings(**settings))
+
+    assert handler(topurl="http://hub/kojifiles/").repo_location("f1-build", 7, "x86_64") == (
+        "http://hub/kojifiles/repos/f1-build/7/x86_64"
+    )
+    mounted = handler(topurl="http://hub/kojifiles", topdir="/mnt/koji")
+    assert mounted.repo_location("f1-build", 7, "x86_64") == "/mnt/koji/repos/f1-build/7/x86_64"
+    with pytest.raises(errors.ConfigurationError, match="set topurl"):
+        handler().repo_location("f1-build", 7, "x86_64")

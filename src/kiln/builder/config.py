@@ -2,7 +2,8 @@
 
 The file's section is ``[kiln-builder]``; a kojid.conf's ``[kojid]`` section
 is read too, for the keys both know (``server``, ``user``, ``password``,
-``workdir``, ``allowed_scms``, ``plugins``, ``log_level``), so that a site can point
+``topurl``, ``topdir``, ``workdir``, ``allowed_scms``, ``plugins``,
+``log_level``), so that a site can point
 kiln-builder at the file it has; kojid keys kiln does not know are ignored
 there, and are an error in ``[kiln-builder]``.
 """
@@ -27,6 +28,12 @@ class BuilderSettings:
     host: str = field(default_factory=socket.getfqdn, metadata={"help": "this build host's name on the hub"})
     user: str = field(default="", metadata={"help": "login name (default: the host name)"})
     password: str = field(default="", metadata={"help": "the host account's password"})
+    topurl: str = field(
+        default="", metadata={"help": "URL of the hub's files (its /kojifiles), where repos are read over HTTP"}
+    )
+    topdir: str = field(
+        default="", metadata={"help": "a read-only mount of the hub's topdir; repos are read there when set"}
+    )
     workdir: str = field(
         default="/var/tmp/kiln-builder", metadata={"help": "where tasks work; each task gets tasks/<id>/ here"}
     )

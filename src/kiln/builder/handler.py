@@ -157,6 +157,20 @@ class BaseTaskHandler:
         self.logger.info("checked out %s at %s", url, commit)
         return {"url": url, "commit": commit, "path": str(dest)}
 
+    def repo_location(self, tag_name: str, repo_id: int, arch: str) -> str:
+        """Where a tag's repo for an arch is read: the read-only topdir mount if set, else the hub's topurl.
+
+        Koji's layout, ``repos/<tag>/<repo id>/<arch>``; the builder never writes there.
+        """
+        relative = f"repos/{tag_name}/{int(repo_id)}/{arch}"
+        topdir = getattr(self.options, "topdir", "") or ""
+        if topdir:
+            return f"{topdir.rstrip('/')}/{relative}"
+        topurl = getattr(self.options, "topurl", "") or ""
+        if not topurl:
+            raise errors.ConfigurationError("set topurl (or topdir) in the builder's config to read repos")
+        return f"{topurl.rstrip('/')}/{relative}"
+
     def buildroot(self, request: BuildRootRequest) -> BuildRoot:
         """A build root made by the builder's backend, in ``workdir/buildroot``.
 
