@@ -5,12 +5,12 @@ Build roots are on record as builders report them (hub/domain/buildroots.py).
 
 from __future__ import annotations
 
-import datetime
 from typing import Any
 
 from kiln.hub.api import query_opts
 from kiln.hub.context import Context
 from kiln.hub.domain import buildroots, builds, rpms
+from kiln.hub.domain.times import epoch_seconds
 from kiln.hub.rpc import LOGIN, export, has_perm
 from kiln.protocol import errors
 
@@ -55,26 +55,16 @@ def listBuilds(
         state=state,
         pattern=pattern,
         draft=draft,
-        createdBefore=_when(createdBefore),
-        createdAfter=_when(createdAfter),
-        completeBefore=_when(completeBefore),
-        completeAfter=_when(completeAfter),
+        createdBefore=_when("createdBefore", createdBefore),
+        createdAfter=_when("createdAfter", createdAfter),
+        completeBefore=_when("completeBefore", completeBefore),
+        completeAfter=_when("completeAfter", completeAfter),
     )
     return query_opts.listing(found, queryOpts)
 
 
-def _when(value: Any) -> float | None:
-    if value is None:
-        return None
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    try:
-        parsed = datetime.datetime.fromisoformat(str(value).strip())
-    except ValueError:
-        raise errors.ParameterError(f"not a date: {value!r}") from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=datetime.UTC)
-    return parsed.timestamp()
+def _when(key: str, value: Any) -> float | None:
+    return None if value is None else epoch_seconds(key, value)
 
 
 @export()

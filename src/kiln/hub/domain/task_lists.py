@@ -7,7 +7,6 @@ indexes (db/tables.py).
 
 from __future__ import annotations
 
-import datetime
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,6 +15,7 @@ from sqlalchemy import func, select
 from kiln.hub.context import Context
 from kiln.hub.db import tables
 from kiln.hub.domain import tasks
+from kiln.hub.domain.times import epoch_seconds
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import Fault, loads
 
@@ -66,20 +66,6 @@ def _with_ts(names: tuple[str, ...]) -> Iterator[str]:
 AS_LIST = (*_with_ts(tasks.COLUMNS), "request", "result", "owner_name", "owner_type")
 
 
-def _when(key: str, value: Any) -> float:
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    if isinstance(value, str):
-        try:
-            parsed = datetime.datetime.fromisoformat(value.strip())
-        except ValueError:
-            raise errors.ParameterError(f"{key}: not a date: {value!r}") from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=datetime.UTC)
-        return parsed.timestamp()
-    raise errors.ParameterError(f"{key}: give seconds since the epoch or an ISO date, not {value!r}")
-
-
 def _as_list(key: str, value: Any) -> list:
     if not isinstance(value, (list, tuple)):
         raise errors.ParameterError(f"{key} must be a list")
@@ -115,7 +101,7 @@ def _conditions(opts: dict) -> list:
         where.append(t.c.method == opts["method"])
     for key, (column, op) in _TIME_FILTERS.items():
         if opts.get(key) is not None:
-            when = _when(key, opts[key])
+            when = epoch_seconds(key, opts[key])
             where.append(t.c[column] < when if op == "<" else t.c[column] > when)
     return where
 

@@ -1,8 +1,11 @@
-"""How times leave the hub: strings for ``*_time``, float seconds for ``*_ts``."""
+"""How times leave the hub (strings for ``*_time``, float seconds for ``*_ts``) and come in."""
 
 from __future__ import annotations
 
 import datetime
+from typing import Any
+
+from kiln.protocol import errors
 
 
 def timestamp_text(ts: float | None) -> str | None:
@@ -10,3 +13,18 @@ def timestamp_text(ts: float | None) -> str | None:
     if ts is None:
         return None
     return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat(" ")
+
+
+def epoch_seconds(key: str, value: Any) -> float:
+    """A filter's time, as Koji takes them: seconds since the epoch or an ISO date (UTC if unzoned)."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, str):
+        try:
+            parsed = datetime.datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise errors.ParameterError(f"{key}: not a date: {value!r}") from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=datetime.UTC)
+        return parsed.timestamp()
+    raise errors.ParameterError(f"{key}: give seconds since the epoch or an ISO date, not {value!r}")
