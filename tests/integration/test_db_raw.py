@@ -113,3 +113,23 @@ def test_only_numbers_are_written_into_bookkeeping_sql(engine, value):
     conn.rollback()
     conn.close()
     assert _rows(engine) == [(1, "e", 0.0, 0)]
+
+
+def test_undo_work_runs_only_when_the_request_does_not_commit(db_url, tmp_path):
+    from kiln.hub.config import Settings
+    from kiln.hub.context import Context
+    from kiln.hub.db import migrate
+    from kiln.hub.plugins import Plugins
+
+    engine = make_engine(db_url)
+    migrate.upgrade(engine)
+    seen: list[str] = []
+    for commit in (True, False):
+        ctx = Context(engine, Settings(), Plugins([]))
+        ctx.write = True
+        ctx.event_id()  # something written
+        ctx.on_rollback(lambda c=commit: seen.append(f"undo {c}"))
+        ctx.on_commit(lambda c=commit: seen.append(f"after commit {c}"))
+        ctx.finish(commit)
+    assert seen == ["after commit True", "undo False"]
+    engine.dispose()

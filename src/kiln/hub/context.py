@@ -44,6 +44,7 @@ class Context:
     _event_id: int | None = None
     _on_commit: list[Callable[[], None]] = field(default_factory=list)
     _at_commit: list[tuple[str, dict]] = field(default_factory=list)
+    _on_rollback: list[Callable[[], None]] = field(default_factory=list)
 
     @property
     def conn(self) -> Connection:
@@ -81,6 +82,10 @@ class Context:
         if func not in self._on_commit:
             self._on_commit.append(func)
 
+    def on_rollback(self, func: Callable[[], None]) -> None:
+        """Run ``func`` if the request's transaction ends without committing (undo work outside it)."""
+        self._on_rollback.append(func)
+
     def at_commit(self, sql: str, params: dict | None = None) -> None:
         """Run a statement last, just before COMMIT, and only if the request commits.
 
@@ -103,14 +108,16 @@ class Context:
         conn, self._conn = self._conn, None
         callbacks, self._on_commit = self._on_commit, []
         statements, self._at_commit = self._at_commit, []
+        undo, self._on_rollback = self._on_rollback, []
         if conn is None:
             return
-        healthy = False
+        healthy = committed = False
         try:
             if commit:
                 if statements:
                     run_then_commit(conn, statements)
                 conn.commit()
+                committed = True
             else:
                 conn.rollback()
             healthy = True
@@ -119,7 +126,10 @@ class Context:
                 self.kept.release(conn, healthy)
             else:
                 conn.close()
-        if commit:
+            if not committed:
+                for func in reversed(undo):
+                    func()
+        if committed:
             for func in callbacks:
                 func()
 

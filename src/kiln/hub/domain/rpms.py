@@ -119,6 +119,7 @@ def import_rpm(ctx: Context, path: Any, basename: Any) -> dict:
         os.link(source, target)
     except OSError:
         shutil.copy2(source, target)
+    ctx.on_rollback(lambda: target.unlink(missing_ok=True))  # nothing filed for an import that did not commit
 
     def forget_upload() -> None:
         source.unlink(missing_ok=True)
