@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
-from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
 
 from kiln.builder import builtin, hookspecs
 from kiln.builder.handler import BaseTaskHandler
+from kiln.plugin_loading import register_enabled
 from kiln.protocol import errors
 
 log = logging.getLogger(__name__)
@@ -31,15 +31,7 @@ class Plugins:
         self.manager = pluggy.PluginManager("kiln.builder")
         self.manager.add_hookspecs(hookspecs)
         self.manager.register(_Builtin(), name="builtin")
-        available = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-        for name in names or []:
-            if name not in available:
-                raise errors.ConfigurationError(
-                    f"builder plugin {name!r} is not installed (entry points in group "
-                    f"{ENTRY_POINT_GROUP!r}: {', '.join(sorted(available)) or 'none'})"
-                )
-            self.manager.register(available[name].load(), name=name)
-            log.info("loaded builder plugin %s", name)
+        register_enabled(self.manager, ENTRY_POINT_GROUP, names, "builder")
         self.hook = self.manager.hook
         self.handlers: dict[str, type[BaseTaskHandler]] = {}
         for found in self.hook.kiln_builder_handlers():

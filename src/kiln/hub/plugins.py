@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-from importlib.metadata import entry_points
 from typing import Any
 
 import pluggy
 
 from kiln.hub import hookspecs
-from kiln.protocol import errors
-
-log = logging.getLogger(__name__)
+from kiln.plugin_loading import register_enabled
 
 ENTRY_POINT_GROUP = "kiln.hub"
 
@@ -22,15 +18,7 @@ class Plugins:
     def __init__(self, names: list[str] | None = None, extra: list[Any] | None = None) -> None:
         self.manager = pluggy.PluginManager("kiln.hub")
         self.manager.add_hookspecs(hookspecs)
-        available = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
-        for name in names or []:
-            if name not in available:
-                raise errors.ConfigurationError(
-                    f"hub plugin {name!r} is not installed (entry points in group "
-                    f"{ENTRY_POINT_GROUP!r}: {', '.join(sorted(available)) or 'none'})"
-                )
-            self.manager.register(available[name].load(), name=name)
-            log.info("loaded hub plugin %s", name)
+        register_enabled(self.manager, ENTRY_POINT_GROUP, names, "hub")
         for plugin in extra or []:
             self.manager.register(plugin)
         self.hook = self.manager.hook

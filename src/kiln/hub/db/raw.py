@@ -163,14 +163,14 @@ class RawWrite(RawQuery):
         return text
 
     def rows(self, conn: Connection, params: dict[str, Any]) -> tuple[list[str], list[tuple]]:
-        text = self._for(conn)
+        self._for(conn)  # compiles on first use, filling _compiled
         fixed, processors = self._compiled[conn.dialect.name]
         params = {**fixed, **params}
         for key, proc in processors:
             value = params.get(key)
             if value is not None:
                 params[key] = proc(value)
-        return super().rows(conn, params) if text else ([], [])
+        return super().rows(conn, params)
 
     def _before(self, conn: Connection) -> None:
         if not conn.info.get("write", True):

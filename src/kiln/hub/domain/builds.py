@@ -56,9 +56,9 @@ _FROM = b.join(p, p.c.id == b.c.pkg_id).join(u, u.c.id == b.c.owner).join(v, v.c
 _FROM = _FROM.join(ev, ev.c.id == b.c.create_event)
 
 
-def shape(row: Any) -> dict:
-    """Koji's build dict (getBuild's keys); listBuilds drops ``id`` and ``cg_name``."""
-    build = dict(row._mapping)
+def shape(mapping: Any) -> dict:
+    """Koji's build dict (getBuild's keys) from a row's mapping; listBuilds drops ``id`` and ``cg_name``."""
+    build = dict(mapping)
     build["build_id"] = build["id"]
     build["nvr"] = f"{build['name']}-{build['version']}-{build['release']}"
     build["draft"] = bool(build["draft"])
@@ -103,7 +103,7 @@ def get(ctx: Context, info: Any, strict: bool = False) -> dict | None:
         if strict:
             raise errors.GenericError(f"No such build: {info!r}")
         return None
-    return shape(row)
+    return shape(row._mapping)
 
 
 def create(
@@ -205,7 +205,7 @@ def list_builds(ctx: Context, **filters: Any) -> list[dict]:
             query = query.where(column < when if op == "<" else column > when)
     found = []
     for row in ctx.conn.execute(query):
-        build = shape(row)
+        build = shape(row._mapping)
         del build["id"], build["cg_name"]
         found.append(build)
     return found
@@ -224,13 +224,26 @@ def check_tag_access(ctx: Context, tag: dict, admin: bool, force: bool) -> None:
         raise errors.ActionNotAllowed(f"{tag['perm']} permission required to tag into {tag['name']}")
 
 
+def _assert_complete(build: dict) -> None:
+    if build["state"] != BuildState.COMPLETE:
+        raise errors.TagError(f"build {build['nvr']} not complete: state {BuildState(build['state']).name}")
+
+
+def _assert_listed(ctx: Context, tag: dict, build: dict) -> None:
+    """The tag's package list (inheritance included) has the build's package, unblocked."""
+    entry = packages.config(ctx, tag["id"], build["package_id"])
+    if entry is None:
+        raise errors.TagError(f"package {build['name']} not in list for tag {tag['name']}")
+    if entry["blocked"]:
+        raise errors.TagError(f"package {build['name']} is blocked in tag {tag['name']}")
+
+
 def request_tagging(ctx: Context, tag_info: Any, build_info: Any, force: bool, fromtag: Any, admin: bool) -> int:
     """Koji's tagBuild: check now, then a ``tagBuild`` task does the tagging (on a builder); its id."""
     tag = tags.get(ctx, tag_info, strict=True)
     build = get(ctx, build_info, strict=True)
     assert tag is not None and build is not None
-    if build["state"] != BuildState.COMPLETE:
-        raise errors.TagError(f"build {build['nvr']} not complete: state {BuildState(build['state']).name}")
+    _assert_complete(build)
     check_tag_access(ctx, tag, admin, force)
     fromtag_id = None
     if fromtag is not None:
@@ -239,10 +252,7 @@ def request_tagging(ctx: Context, tag_info: Any, build_info: Any, force: bool, f
         check_tag_access(ctx, source, admin, force)
         fromtag_id = source["id"]
     if not force:
-        entry = packages.config(ctx, tag["id"], build["package_id"])
-        if entry is None or entry["blocked"]:
-            why = "is blocked in" if entry else "not in list for"
-            raise errors.TagError(f"package {build['name']} {why} tag {tag['name']}")
+        _assert_listed(ctx, tag, build)
     if versioned.live(ctx.conn, tl, {"tag_id": tag["id"], "build_id": build["id"]}):
         raise errors.TagError(f"build {build['nvr']} already tagged ({tag['name']})")
     from kiln.hub.domain import tasks
@@ -259,16 +269,11 @@ def tag_build(ctx: Context, tag_info: Any, build_info: Any, force: bool = False,
     tag = tags.get(ctx, tag_info, strict=True)
     build = get(ctx, build_info, strict=True)
     assert tag is not None and build is not None
-    if build["state"] != BuildState.COMPLETE:
-        raise errors.TagError(f"build {build['nvr']} not complete: state {BuildState(build['state']).name}")
+    _assert_complete(build)
     if tag["locked"] and not force:
         raise errors.TagError(f"tag {tag['name']} is locked")
     if not force:
-        entry = packages.config(ctx, tag["id"], build["package_id"])
-        if entry is None:
-            raise errors.TagError(f"package {build['name']} not in list for tag {tag['name']}")
-        if entry["blocked"]:
-            raise errors.TagError(f"package {build['name']} is blocked in tag {tag['name']}")
+        _assert_listed(ctx, tag, build)
     where = {"tag_id": tag["id"], "build_id": build["id"]}
     event = ctx.event_id()
     user_id = as_user if as_user is not None else ctx.user_id
@@ -322,6 +327,7 @@ def list_tagged(
     package_id = packages.get(ctx, package, strict=True)["id"] if package is not None else None
     owner_id = users.find(ctx, owner, strict=True)["id"] if owner is not None else None
     per_package: dict[int, int] = {}
+    blocked: dict[int, bool] = {}  # by package: one inheritance walk each, not one per build
     found = []
     for link in walk:
         source = link["parent_id"]
@@ -343,7 +349,9 @@ def list_tagged(
             pkg = row["package_id"]
             if any(not f.match(row["name"]) for f in filters):
                 continue
-            if inherit and _blocked(ctx, tag_id, pkg, event):
+            if inherit and pkg not in blocked:
+                blocked[pkg] = _blocked(ctx, tag_id, pkg, event)
+            if inherit and blocked[pkg]:
                 continue
             if latest:
                 limit = 1 if latest is True else int(latest)
@@ -351,7 +359,7 @@ def list_tagged(
                     continue
                 per_package[pkg] = per_package.get(pkg, 0) + 1
             tagged = {k: v for k, v in row.items() if k not in ("tag_id", "create_event")}
-            build = shape(_Row(tagged))
+            build = shape(tagged)
             build.update(
                 tag_id=source, tag_name=source_tag["name"] if source_tag else None, create_event=row["create_event"]
             )
@@ -362,13 +370,6 @@ def list_tagged(
 def _blocked(ctx: Context, tag_id: int, package_id: int, event: int | None) -> bool:
     entry = packages.config(ctx, tag_id, package_id, event)
     return bool(entry and entry["blocked"])
-
-
-class _Row:
-    """A dict dressed as a row for ``shape``."""
-
-    def __init__(self, mapping: dict) -> None:
-        self._mapping = mapping
 
 
 def tags_of(ctx: Context, build_id: int, event: int | None = None) -> list[int]:
