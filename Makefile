@@ -75,6 +75,7 @@ format: venv
 bench: venv deps
 	$(PY) -m bench.bench_hub
 	$(PY) -m bench.bench_tasks
+	$(PY) -m bench.bench_repos
 
 # The sdist is the RPM's source too: it carries kiln.spec (hence rpmbuild -t).
 tarball: venv
