@@ -104,6 +104,8 @@ def test_new_repo_holds_the_latest_tagged_rpms_through_inheritance(hub, admin, u
         admin.tagBuildBypass(parent, nvr)
     admin.tagBuildBypass(child, mine)
     admin.packageListBlock(child, blocked)
+    admin.groupListAdd(parent, "build")
+    admin.groupPackageListAdd(parent, "build", pkg)
 
     task_id = admin.newRepo(child)
     info = finished(admin, task_id, repo_builder)
@@ -119,6 +121,9 @@ def test_new_repo_holds_the_latest_tagged_rpms_through_inheritance(hub, admin, u
     path = hub.topdir / "repos" / child / str(repo_id)
     assert (hub.topdir / "repos" / child / "latest").resolve() == path.resolve()
     assert (path / "x86_64" / "blocklist").read_text() == f"{blocked}\n"
+    comps = ElementTree.fromstring((path / "groups" / "comps.xml").read_bytes())  # the inherited build group
+    [group] = comps.findall("group")
+    assert group.findtext("id") == "build" and [p.text for p in group.iter("packagereq")] == [pkg]
     found = primary_packages(path / "x86_64" / "repodata")
     # the newest build of each package, the child's own and the parent's; the blocked one left out
     assert sorted(found) == sorted([pkg, other])
