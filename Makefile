@@ -5,8 +5,20 @@ PY := $(VENV)/bin/python
 STATE := .kiln
 LISTEN ?= 127.0.0.1:8080
 PYTEST_ARGS ?=
+# Where `make tarball`, `make srpm` and `make rpm` put what they build; the
+# tests point it at a temporary directory.
+DIST ?= dist
+VERSION := $(shell $(PYTHON) -c "import tomllib; print(tomllib.load(open('pyproject.toml', 'rb'))['project']['version'])")
+TARBALL := $(DIST)/kiln-$(VERSION).tar.gz
+# rpmbuild works under $(DIST), never in ~/rpmbuild. The venv's python installs
+# kiln in the spec's %install (Debian's setuptools is too old for pyproject).
+# --nodeps: a Debian host's rpm database is empty; drop it on Fedora
+# (make rpm RPMBUILD_ARGS=) to have the BuildRequires checked.
+RPMBUILD_ARGS ?= --nodeps
+RPMBUILD = rpmbuild $(RPMBUILD_ARGS) --define "_topdir $(abspath $(DIST))/rpmbuild" \
+	--define "__python3 $(abspath $(PY))"
 
-.PHONY: all venv deps run test test-fast lint format bench clean
+.PHONY: all venv deps run test test-fast lint format bench tarball srpm rpm clean
 
 all: test
 
@@ -64,5 +76,22 @@ bench: venv deps
 	$(PY) -m bench.bench_hub
 	$(PY) -m bench.bench_tasks
 
+# The sdist is the RPM's source too: it carries kiln.spec (hence rpmbuild -t).
+tarball: venv
+	@spec="$$(sed -n 's/^Version:[[:space:]]*//p' kiln.spec)"; test "$$spec" = "$(VERSION)" || \
+		{ echo "kiln.spec says Version $$spec, pyproject.toml says $(VERSION)" >&2; exit 1; }
+	rm -f $(TARBALL)
+	$(PY) -m build --sdist --no-isolation --outdir $(DIST) .
+
+srpm: tarball
+	rm -rf $(DIST)/rpmbuild
+	$(RPMBUILD) -ts $(TARBALL)
+	cp $(DIST)/rpmbuild/SRPMS/kiln-$(VERSION)-*.src.rpm $(DIST)/
+
+rpm: tarball
+	rm -rf $(DIST)/rpmbuild
+	$(RPMBUILD) -ta $(TARBALL)
+	cp $(DIST)/rpmbuild/SRPMS/kiln-$(VERSION)-*.src.rpm $(DIST)/rpmbuild/RPMS/noarch/kiln-$(VERSION)-*.noarch.rpm $(DIST)/
+
 clean:
-	rm -rf $(VENV) $(STATE) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(STATE) $(DIST) .pytest_cache .ruff_cache

@@ -22,8 +22,11 @@ from kiln.client.uploads import upload_file
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import decode_args
 
-# How often a parent that waits asks the hub about its children.
+# How often a parent that waits asks the hub about its children: soon at first
+# (short children, such as createrepo, finish in well under a second), then
+# every WAIT_POLL_SECONDS.
 WAIT_POLL_SECONDS = 0.5
+WAIT_FIRST_POLL_SECONDS = 0.05
 
 
 def task_output_dir(task_id: int) -> str:
@@ -103,6 +106,7 @@ class BaseTaskHandler:
         checked = set(canfail or [])
         self.session.host.taskSetWait(self.id, subtasks)
         started = time.monotonic()
+        delay = WAIT_FIRST_POLL_SECONDS
         while True:
             finished, unfinished = self.session.host.taskWait(self.id)
             if not unfinished:
@@ -121,7 +125,8 @@ class BaseTaskHandler:
             if timeout is not None and time.monotonic() - started > timeout:
                 self.session.cancelTaskChildren(self.id)
                 raise errors.GenericError(f"subtasks of task {self.id} did not finish within {timeout} seconds")
-            time.sleep(WAIT_POLL_SECONDS)
+            time.sleep(delay)
+            delay = min(WAIT_POLL_SECONDS, delay * 1.5)
         results = self.session.host.taskWaitResults(self.id, subtasks, canfail=list(canfail or []))
         return dict(results)
 

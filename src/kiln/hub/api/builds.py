@@ -158,6 +158,44 @@ def getLatestBuilds(
 
 
 @export()
+def listTaggedRPMS(
+    ctx: Context,
+    tag: Any,
+    event: int | None = None,
+    inherit: bool = False,
+    latest: Any = False,
+    package: Any = None,
+    arch: Any = None,
+    rpmsigs: bool = False,
+    owner: Any = None,
+    type: Any = None,  # noqa: A002 - Koji's keyword
+    strict: bool = True,
+    extra: bool = True,
+    draft: Any = None,
+) -> list:
+    """``[rpms, builds]`` of the tag; kiln keeps no signatures, so ``rpmsigs`` adds nothing."""
+    if type not in (None, "rpm"):
+        return [[], []]
+    return rpms.list_tagged_rpms(ctx, tag, event, bool(inherit), latest, package, arch)
+
+
+@export()
+def getLatestRPMS(
+    ctx: Context,
+    tag: Any,
+    package: Any = None,
+    arch: Any = None,
+    event: int | None = None,
+    rpmsigs: bool = False,
+    type: Any = None,  # noqa: A002 - Koji's keyword
+    draft: Any = None,
+) -> list:
+    if type not in (None, "rpm"):
+        return [[], []]
+    return rpms.list_tagged_rpms(ctx, tag, event, inherit=True, latest=True, package=package, arch=arch)
+
+
+@export()
 def listBuildroots(
     ctx: Context,
     hostID: Any = None,
@@ -170,10 +208,12 @@ def listBuildroots(
     repoID: Any = None,
     queryOpts: dict | None = None,
 ) -> list | int:
-    """Build roots matching the filters (by tag or repo: none yet, kiln has no repos on record)."""
-    if tagID is not None or repoID is not None or archiveID is not None:
+    """Build roots matching the filters (by the tag of their repo, too); none hold archives in kiln."""
+    if archiveID is not None:
         return _none(queryOpts)
-    found = buildroots.query(ctx, hostID=hostID, state=state, rpmID=rpmID, taskID=taskID, buildrootID=buildrootID)
+    found = buildroots.query(
+        ctx, hostID=hostID, state=state, rpmID=rpmID, taskID=taskID, buildrootID=buildrootID, repoID=repoID, tagID=tagID
+    )
     return query_opts.listing(found, queryOpts)
 
 

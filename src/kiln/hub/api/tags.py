@@ -62,20 +62,6 @@ def getTagGroups(
 
 
 @export()
-def getRepo(
-    ctx: Context,
-    tag: Any,
-    state: Any = None,
-    event: int | None = None,
-    dist: bool = False,
-    min_event: int | None = None,
-) -> Any:
-    """The tag's current repo.  Repos arrive with the repo daemon; until then no tag has one."""
-    tags.get_id(ctx, tag)
-    return None
-
-
-@export()
 def getTagExternalRepos(ctx: Context, tag_info: Any = None, repo_info: Any = None, event: int | None = None) -> list:
     """External repos of a tag: a Koji feature kiln does not have, so none, as such a hub answers."""
     if tag_info is not None:

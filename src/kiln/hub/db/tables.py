@@ -452,3 +452,48 @@ buildroot_listing = Table(
     UniqueConstraint("buildroot_id", "name", "arch", name="uq_buildroot_listing_entry"),
 )
 Index("ix_buildroot_listing_rpm", buildroot_listing.c.rpm_id)
+
+# -- repos ------------------------------------------------------------------------
+
+# A repo is the content of a tag at one event (Koji's repo table): made by a
+# newRepo task, READY once its metadata is in place, EXPIRED when newer ones
+# replace it, DELETED once its directory is gone.  ``opts``/``custom_opts``
+# are JSON text (Koji's repo options; custom: those differing from the tag's).
+repo = Table(
+    "repo",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("create_event", Integer, ForeignKey("events.id"), nullable=False),
+    Column("begin_event", Integer, ForeignKey("events.id"), nullable=True),
+    Column("end_event", Integer, ForeignKey("events.id"), nullable=True),
+    Column("state", Integer, nullable=False),
+    Column("dist", Boolean, nullable=False, default=False),
+    Column("opts", Text, nullable=False),
+    Column("custom_opts", Text, nullable=False),
+    Column("task_id", Integer, ForeignKey("task.id"), nullable=True),
+    Column("creation_time", Float, nullable=False),
+    Column("state_time", Float, nullable=False),
+)
+Index("ix_repo_tag_state", repo.c.tag_id, repo.c.state, repo.c.create_event)
+
+# Requests for repos (Koji 1.35's repo_queue): answered by the first READY repo
+# of the tag that is new enough; ``active`` until then.
+repo_queue = Table(
+    "repo_queue",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("owner", Integer, ForeignKey("users.id"), nullable=False),
+    Column("priority", Integer, nullable=False),
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("at_event", Integer, nullable=True),
+    Column("min_event", Integer, nullable=True),
+    Column("opts", Text, nullable=False),
+    Column("create_time", Float, nullable=False),
+    Column("update_time", Float, nullable=False),
+    Column("active", Boolean, nullable=False, default=True),
+    Column("task_id", Integer, ForeignKey("task.id"), nullable=True),
+    Column("tries", Integer, nullable=False, default=0),
+    Column("repo_id", Integer, ForeignKey("repo.id"), nullable=True),
+)
+Index("ix_repo_queue_tag_active", repo_queue.c.tag_id, repo_queue.c.active)

@@ -26,6 +26,7 @@ r = tables.rpminfo
 
 def _columns() -> tuple[list, Any]:
     ce, re_ = tables.events.alias("ce"), tables.events.alias("re")
+    rp, tg, rce = tables.repo, tables.tag, tables.events.alias("rce")
     columns = [
         br.c.id,
         br.c.arch,
@@ -41,9 +42,16 @@ def _columns() -> tuple[list, Any]:
         ce.c.time.label("create_ts"),
         re_.c.id.label("retire_event_id"),
         re_.c.time.label("retire_ts"),
+        rp.c.state.label("repo_state"),
+        rp.c.tag_id,
+        tg.c.name.label("tag_name"),
+        rp.c.create_event.label("repo_create_event_id"),
+        rce.c.time.label("repo_create_event_time"),
     ]
     source = br.join(h, h.c.id == br.c.host_id).join(ce, ce.c.id == br.c.create_event)
     source = source.outerjoin(re_, re_.c.id == br.c.retire_event)
+    source = source.outerjoin(rp, rp.c.id == br.c.repo_id).outerjoin(tg, tg.c.id == rp.c.tag_id)
+    source = source.outerjoin(rce, rce.c.id == rp.c.create_event)
     return columns, source
 
 
@@ -59,11 +67,6 @@ def _shape(row: Any) -> dict:
         cg_version=None,
         host_os=None,
         host_arch=None,
-        repo_state=None,
-        tag_id=None,
-        tag_name=None,
-        repo_create_event_id=None,
-        repo_create_event_time=None,
     )
     return dict(sorted(found.items()))
 
@@ -144,7 +147,14 @@ def get(ctx: Context, buildroot_id: Any, strict: bool = False) -> dict | None:
 def query(ctx: Context, **filters: Any) -> list[dict]:
     columns, source = _columns()
     stmt = select(*columns).select_from(source).order_by(br.c.id)
-    for key, column in (("hostID", br.c.host_id), ("taskID", br.c.task_id), ("buildrootID", br.c.id)):
+    keyed = (
+        ("hostID", br.c.host_id),
+        ("taskID", br.c.task_id),
+        ("buildrootID", br.c.id),
+        ("repoID", br.c.repo_id),
+        ("tagID", tables.repo.c.tag_id),
+    )
+    for key, column in keyed:
         if filters.get(key) is not None:
             stmt = stmt.where(column == int(filters[key]))
     if filters.get("state") is not None:

@@ -190,3 +190,32 @@ def list_rpms(ctx: Context, build_id: int | None = None, arches: Any = None) -> 
     if arches:
         query = query.where(r.c.arch.in_([arches] if isinstance(arches, str) else list(arches)))
     return [shape(row) for row in ctx.conn.execute(query)]
+
+
+def list_tagged_rpms(
+    ctx: Context,
+    tag_info: Any,
+    event: int | None = None,
+    inherit: bool = False,
+    latest: Any = False,
+    package: Any = None,
+    arch: Any = None,
+) -> list[list[dict]]:
+    """Koji's listTaggedRPMS: ``[rpms, builds]`` of the builds ``list_tagged`` finds (one query for the RPMs)."""
+    tagged = builds.list_tagged(ctx, tag_info, event=event, inherit=inherit, latest=latest, package=package)
+    if not tagged:
+        return [[], []]
+    by_build = {build["id"]: build for build in tagged}
+    query = select(*_FIELDS).where(r.c.build_id.in_(list(by_build))).order_by(r.c.id)
+    if arch:
+        query = query.where(r.c.arch.in_([arch] if isinstance(arch, str) else list(arch)))
+    found = []
+    for row in ctx.conn.execute(query):
+        rpm = shape(row)
+        rpm["tag_id"], rpm["tag_name"] = by_build[rpm["build_id"]]["tag_id"], by_build[rpm["build_id"]]["tag_name"]
+        found.append(rpm)
+    return [found, tagged]
+
+
+def filename(rpm: dict) -> str:
+    return f"{rpm['name']}-{rpm['version']}-{rpm['release']}.{rpm['arch']}.rpm"

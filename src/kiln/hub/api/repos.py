@@ -1,0 +1,139 @@
+"""Repos and repo requests, with Koji's names: the old calls (newRepo, getRepo, ...) and 1.35's ``repo.*``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from kiln.hub.context import Context
+from kiln.hub.db import tables
+from kiln.hub.domain import repo_requests, repos, tags, tasks
+from kiln.hub.rpc import HOST, LOGIN, export, has_perm
+from kiln.protocol import errors
+from kiln.protocol.constants import RepoState
+
+
+@export()
+def getRepo(
+    ctx: Context, tag: Any, state: Any = None, event: Any = None, dist: bool = False, min_event: Any = None
+) -> dict | None:
+    return repos.legacy_get(ctx, tag, state, event, bool(dist), min_event)
+
+
+@export()
+def repoInfo(ctx: Context, repo_id: Any, strict: bool = False) -> dict | None:
+    return repos.info(ctx, repo_id, strict=bool(strict))
+
+
+@export()
+def getActiveRepos(ctx: Context) -> list:
+    return repos.active(ctx)
+
+
+@export()
+def tagLastChangeEvent(ctx: Context, tag: Any, before: Any = None, inherit: bool = True) -> int | None:
+    return repos.last_change_event(ctx, tag, before, bool(inherit))
+
+
+@export()
+def tagFirstChangeEvent(ctx: Context, tag: Any, after: Any = None, inherit: bool = True) -> int | None:
+    tag_id = tags.get_id(ctx, tag)
+    if after is None:
+        c = tables.tag_config
+        return ctx.conn.execute(
+            select(c.c.create_event).where(c.c.tag_id == tag_id).order_by(c.c.create_event)
+        ).scalar()
+    return repos.first_change_event(ctx, tag_id, int(after), bool(inherit))
+
+
+@export(access=LOGIN, writes=True)
+def newRepo(
+    ctx: Context, tag: Any, event: Any = None, src: bool = False, debuginfo: bool = False, separate_src: bool = False
+) -> int:
+    """A newRepo task for the tag (``repo`` or ``regen-repo`` permission), as koji regen-repo --make-task asks."""
+    if not (has_perm(ctx, "repo") or has_perm(ctx, "regen-repo")):
+        raise errors.ActionNotAllowed(f"regen-repo permission required (logged in as {ctx.session.user_name})")
+    tags.get(ctx, tag, strict=True, event=event)
+    kwargs: dict[str, Any] = {
+        k: True for k, v in (("src", src), ("separate_src", separate_src), ("debuginfo", debuginfo)) if v
+    }
+    if event is not None:
+        kwargs["event"] = event
+    args = [tag, {"__starstar": True, **kwargs}] if kwargs else [tag]
+    return tasks.create(ctx, "newRepo", args, priority=15, channel="createrepo")
+
+
+@export(perm="repo", writes=True)
+def repoExpire(ctx: Context, repo_id: Any) -> None:
+    repos.set_state(ctx, int(repos.info(ctx, repo_id, strict=True)["id"]), RepoState.EXPIRED)
+
+
+@export(perm="repo", writes=True)
+def repoProblem(ctx: Context, repo_id: Any) -> None:
+    repos.set_state(ctx, int(repos.info(ctx, repo_id, strict=True)["id"]), RepoState.PROBLEM)
+
+
+@export(perm="repo", writes=True)
+def repoDelete(ctx: Context, repo_id: Any) -> int:
+    """DELETED unless build roots still use it (then their number, and no change); kiln's hub removes its files."""
+    return repos.delete(ctx, repo_id)
+
+
+@export("repo.setState", perm="repo", writes=True)
+def setState(ctx: Context, repo_id: Any, state: Any) -> None:
+    repos.set_state(ctx, int(repos.info(ctx, repo_id, strict=True)["id"]), state)
+
+
+@export("repo.references")
+def references(ctx: Context, repo_id: Any) -> list:
+    return repos.references(ctx, repo_id)
+
+
+@export("repo.get")
+def get(ctx: Context, tag: Any, min_event: Any = None, at_event: Any = None, opts: Any = None) -> dict | None:
+    return repos.best(ctx, tag, min_event, at_event, opts)
+
+
+@export("repo.request", access=LOGIN, writes=True)
+def request(
+    ctx: Context,
+    tag: Any,
+    min_event: Any = None,
+    at_event: Any = None,
+    opts: Any = None,
+    priority: Any = None,
+    force: bool = False,
+) -> dict:
+    return repo_requests.request(ctx, tag, min_event, at_event, opts, priority, bool(force), has_perm(ctx, "admin"))
+
+
+@export("repo.checkRequest")
+def checkRequest(ctx: Context, req_id: Any) -> dict:
+    return repo_requests.check(ctx, req_id)
+
+
+@export("repo.checkQueue", perm="repo", writes=True)
+def checkQueue(ctx: Context) -> dict:
+    """The repo daemon's pass: retry requests whose task failed, start those that waited for a slot."""
+    return repo_requests.check_queue(ctx)
+
+
+@export("repo.autoRequests", perm="repo", writes=True)
+def autoRequests(ctx: Context) -> list:
+    """Request new repos for every build tag (of a target, or with ``repo.auto``) whose repo is out of date.
+
+    Koji's call only covers tags with ``repo.auto``; kojira used to watch build
+    tags itself.  kiln keeps both in this one call: the tags asked for.
+    """
+    return repo_requests.auto_requests(ctx, repos.watched_tags(ctx))
+
+
+@export("host.repoInit", access=HOST, writes=True)
+def repoInit(ctx: Context, tag: Any, task_id: Any = None, event: Any = None, opts: Any = None) -> list:
+    return repos.init(ctx, ctx.session.host_id, tag, task_id, event, opts)
+
+
+@export("host.repoDone", access=HOST, writes=True)
+def repoDone(ctx: Context, repo_id: Any, data: Any, expire: bool = False, repo_json_updates: Any = None) -> None:
+    repos.done(ctx, ctx.session.host_id, repo_id, data, bool(expire), repo_json_updates)

@@ -1,0 +1,518 @@
+"""Repos: the content of a tag at one event, as builders read it (Koji's repo table and layout).
+
+A repo's life, as in Koji: ``init`` (host.repoInit, from a newRepo task)
+records it INIT and writes its directory under topdir/repos/<tag>/<id>/: per
+arch a ``pkglist`` of the tagged RPMs (paths through a ``toplink`` symlink to
+topdir, so metadata names packages where they are filed), a ``blocklist``
+and ``rpmlist.jsonl``, and ``repo.json``.  Builders run createrepo_c over the
+pkglist and upload the metadata; ``done`` (host.repoDone) moves it into
+``<arch>/repodata`` and makes the repo READY.  The repo daemon then expires
+older repos and deletes expired ones nobody uses.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, insert, literal, select, union_all, update
+
+from kiln.hub.context import Context
+from kiln.hub.db import tables, versioned
+from kiln.hub.domain import inheritance, packages, rpms, tags
+from kiln.hub.domain.times import timestamp_text
+from kiln.protocol import errors
+from kiln.protocol.constants import BuildrootState, RepoState
+
+rp = tables.repo
+t = tables.tag
+tk = tables.task
+ev = tables.events
+
+OPTION_NAMES = ("src", "debuginfo", "separate_src", "maven")
+# Tables whose rows change what a tag's repo holds (Koji's tag_last_change_event).
+_CONTENT_TABLES = ("tag_listing", "tag_inheritance", "tag_config", "tag_packages", "tag_extra")
+
+
+def _columns() -> list:
+    create_ev, begin_ev, end_ev = ev.alias("create_ev"), ev.alias("begin_ev"), ev.alias("end_ev")
+    cols = [
+        rp.c.id,
+        rp.c.tag_id,
+        t.c.name.label("tag_name"),
+        rp.c.creation_time.label("creation_ts"),
+        rp.c.state_time.label("state_ts"),
+        rp.c.create_event,
+        create_ev.c.time.label("create_ts"),
+        rp.c.begin_event,
+        begin_ev.c.time.label("begin_ts"),
+        rp.c.end_event,
+        end_ev.c.time.label("end_ts"),
+        rp.c.state,
+        rp.c.dist,
+        rp.c.opts,
+        rp.c.custom_opts,
+        rp.c.task_id,
+        tk.c.state.label("task_state"),
+    ]
+    joined = (
+        rp.join(t, t.c.id == rp.c.tag_id)
+        .join(create_ev, create_ev.c.id == rp.c.create_event)
+        .outerjoin(begin_ev, begin_ev.c.id == rp.c.begin_event)
+        .outerjoin(end_ev, end_ev.c.id == rp.c.end_event)
+        .outerjoin(tk, tk.c.id == rp.c.task_id)
+    )
+    return [cols, joined]
+
+
+_COLS, _FROM = _columns()
+
+
+def _select() -> Any:
+    return select(*_COLS).select_from(_FROM)
+
+
+def shape(row: Any) -> dict:
+    """Koji's repo dict (all of RepoQuery's fields)."""
+    repo = dict(row._mapping)
+    repo["dist"] = bool(repo["dist"])
+    repo["opts"] = json.loads(repo["opts"])
+    repo["custom_opts"] = json.loads(repo["custom_opts"])
+    repo["creation_time"] = timestamp_text(repo["creation_ts"])
+    repo["state_time"] = timestamp_text(repo["state_ts"])
+    return dict(sorted(repo.items()))
+
+
+def info(ctx: Context, repo_id: Any, strict: bool = False) -> dict | None:
+    try:
+        repo_id = int(repo_id)
+    except (TypeError, ValueError):
+        raise errors.ParameterError(f"Invalid repo id: {repo_id!r}") from None
+    row = ctx.conn.execute(_select().where(rp.c.id == repo_id)).first()
+    if row is None:
+        if strict:
+            raise errors.GenericError(f"No such repo: {repo_id}")
+        return None
+    return shape(row)
+
+
+def _int_or_none(name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise errors.ParameterError(f"Invalid {name}: {value!r}")
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise errors.ParameterError(f"Invalid {name}: {value!r}") from None
+
+
+# -- options ------------------------------------------------------------------------
+
+
+def convert_opts(opts: Any, strict: bool = True) -> dict:
+    """Repo options as a dict of booleans; unknown names refused (``strict``) or dropped."""
+    if opts is None:
+        return {}
+    if not isinstance(opts, dict):
+        if strict:
+            raise errors.ParameterError("Repo opts must be a dictionary")
+        return {}
+    clean = {}
+    for key, value in opts.items():
+        if key not in OPTION_NAMES:
+            if strict:
+                raise errors.ParameterError(f"Invalid repo option: {key}")
+            continue
+        if value is not None:
+            clean[key] = bool(value)
+    return clean
+
+
+def tag_opts(tag: dict, override: Any = None) -> tuple[dict, dict]:
+    """The options a repo of ``tag`` gets (its ``repo.opts`` extra over the defaults), and those overridden."""
+    opts = dict.fromkeys(OPTION_NAMES, False)
+    opts.update(convert_opts(tag["extra"].get("repo.opts"), strict=False))
+    if "with_debuginfo" in tag["extra"] and "repo.opts" not in tag["extra"]:
+        opts["debuginfo"] = bool(tag["extra"]["with_debuginfo"])
+    opts["maven"] = False  # kiln has no Maven support
+    custom = {}
+    if override is not None:
+        wanted = convert_opts(override)
+        if wanted.get("maven"):
+            raise errors.GenericError("Maven support not enabled")
+        custom = {k: v for k, v in wanted.items() if opts[k] != v}
+        opts.update(custom)
+    return opts, custom
+
+
+# -- tag change events --------------------------------------------------------------
+
+
+def _tag_ids(ctx: Context, tag_id: int, event: int | None, inherit: bool) -> list[int]:
+    ids = [tag_id]
+    if inherit:
+        ids += [link["parent_id"] for link in inheritance.full(ctx, tag_id, event)]
+    return ids
+
+
+def last_change_event(ctx: Context, tag_info: Any, before: Any = None, inherit: bool = True) -> int | None:
+    """The newest event (below ``before``) that changed what the tag holds, its parents' changes included."""
+    tag_id = tags.get_id(ctx, tag_info)
+    before = _int_or_none("before", before)
+    ids = _tag_ids(ctx, tag_id, None if before is None else before - 1, inherit)
+    parts = []
+    for name in _CONTENT_TABLES:
+        table = tables.VERSIONED_TABLES[name]
+        for column in (table.c.create_event, table.c.revoke_event):
+            query = select(func.max(column).label("event")).where(table.c.tag_id.in_(ids))
+            if before is not None:
+                query = query.where(column < before)
+            parts.append(query)
+    found = [e for (e,) in ctx.conn.execute(union_all(*parts)) if e is not None]
+    return max(found) if found else None
+
+
+def first_change_event(ctx: Context, tag_id: int, after: int, inherit: bool = True) -> int | None:
+    """The oldest event after ``after`` that changed what the tag holds, or None if none did."""
+    ids = _tag_ids(ctx, tag_id, after, inherit)
+    parts = []
+    for name in _CONTENT_TABLES:
+        table = tables.VERSIONED_TABLES[name]
+        for column in (table.c.create_event, table.c.revoke_event):
+            parts.append(select(func.min(column).label("event")).where(table.c.tag_id.in_(ids), column > after))
+    found = [e for (e,) in ctx.conn.execute(union_all(*parts)) if e is not None]
+    return min(found) if found else None
+
+
+# -- making a repo ------------------------------------------------------------------
+
+
+def repo_dir(topdir: str, tag_name: str, repo_id: int) -> Path:
+    return Path(topdir) / "repos" / tag_name / str(repo_id)
+
+
+def _repo_arches(tag: dict, opts: dict) -> list[str]:
+    arches = [a for a in (tag["arches"] or "").split() if a not in ("src", "noarch")]
+    arches = list(dict.fromkeys(arches))
+    if opts["separate_src"]:
+        arches.append("src")
+    return arches
+
+
+def _is_debuginfo(name: str) -> bool:
+    return name.endswith(("-debuginfo", "-debugsource")) or "-debuginfo-" in name
+
+
+def _write_layout(path: Path, topdir: str, tag: dict, summary: dict, rpm_list: list[dict], blocked: list[str]) -> None:
+    """The directory builders read: repo.json, groups/, and per arch pkglist, blocklist, rpmlist.jsonl, toplink."""
+    opts = summary["opts"]
+    arches = _repo_arches(tag, opts)
+    path.mkdir(parents=True)
+    (path / "groups").mkdir()
+    (path / "groups" / "comps.xml").write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE comps PUBLIC "-//Red Hat, Inc.//DTD Comps info//EN"'
+        ' "comps.dtd">\n<comps>\n</comps>\n'
+    )
+    (path / "repo.json").write_text(json.dumps(summary, indent=2))
+    lists: dict[str, list[dict]] = {arch: [] for arch in arches}
+    for rpm in rpm_list:
+        if not opts["debuginfo"] and _is_debuginfo(rpm["name"]):
+            continue
+        if rpm["arch"] == "src":
+            targets = [a for a in arches if a != "src"] if opts["src"] else []
+            if opts["separate_src"]:
+                targets.append("src")
+        elif rpm["arch"] == "noarch":
+            targets = [a for a in arches if a != "src"]
+        else:
+            targets = [rpm["arch"]] if rpm["arch"] in lists else []
+        for arch in targets:
+            lists[arch].append(rpm)
+    for arch, entries in lists.items():
+        arch_dir = path / arch
+        arch_dir.mkdir()
+        os.symlink(os.path.relpath(topdir, arch_dir), arch_dir / "toplink")
+        (arch_dir / "pkglist").write_text(
+            "".join(
+                f"toplink/packages/{r['build_name']}/{r['build_version']}/{r['build_release']}/"
+                f"{r['arch']}/{rpms.filename(r)}\n"
+                for r in entries
+            )
+        )
+        (arch_dir / "rpmlist.jsonl").write_text("".join(json.dumps(r) + "\n" for r in entries))
+        (arch_dir / "blocklist").write_text("".join(f"{name}\n" for name in blocked))
+
+
+def init(
+    ctx: Context, host_id: int | None, tag_info: Any, task_id: Any = None, event: Any = None, opts: Any = None
+) -> list[int]:
+    """host.repoInit: an INIT repo of the tag at ``event`` (else now), its directory written; ``[repo_id, event]``."""
+    from kiln.hub.domain import tasks
+
+    task_id = _int_or_none("task_id", task_id)
+    event = _int_or_none("event", event)
+    if task_id is not None:
+        tasks.assert_running_on(tasks.row(ctx, task_id), host_id, task_id)
+    tag = tags.get(ctx, tag_info, strict=True, event=event)
+    assert tag is not None
+    repo_opts, custom = tag_opts(tag, opts)
+    if event is None:
+        event_id = ctx.event_id()
+    else:
+        from kiln.hub.domain import events
+
+        events.get(ctx, event, strict=True)
+        event_id = event
+    now = time.time()
+    values = {
+        "tag_id": tag["id"],
+        "create_event": event_id,
+        "begin_event": last_change_event(ctx, tag["id"], before=event_id + 1) or event_id,
+        "end_event": first_change_event(ctx, tag["id"], event_id),
+        "state": RepoState.INIT,
+        "dist": False,
+        "opts": json.dumps(repo_opts, sort_keys=True),
+        "custom_opts": json.dumps(custom, sort_keys=True),
+        "task_id": task_id,
+        "creation_time": now,
+        "state_time": now,
+    }
+    repo_id = ctx.conn.execute(insert(rp).values(**values)).inserted_primary_key[0]
+    latest = not tag["extra"].get("repo_include_all", False)
+    rpm_list, tagged = rpms.list_tagged_rpms(ctx, tag["id"], event=event_id, inherit=True, latest=latest)
+    by_build = {b["id"]: b for b in tagged}
+    for rpm in rpm_list:
+        build = by_build[rpm["build_id"]]
+        rpm["build_name"], rpm["build_version"], rpm["build_release"] = (
+            build["name"],
+            build["version"],
+            build["release"],
+        )
+    blocked = sorted(
+        p["package_name"] for p in packages.list_for_tag(ctx, tag["id"], inherited=True, event=event_id) if p["blocked"]
+    )
+    summary = {
+        "id": repo_id,
+        "tag": tag["name"],
+        "tag_id": tag["id"],
+        "task_id": task_id,
+        "event_id": event_id,
+        "opts": repo_opts,
+        "custom_opts": custom,
+        "with_src": repo_opts["src"],
+        "with_separate_src": repo_opts["separate_src"],
+        "with_debuginfo": repo_opts["debuginfo"],
+    }
+    path = repo_dir(ctx.settings.topdir, tag["name"], repo_id)
+    if path.exists():  # left by a repo id handed out before, in a transaction that did not commit
+        shutil.rmtree(path)
+    ctx.on_rollback(lambda: shutil.rmtree(path, ignore_errors=True))
+    _write_layout(path, ctx.settings.topdir, tag, summary, rpm_list, blocked)
+    return [repo_id, event_id]
+
+
+def _upload_source(topdir: str, upload_path: Any, name: Any, allowed_tasks: set[int]) -> Path:
+    """A file a createrepo task uploaded, under its own task directory (no other place in work/)."""
+    if not isinstance(upload_path, str) or not isinstance(name, str):
+        raise errors.ParameterError(f"Invalid repo upload: {upload_path!r}, {name!r}")
+    parts = upload_path.strip("/").split("/")
+    if (
+        len(parts) != 3
+        or parts[0] != "tasks"
+        or not parts[2].isdigit()
+        or int(parts[2]) not in allowed_tasks
+        or parts[1] != str(int(parts[2]) % 10000)
+    ):
+        raise errors.ActionNotAllowed(f"repo metadata must come from the repo's own tasks, not {upload_path}")
+    if "/" in name or name in ("", ".", ".."):
+        raise errors.ParameterError(f"Invalid file name: {name!r}")
+    source = Path(topdir) / "work" / upload_path.strip("/") / name
+    if source.is_symlink() or not source.is_file():
+        raise errors.GenericError(f"no uploaded file {upload_path}/{name}")
+    return source
+
+
+def done(
+    ctx: Context, host_id: int | None, repo_id: Any, data: Any, expire: bool = False, json_updates: Any = None
+) -> None:
+    """host.repoDone: the uploaded metadata moves into place and the repo is READY (EXPIRED with ``expire``)."""
+    from kiln.hub.domain import tasks
+
+    repo = info(ctx, repo_id, strict=True)
+    assert repo is not None
+    if repo["state"] != RepoState.INIT:
+        raise errors.GenericError(f"Repo {repo['id']} not in INIT state (got {RepoState(repo['state']).name})")
+    if repo["task_id"] is None:
+        raise errors.ActionNotAllowed(f"repo {repo['id']} was not made by a task")
+    tasks.assert_running_on(tasks.row(ctx, repo["task_id"]), host_id, repo["task_id"])
+    if not isinstance(data, dict):
+        raise errors.ParameterError("repoDone data must be a struct of arch: [upload path, [files]]")
+    path = repo_dir(ctx.settings.topdir, repo["tag_name"], repo["id"])
+    children = {r.id for r in ctx.conn.execute(select(tk.c.id).where(tk.c.parent == repo["task_id"]))} | {
+        repo["task_id"]
+    }
+    moves = []
+    for arch, entry in data.items():
+        if not (path / str(arch)).is_dir() or "/" in str(arch):
+            raise errors.GenericError(f"repo {repo['id']} has no arch {arch}")
+        if not isinstance(entry, (list, tuple)) or len(entry) != 2 or not isinstance(entry[1], (list, tuple)):
+            raise errors.ParameterError(f"repoDone data for {arch} must be [upload path, [files]]")
+        for name in entry[1]:
+            source = _upload_source(ctx.settings.topdir, entry[0], name, children)
+            moves.append((source, path / str(arch) / "repodata" / name))
+    for source, target in moves:
+        target.parent.mkdir(exist_ok=True)
+        os.replace(source, target)
+        ctx.on_rollback(lambda s=source, d=target: os.replace(d, s) if d.exists() else None)
+    if json_updates:
+        summary = json.loads((path / "repo.json").read_text())
+        summary.update(json_updates)
+        (path / "repo.json").write_text(json.dumps(summary, indent=2))
+    set_state(ctx, repo["id"], RepoState.EXPIRED if expire else RepoState.READY)
+    if not expire:
+        ctx.on_commit(lambda: _link_latest(ctx.settings.topdir, repo))
+
+
+def _link_latest(topdir: str, repo: dict) -> None:
+    """``repos/<tag>/latest`` names the newest READY repo with the tag's own options (best effort)."""
+    if repo["custom_opts"]:
+        return
+    link = Path(topdir) / "repos" / repo["tag_name"] / "latest"
+    try:
+        current = int(os.readlink(link)) if link.is_symlink() else None
+    except ValueError:
+        current = None
+    if current is not None and current > repo["id"] and (link.parent / str(current)).is_dir():
+        return
+    temporary = link.with_name(f".latest-{repo['id']}")
+    try:
+        temporary.unlink(missing_ok=True)
+        os.symlink(str(repo["id"]), temporary)
+        os.replace(temporary, link)
+    except OSError:
+        temporary.unlink(missing_ok=True)
+
+
+# -- states -------------------------------------------------------------------------
+
+
+def set_state(ctx: Context, repo_id: int, state: Any) -> None:
+    """Move a repo on; states only progress (INIT, READY, EXPIRED, PROBLEM), DELETED from any and for good."""
+    try:
+        new = RepoState(int(state)) if not isinstance(state, str) else RepoState[state.upper()]
+    except (KeyError, ValueError, TypeError):
+        raise errors.ParameterError(f"Unknown repo state: {state!r}") from None
+    query = select(rp.c.state).where(rp.c.id == repo_id)
+    if ctx.conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    old = ctx.conn.execute(query).scalar()
+    if old is None:
+        raise errors.GenericError(f"No such repo: {repo_id}")
+    old = RepoState(old)
+    if old == new:
+        return
+    if old == RepoState.DELETED:
+        raise errors.GenericError(f"Repo {repo_id} is deleted")
+    if old > new and new != RepoState.DELETED:
+        raise errors.GenericError(f"Invalid repo state transition for repo {repo_id}: {old.name} -> {new.name}")
+    ctx.conn.execute(update(rp).where(rp.c.id == repo_id).values(state=new, state_time=time.time()))
+    if new == RepoState.READY:
+        from kiln.hub.domain import repo_requests
+
+        repo_requests.fulfil(ctx, repo_id)
+
+
+def references(ctx: Context, repo_id: Any) -> list[dict]:
+    """Build roots that still use the repo (not expired)."""
+    br = tables.buildroot
+    query = select(br.c.id, br.c.host_id, br.c.task_id, br.c.create_event, br.c.state).where(
+        br.c.repo_id == int(repo_id), br.c.state != BuildrootState.EXPIRED
+    )
+    return [dict(r._mapping) for r in ctx.conn.execute(query)]
+
+
+def delete(ctx: Context, repo_id: Any) -> int:
+    """Koji's repoDelete: DELETED (its directory removed once that commits) unless build roots use it.
+
+    The number of such build roots; nothing changes when it is not 0.
+    """
+    repo = info(ctx, repo_id, strict=True)
+    assert repo is not None
+    used = references(ctx, repo["id"])
+    if used:
+        return len(used)
+    set_state(ctx, repo["id"], RepoState.DELETED)
+    path = repo_dir(ctx.settings.topdir, repo["tag_name"], repo["id"])
+    ctx.on_commit(lambda: shutil.rmtree(path, ignore_errors=True))
+    return 0
+
+
+# -- finding repos ------------------------------------------------------------------
+
+
+def legacy_get(
+    ctx: Context, tag_info: Any, state: Any = None, event: Any = None, dist: bool = False, min_event: Any = None
+) -> dict | None:
+    """Koji's getRepo: the newest repo of the tag (READY unless ``state``; ``event``: made at or before it)."""
+    tag_id = tags.get_id(ctx, tag_info)
+    state, event, min_event = (
+        _int_or_none(n, v) for n, v in (("state", state), ("event", event), ("min_event", min_event))
+    )
+    query = _select().where(rp.c.tag_id == tag_id, rp.c.dist == bool(dist))
+    if event:
+        query = query.where(rp.c.create_event <= event)
+    else:
+        query = query.where(rp.c.state == (RepoState.READY if state is None else state))
+    if min_event is not None:
+        query = query.where(rp.c.create_event >= min_event)
+    row = ctx.conn.execute(query.order_by(rp.c.creation_time.desc(), rp.c.id.desc()).limit(1)).first()
+    return shape(row) if row else None
+
+
+def matches(repo: dict, wanted: dict) -> bool:
+    """Koji's rule: the repo has every option asked for, and no custom option that was not."""
+    return all(repo["opts"].get(k) == v for k, v in wanted.items()) and all(
+        wanted.get(k) == v for k, v in repo["custom_opts"].items()
+    )
+
+
+def best(ctx: Context, tag_info: Any, min_event: Any = None, at_event: Any = None, opts: Any = None) -> dict | None:
+    """repo.get: the newest READY repo of the tag made at ``at_event`` or since ``min_event``, with ``opts``."""
+    tag_id = tags.get_id(ctx, tag_info)
+    min_event, at_event = _int_or_none("min_event", min_event), _int_or_none("at_event", at_event)
+    wanted = convert_opts(opts)
+    query = _select().where(rp.c.tag_id == tag_id, rp.c.dist == literal(False), rp.c.state == RepoState.READY)
+    if at_event is not None:
+        query = query.where(rp.c.create_event == at_event)
+    elif min_event is not None:
+        query = query.where(rp.c.create_event >= min_event)
+    for row in ctx.conn.execute(query.order_by(rp.c.create_event.desc(), rp.c.id.desc())):
+        repo = shape(row)
+        if matches(repo, wanted):
+            return repo
+    return None
+
+
+def active(ctx: Context) -> list[dict]:
+    """Koji's getActiveRepos: every repo not DELETED, for the repo daemon."""
+    return [shape(r) for r in ctx.conn.execute(_select().where(rp.c.state != RepoState.DELETED).order_by(rp.c.id))]
+
+
+def watched_tags(ctx: Context) -> list[int]:
+    """The tags whose repos the repo daemon keeps current: build tags of targets, and tags with ``repo.auto``."""
+    btc, te = tables.build_target_config, tables.tag_extra
+    found = {r[0] for r in ctx.conn.execute(select(btc.c.build_tag).where(versioned.active_clause(btc)))}
+    for tag_id, value in ctx.conn.execute(
+        select(te.c.tag_id, te.c.value).where(te.c.key == "repo.auto", versioned.active_clause(te))
+    ):
+        try:
+            if value is not None and json.loads(value):
+                found.add(tag_id)
+        except ValueError:
+            continue
+    return sorted(found)

@@ -1,0 +1,192 @@
+"""Repos end to end: newRepo and createrepo tasks on a real builder, real createrepo_c, served by the hub.
+
+The builder serves the createrepo channel and reads the hub's topdir, as
+kojid does on a real site (a read-only mount there, the same directory here).
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import koji
+import pytest
+import requests
+from defusedxml import ElementTree
+
+from kiln.client import ClientSession
+from kiln.client.uploads import upload_file
+from tests.compat.conftest import KojiCLI
+from tests.conftest import ADMIN, host_session, unique
+from tests.support.builder import BuilderProcess, wait_for
+from tests.support.hub import HubProcess
+from tests.support.rpms import make_package
+
+pytestmark = pytest.mark.slow
+
+CLOSED = koji.TASK_STATES["CLOSED"]
+READY, EXPIRED, DELETED = (koji.REPO_STATES[s] for s in ("READY", "EXPIRED", "DELETED"))
+_COMMON = "{http://linux.duke.edu/metadata/common}"
+
+
+@pytest.fixture(scope="module")
+def repo_builder(hub: HubProcess) -> Iterator[BuilderProcess]:
+    """A kiln-builder in the createrepo channel (and default), reading the hub's topdir."""
+    admin = koji.ClientSession(hub.url)
+    admin.opts.update(user=ADMIN[0], password=ADMIN[1])
+    admin.login()
+    session, host_id = host_session(hub, admin, channels=("createrepo",))
+    name = admin.getHost(host_id)["name"]
+    session.logout()
+    process = BuilderProcess(hub.url, name, "hostpw", check_seconds=0.5, topdir=str(hub.topdir)).start()
+    yield process
+    process.cleanup()
+
+
+@pytest.fixture(scope="module")
+def uploader(hub: HubProcess) -> ClientSession:
+    session = ClientSession(hub.url, opts={"max_retries": 0})
+    session.login(*ADMIN)
+    return session
+
+
+def import_build(admin: koji.ClientSession, uploader: ClientSession, root: Path, name: str, version: str = "1.0"):
+    """A build of ``name`` made by rpmbuild and imported (source and noarch package); its NVR."""
+    root.mkdir(parents=True, exist_ok=True)
+    srpm, rpm = make_package(root, name, version)
+    for path in (srpm, rpm):
+        area = f"imports/{unique()}"
+        upload_file(uploader, path, area)
+        admin.importRPM(area, path.name)
+    return f"{name}-{version}-1"
+
+
+def finished(admin: koji.ClientSession, task_id: int, builder: BuilderProcess, timeout: float = 60.0) -> dict:
+    def done():
+        info = admin.getTaskInfo(task_id)
+        return info if info["state"] in (CLOSED, koji.TASK_STATES["FAILED"], koji.TASK_STATES["CANCELED"]) else None
+
+    try:
+        return wait_for(done, timeout, what=f"task {task_id} to finish")
+    except AssertionError:
+        print(builder.log_text())
+        raise
+
+
+def primary_packages(repodata: Path) -> dict[str, str]:
+    """Package name -> location href, read from a repo's primary metadata."""
+    repomd = ElementTree.parse(repodata / "repomd.xml").getroot()
+    [href] = [
+        d.find("{http://linux.duke.edu/metadata/repo}location").get("href")
+        for d in repomd
+        if d.get("type") == "primary"
+    ]
+    with gzip.open(repodata.parent / href) as f:
+        root = ElementTree.fromstring(f.read())
+    return {p.findtext(f"{_COMMON}name"): p.find(f"{_COMMON}location").get("href") for p in root}
+
+
+def test_new_repo_holds_the_latest_tagged_rpms_through_inheritance(hub, admin, uploader, repo_builder, tmp_path):
+    parent, child = unique("base"), unique("build")
+    admin.createTag(parent)
+    admin.createTag(child, parent=parent, arches="x86_64")
+    pkg, other, blocked = unique("rp"), unique("ro"), unique("rb")
+    for name in (pkg, other, blocked):
+        admin.packageListAdd(parent, name, owner="admin")
+    old = import_build(admin, uploader, tmp_path / "a", pkg, "1.0")
+    new = import_build(admin, uploader, tmp_path / "b", pkg, "2.0")
+    mine = import_build(admin, uploader, tmp_path / "c", other)
+    hidden = import_build(admin, uploader, tmp_path / "d", blocked)
+    for nvr in (old, new, hidden):
+        admin.tagBuildBypass(parent, nvr)
+    admin.tagBuildBypass(child, mine)
+    admin.packageListBlock(child, blocked)
+
+    task_id = admin.newRepo(child)
+    info = finished(admin, task_id, repo_builder)
+    assert info["state"] == CLOSED, admin.getTaskResult(task_id)
+    repo_id, event_id = admin.getTaskResult(task_id)
+    [createrepo] = admin.getTaskChildren(task_id)
+    assert (createrepo["method"], createrepo["label"], createrepo["state"]) == ("createrepo", "x86_64", CLOSED)
+
+    repo = admin.repoInfo(repo_id)
+    assert (repo["state"], repo["tag_name"], repo["create_event"], repo["task_id"]) == (READY, child, event_id, task_id)
+    assert admin.getRepo(child)["id"] == repo_id
+    assert admin.tagLastChangeEvent(child) <= event_id
+    path = hub.topdir / "repos" / child / str(repo_id)
+    assert (hub.topdir / "repos" / child / "latest").resolve() == path.resolve()
+    assert (path / "x86_64" / "blocklist").read_text() == f"{blocked}\n"
+    found = primary_packages(path / "x86_64" / "repodata")
+    # the newest build of each package, the child's own and the parent's; the blocked one left out
+    assert sorted(found) == sorted([pkg, other])
+    assert found[pkg] == f"toplink/packages/{pkg}/2.0/1/noarch/{new}.noarch.rpm"
+    # builders without the topdir mount read the same repo over HTTP
+    base = hub.url.removesuffix("/kojihub") + f"/kojifiles/repos/{child}/{repo_id}/x86_64/"
+    assert requests.get(base + "repodata/repomd.xml", timeout=10).status_code == 200
+    assert requests.get(base + found[pkg], timeout=10).content[:4] == b"\xed\xab\xee\xdb"  # an RPM's lead
+
+
+def test_an_empty_tag_gets_an_empty_repo_and_a_tag_without_arches_none(hub, admin, repo_builder):
+    tag = unique("empty")
+    admin.createTag(tag, arches="x86_64")
+    task_id = admin.newRepo(tag)
+    assert finished(admin, task_id, repo_builder)["state"] == CLOSED
+    repo_id, _ = admin.getTaskResult(task_id)
+    repodata = hub.topdir / "repos" / tag / str(repo_id) / "x86_64" / "repodata"
+    assert (repodata / "EMPTY_REPO").exists() and primary_packages(repodata) == {}
+
+    bare = unique("bare")
+    admin.createTag(bare)
+    task_id = admin.newRepo(bare)
+    assert finished(admin, task_id, repo_builder)["state"] == CLOSED
+    assert admin.getTaskChildren(task_id) == []
+    assert admin.getRepo(bare)["id"] == admin.getTaskResult(task_id)[0]
+
+
+def test_repo_request_makes_a_repo_once_and_koji_regen_and_wait_repo_use_it(hub, admin, repo_builder, tmp_path):
+    tag = unique("req")
+    admin.createTag(tag, arches="x86_64")
+    first = admin.repo.request(tag)
+    assert first["repo"] is None and first["request"]["task_id"]
+    again = admin.repo.request(tag)
+    assert again["duplicate"] and again["request"]["id"] == first["request"]["id"]
+
+    def answered():
+        check = admin.repo.checkRequest(first["request"]["id"])
+        return check["repo"]
+
+    repo = wait_for(answered, 60, what="the request to be answered")
+    assert repo["state"] == READY and not admin.repo.checkRequest(first["request"]["id"])["request"]["active"]
+    # a repo that is new enough answers at once, with no new request
+    assert admin.repo.request(tag)["repo"]["id"] == repo["id"]
+    assert admin.repo.get(tag)["id"] == repo["id"]
+
+    config = tmp_path / "koji.conf"
+    base = hub.url.removesuffix("/kojihub")
+    config.write_text(f"[koji]\nserver = {hub.url}\nweburl = {base}/koji\ntopurl = {base}/kojifiles\n")
+    cli = KojiCLI(hub, config)
+    assert f"Got repo {repo['id']}" in cli("wait-repo", tag, "--timeout", "1").stdout
+    regen = cli("regen-repo", "--wait", tag)
+    got = re.search(r"Got repo (\d+)", regen.stdout)
+    assert got, regen.stdout
+    assert int(got.group(1)) == repo["id"]  # nothing changed since: the current repo is the answer
+
+
+def test_repo_calls_refuse_bad_input_and_change_nothing(hub, admin):
+    tag = unique("bad")
+    admin.createTag(tag, arches="x86_64")
+    with pytest.raises(koji.ParameterError, match="Invalid repo option: nope"):
+        admin.repo.request(tag, opts={"nope": True})
+    with pytest.raises(koji.ParameterError, match="conflict"):
+        admin.repo.request(tag, min_event=1, at_event=1)
+    with pytest.raises(koji.GenericError, match="No such tagInfo"):
+        admin.repo.request(unique("missing"))
+    with pytest.raises(koji.GenericError, match="No such repo"):
+        admin.repoInfo(999999, strict=True)
+    anon = koji.ClientSession(hub.url)
+    with pytest.raises(koji.GenericError, match="logged in"):
+        anon.repo.request(tag)
+    with pytest.raises(koji.GenericError, match="permission"):
+        anon.repoExpire(1)
