@@ -13,7 +13,7 @@ import requests
 from tests.conftest import channel_builder, host_session, koji_session, make_user, unique
 from tests.support.rpms import make_package
 
-BUILDING, COMPLETE, FAILED = (koji.BUILD_STATES[s] for s in ("BUILDING", "COMPLETE", "FAILED"))
+BUILDING, COMPLETE, FAILED, CANCELED = (koji.BUILD_STATES[s] for s in ("BUILDING", "COMPLETE", "FAILED", "CANCELED"))
 
 
 def task_dir(task_id: int) -> str:
@@ -41,6 +41,12 @@ class Run:
         self.dir = task_dir(self.task_id)
         self.log = tmp_path / "build.log"
         self.log.write_text("rpmbuild said things\n")
+
+    def second_task(self) -> int:
+        """Another build task, open on the same host."""
+        task_id = self.user.build("git+https://git.example.com/y.git#1", self.target, None, channel=self.channel)
+        assert self.host.host.openTask(task_id) is not None
+        return task_id
 
     def data(self) -> dict:
         return {"name": self.name, "version": "1.0", "release": "1", "epoch": None, "task_id": self.task_id}
@@ -89,12 +95,26 @@ def test_a_build_begun_then_completed_is_imported_with_its_logs(hub, admin, run)
 
 def test_the_same_nvr_is_not_built_twice(admin, run):
     build_id = run.host.host.initBuild(run.data())
-    with pytest.raises(koji.GenericError, match=f"Build already exists \\(id={build_id}, state=BUILDING\\)"):
-        run.host.host.initBuild(run.data())
+    assert run.host.host.initBuild(run.data()) == build_id  # the same task again (rerun after a restart)
+    other = run.second_task()
+    refused = f"Build already exists \\(id={build_id}, state=BUILDING\\)"
+    with pytest.raises(koji.GenericError, match=refused):
+        run.host.host.initBuild({**run.data(), "task_id": other})
     run.host.host.failBuild(run.task_id, build_id)
     assert admin.getBuild(build_id)["state"] == FAILED
-    with pytest.raises(koji.GenericError, match="state=FAILED"):  # whatever became of the first
-        run.host.host.initBuild(run.data())
+    for task_id in (run.task_id, other):  # whatever became of the first
+        with pytest.raises(koji.GenericError, match="state=FAILED"):
+            run.host.host.initBuild({**run.data(), "task_id": task_id})
+
+
+def test_a_build_ends_with_its_task(admin, run):
+    build_id = run.host.host.initBuild(run.data())
+    run.user.cancelTask(run.task_id)
+    assert admin.getBuild(build_id)["state"] == CANCELED  # as Koji's cancel does
+    other = run.second_task()
+    second = run.host.host.initBuild({**run.data(), "version": "2", "task_id": other})
+    run.host.host.failTask(other, koji.xmlrpcplus.dumps(koji.xmlrpcplus.Fault(1, "it died")))
+    assert admin.getBuild(second)["state"] == FAILED  # a task whose process died fails its build too
 
 
 def test_a_completion_that_cannot_be_done_files_nothing(admin, run, tmp_path):
@@ -151,8 +171,7 @@ def test_only_the_host_running_the_task_reports_its_build(hub, admin, run):
             call(other)
         other.logout()
     # Another build task's host may not touch this build either.
-    second = run.user.build("git+https://git.example.com/y.git#1", run.target, None, channel=run.channel)
-    assert run.host.host.openTask(second) is not None
+    second = run.second_task()
     with pytest.raises(koji.ActionNotAllowed, match=f"belongs to task {run.task_id}"):
         run.host.host.failBuild(second, build_id)
     assert admin.getBuild(build_id)["state"] == BUILDING

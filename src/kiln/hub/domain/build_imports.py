@@ -47,7 +47,10 @@ def _build_of_task(ctx: Context, build_id: Any, task_id: int) -> dict:
 
 
 def init_build(ctx: Context, host_id: int, data: Any) -> int:
-    """A BUILDING build for the task's NVR, owned by the task's owner; refused for an NVR built before."""
+    """A BUILDING build for the task's NVR, owned by the task's owner; refused for an NVR built before.
+
+    Only the task that began a build may ask again (a rerun of it): it gets the same build back.
+    """
     if not isinstance(data, dict):
         raise errors.ParameterError("initBuild takes a struct: name, version, release, epoch, task_id")
     missing = [key for key in ("name", "version", "release", "task_id") if key not in data]
@@ -56,6 +59,9 @@ def init_build(ctx: Context, host_id: int, data: Any) -> int:
     if data.get("draft"):
         raise errors.GenericError("draft builds are not supported")
     row = _task_on_host(ctx, host_id, data["task_id"])
+    again = builds.get(ctx, {"name": data["name"], "version": data["version"], "release": data["release"]})
+    if again is not None and again["state"] == BuildState.BUILDING and again["task_id"] == row.id:
+        return again["id"]  # the task was run again (its builder restarted): the same build, as in Koji
     extra = data.get("extra")
     if extra is not None and not isinstance(extra, dict):
         raise errors.ParameterError(f"initBuild: extra must be a struct, not {type(extra).__name__}")
