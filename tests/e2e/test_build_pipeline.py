@@ -243,3 +243,43 @@ def test_a_scratch_build_stays_off_the_record(hub, admin, builder, target, tmp_p
     scratch = hub.topdir / "scratch" / "admin" / f"task_{task_id}"
     assert (scratch / f"{name}-1.0-1.noarch.rpm").is_file()
     assert (scratch / "logs" / "noarch" / "build.log").is_file()
+
+
+def test_koji_build_of_an_uploaded_srpm_for_an_arch_waits_and_reports(hub, admin, cli, builder, target, tmp_path):
+    name = unique("px")
+    admin.packageListAdd(target["dest"], name, owner="admin")
+    spec = tmp_path / f"{name}.spec"
+    spec.write_text(
+        textwrap.dedent(
+            f"""
+            %global debug_package %{{nil}}
+            Name: {name}
+            Version: 3.0
+            Release: 1
+            Summary: an arch package
+            License: MIT
+            ExcludeArch: s390x
+            %description
+            kiln e2e test package
+            %install
+            mkdir -p %{{buildroot}}/usr/lib/{name}
+            echo %{{_arch}} > %{{buildroot}}/usr/lib/{name}/arch.txt
+            %files
+            /usr/lib/{name}/arch.txt
+            """
+        ).lstrip()
+    )
+    top = tmp_path / "rpmbuild"
+    subprocess.run(["rpmbuild", "-bs", "--define", f"_topdir {top}", str(spec)], check=True, capture_output=True)
+    srpm = top / "SRPMS" / f"{name}-3.0-1.src.rpm"
+
+    done = cli("build", "--wait", target["name"], str(srpm))
+    assert f"build ({target['name']}, {srpm.name}) completed successfully" in done.stdout, done.stdout
+    task_id = int(re.search(r"Created task: (\d+)", done.stdout).group(1))
+    assert "srpm" not in children(admin, task_id)  # the uploaded SRPM is built as it is
+    assert f"buildArch ({srpm.name}, x86_64)" in done.stdout
+    build = admin.getBuild(f"{name}-3.0-1")
+    assert build["state"] == COMPLETE and build["source"] is None
+    assert sorted(r["arch"] for r in admin.listBuildRPMs(build["id"])) == ["src", "x86_64"]
+    assert (hub.topdir / "packages" / name / "3.0" / "1" / "x86_64" / f"{name}-3.0-1.x86_64.rpm").is_file()
+    assert {e["dir"] for e in admin.getBuildLogs(build["id"])} == {"x86_64"}
