@@ -276,10 +276,22 @@ def test_koji_build_of_an_uploaded_srpm_for_an_arch_waits_and_reports(hub, admin
     done = cli("build", "--wait", target["name"], str(srpm))
     assert f"build ({target['name']}, {srpm.name}) completed successfully" in done.stdout, done.stdout
     task_id = int(re.search(r"Created task: (\d+)", done.stdout).group(1))
-    assert "srpm" not in children(admin, task_id)  # the uploaded SRPM is built as it is
+    kids = children(admin, task_id)
+    assert kids["srpm"]["method"] == "rebuildSRPM"  # made again in the build tag's root first, as Koji does
+    rebuilt = admin.getTaskResult(kids["srpm"]["id"])["srpm"]
+    assert rebuilt == f"tasks/{kids['srpm']['id'] % 10000}/{kids['srpm']['id']}/{srpm.name}"
+    assert admin.getTaskRequest(kids["x86_64"]["id"])[0] == rebuilt
     assert f"buildArch ({srpm.name}, x86_64)" in done.stdout
     build = admin.getBuild(f"{name}-3.0-1")
-    assert build["state"] == COMPLETE and build["source"] is None
+    assert build["state"] == COMPLETE and build["source"] == srpm.name
     assert sorted(r["arch"] for r in admin.listBuildRPMs(build["id"])) == ["src", "x86_64"]
     assert (hub.topdir / "packages" / name / "3.0" / "1" / "x86_64" / f"{name}-3.0-1.x86_64.rpm").is_file()
     assert {e["dir"] for e in admin.getBuildLogs(build["id"])} == {"x86_64"}
+
+    # A scratch build may take the upload as it is; the same N-V-R again is no matter, nothing is recorded.
+    area = f"cli-build/{unique()}"
+    admin.uploadWrapper(str(srpm), area)
+    scratch = admin.build(f"{area}/{srpm.name}", target["name"], {"scratch": True, "rebuild_srpm": False})
+    assert finished(admin, scratch, builder)["state"] == CLOSED, admin.getTaskResult(scratch, raise_fault=False)
+    assert set(children(admin, scratch)) == {"x86_64"}
+    assert admin.getTaskRequest(children(admin, scratch)["x86_64"]["id"])[0] == f"{area}/{srpm.name}"

@@ -158,6 +158,20 @@ class BuildRootTask(BaseTaskHandler):
             out.write(f"$ {' '.join(argv)}\n")
         return root.run(argv, log, timeout=RPMBUILD_TIMEOUT)
 
+    def built_srpm(self, root: BuildRoot, status: int) -> str:
+        """The one SRPM rpmbuild wrote into ``result/``, checked and uploaded; its work path."""
+        if status != 0:
+            raise errors.BuildError(f"error building srpm, rpmbuild exited with status {status} (see build.log)")
+        found = sorted((root.builddir / "result").glob("*.src.rpm"))
+        if len(found) != 1:
+            raise errors.BuildError(f"expected one srpm from rpmbuild, found {[p.name for p in found]}")
+        header = srpms.read(found[0])
+        if header.filename != found[0].name:
+            raise errors.BuildError(f"srpm name mismatch: {header.filename} != {found[0].name}")
+        [srpm] = self.upload_all(found)
+        self.cleanup()
+        return srpm
+
 
 class BuildArchTask(BuildRootTask):
     Methods = ["buildArch"]
@@ -240,16 +254,7 @@ class BuildSRPMFromSCMTask(BuildRootTask):
             self.upload_all([build_log, root_log])
             raise
         logs = self.upload_all([build_log, root_log])
-        if status != 0:
-            raise errors.BuildError(f"error building the SRPM, rpmbuild exited with status {status} (see build.log)")
-        found = sorted((broot.builddir / "result").glob("*.src.rpm"))
-        if len(found) != 1:
-            raise errors.BuildError(f"expected one srpm from rpmbuild -bs, found {[p.name for p in found]}")
-        header = srpms.read(found[0])
-        if header.filename != found[0].name:
-            raise errors.BuildError(f"srpm name mismatch: {header.filename} != {found[0].name}")
-        [srpm] = self.upload_all(found)
-        self.cleanup()
+        srpm = self.built_srpm(broot, status)
         base = url.rsplit("#", 1)[0]
         return {
             "srpm": srpm,
@@ -273,6 +278,39 @@ class BuildSRPMFromSCMTask(BuildRootTask):
         raise errors.BuildError(
             f"Multiple spec files found but none is matching SCM checkout dir name: {[s.name for s in specs]}"
         )
+
+
+class RebuildSRPMTask(BuildRootTask):
+    """Koji's rebuildSRPM: an uploaded SRPM made again in the build tag's root (its macros, its rpm)."""
+
+    Methods = ["rebuildSRPM"]
+    _taskWeight = 1.0
+
+    def handler(self, srpm: str, build_tag: Any, opts: dict | None = None) -> dict:
+        repo = self.repo_of(opts)
+        event = repo["create_event"]
+        source = self.work_file(srpm)
+        build_config = self.session.getBuildConfig(build_tag, event=event)
+        root_arch = self.root_arch("noarch", build_config)
+        packages = self.group_packages(build_tag, "srpm-build", event)
+        root_log, build_log = self.workdir / "root.log", self.workdir / "build.log"
+        try:
+            broot = self.make_root(repo, root_arch, packages, build_config, root_log)
+            (broot.builddir / "input").mkdir(exist_ok=True)
+            shutil.copyfile(source, broot.builddir / "input" / source.name)
+            args = ["-rs", "--nodeps", "--define", f"_srcrpmdir {INSIDE / 'result'}", f"{INSIDE}/input/{source.name}"]
+            status = self.rpmbuild(broot, args, build_log)
+        except BaseException:
+            self.upload_all([build_log, root_log])
+            raise
+        logs = self.upload_all([build_log, root_log])
+        rebuilt = self.built_srpm(broot, status)
+        return {
+            "srpm": rebuilt,
+            "logs": logs,
+            "brootid": broot.hub_id,
+            "source": {"source": source.name, "url": source.name},
+        }
 
 
 class BuildTask(BaseTaskHandler):
@@ -393,11 +431,21 @@ class BuildTask(BaseTaskHandler):
         return self.wait(task_id)[task_id]
 
     def get_srpm(self, src: str, build_tag: int, repo_id: int) -> str:
-        """The SRPM's work path: built from the SCM URL in a child, or the uploaded one as it is."""
+        """The SRPM's work path, from a child: built from the SCM URL, or the upload rebuilt in the tag's root.
+
+        An uploaded SRPM is used as it is when the build tag's ``rebuild_srpm``
+        extra is false (a scratch build's ``rebuild_srpm`` option decides for it).
+        """
+        method = "buildSRPMFromSCM"
         if not _is_scm_url(src):
-            return src
+            rebuild = self.session.getBuildConfig(build_tag, event=self.event_id)["extra"].get("rebuild_srpm", True)
+            if self.opts.get("scratch") and self.opts.get("rebuild_srpm") is not None:
+                rebuild = self.opts["rebuild_srpm"]
+            if not rebuild:
+                return src
+            method = "rebuildSRPM"
         args = [src, build_tag, {"repo_id": repo_id, "scratch": self.opts.get("scratch")}]
-        task_id = self.subtask("buildSRPMFromSCM", args, label="srpm", arch="noarch")
+        task_id = self.subtask(method, args, label="srpm", arch="noarch")
         result = self.wait(task_id)[task_id]
         self.source_info = result.get("source")
         return result["srpm"]
@@ -470,4 +518,4 @@ class BuildTask(BaseTaskHandler):
         return built_srpm, rpms, brmap, logs
 
 
-HANDLERS = [BuildTask, BuildSRPMFromSCMTask, BuildArchTask]
+HANDLERS = [BuildTask, BuildSRPMFromSCMTask, RebuildSRPMTask, BuildArchTask]
