@@ -126,8 +126,16 @@ def test_a_completion_that_cannot_be_done_files_nothing(admin, run, tmp_path):
     (tmp_path / "other").mkdir()
     _other_srpm, other_rpm = make_package(tmp_path / "other", unique("other"))
     [foreign] = run.upload(other_rpm)
+    area = f"cli-build/{unique()}"
+    run.user.uploadWrapper(str(run.rpm), area)
+    other_task = run.second_task()
+    run.host.uploadWrapper(str(run.rpm), task_dir(other_task))
+    elsewhere = "must come from its own tasks' output"
     attempts = [
         ([f"{run.dir}/missing.noarch.rpm"], {"noarch": [log]}, "No such file"),
+        ([f"{area}/{run.rpm.name}"], {"noarch": [log]}, elsewhere),  # a user's upload
+        ([f"{task_dir(other_task)}/{run.rpm.name}"], {"noarch": [log]}, elsewhere),  # another task's
+        ([rpm], {"noarch": ["tasks/1/1/../../../etc/passwd"]}, elsewhere),
         ([rpm, bad], {"noarch": [log]}, "not an RPM file"),
         ([rpm, foreign], {"noarch": [log]}, "srpm mismatch"),
         ([rpm], {"noarch": [f"{run.dir}/missing.log"]}, "No such file"),

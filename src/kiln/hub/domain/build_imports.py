@@ -8,7 +8,8 @@ part way removes what was filed (``storage.Filing``), so packages/ never
 holds half a build and the build stays BUILDING for the task to fail.
 
 Files stay in the task's output too (a hard link, Koji leaves a symlink), so
-``listTaskOutput`` still shows what the task made.
+``listTaskOutput`` still shows what the task made.  The files must come
+from the task's own output or its subtasks' (``tasks/<id % 10000>/<id>/``).
 """
 
 from __future__ import annotations
@@ -106,6 +107,33 @@ def _paths(srpm: Any, rpm_paths: Any, brmap: Any, logs: Any) -> tuple[list[str],
     return kept, brmap, logs
 
 
+def _task_files(ctx: Context, task_id: int) -> Any:
+    """A reader of work-relative paths that takes only files the task (or one of its subtasks) uploaded.
+
+    A build's files come from its own task tree's output, never from another
+    task's or a user's upload area.
+    """
+    allowed = {task_id, *tasks.descendant_ids(ctx, task_id)}
+    topdir = ctx.settings.topdir
+
+    def read(relpath: Any) -> Path:
+        parts = relpath.split("/") if isinstance(relpath, str) else []
+        if (
+            len(parts) != 4
+            or parts[0] != "tasks"
+            or not parts[2].isdigit()
+            or int(parts[2]) not in allowed
+            or parts[1] != str(int(parts[2]) % 10000)
+        ):
+            raise errors.ActionNotAllowed(f"a build's files must come from its own tasks' output, not {relpath!r}")
+        found = rpms.work_file(topdir, relpath)
+        if (Path(topdir) / "work" / relpath).is_symlink():
+            raise errors.GenericError(f"not a regular file: {relpath}")
+        return found
+
+    return read
+
+
 def _buildroot_ids(ctx: Context, brmap: dict) -> dict[str, int]:
     found = {}
     for path, value in brmap.items():
@@ -127,8 +155,9 @@ def complete_build(
     rpm_paths, brmap, logs = _paths(srpm, rpm_paths, brmap, logs)
     roots = _buildroot_ids(ctx, brmap)
     topdir = ctx.settings.topdir
+    task_file = _task_files(ctx, row.id)
     # Everything is read and checked before anything is recorded or filed.
-    files = [(path, rpms.work_file(topdir, path)) for path in [srpm, *rpm_paths]]
+    files = [(path, task_file(path)) for path in [srpm, *rpm_paths]]
     read = [(path, source, headers.read(source)) for path, source in files]
     source_header = read[0][2]
     if source_header.arch != "src":
@@ -139,7 +168,7 @@ def complete_build(
             raise errors.GenericError(f"Unable to complete build: {key} mismatch (build: {build[key]}, rpm: {found})")
     if any(h.arch == "src" for _p, _s, h in read[1:]):
         raise errors.GenericError("Unable to complete build: more than one source package")
-    log_files = [(key, rpms.work_file(topdir, path)) for key, paths in logs.items() for path in paths]
+    log_files = [(key, task_file(path)) for key, paths in logs.items() for path in paths]
     done = ctx.conn.execute(
         update(b)
         .where(b.c.id == build["id"], b.c.state == BuildState.BUILDING)
@@ -183,10 +212,11 @@ def move_to_scratch(ctx: Context, host_id: int, task_id: Any, srpm: Any, rpm_pat
     owner = users.find(ctx, row.owner, strict=True)
     assert owner is not None
     target = Path(topdir) / "scratch" / owner["name"] / f"task_{row.id}"
-    files = [(target, rpms.work_file(topdir, path)) for path in [srpm, *rpm_paths]]
+    task_file = _task_files(ctx, row.id)
+    files = [(target, task_file(path)) for path in [srpm, *rpm_paths]]
     for key, paths in logs.items():
         where = target / "logs" / key if key else target / "logs"
-        files += [(where, rpms.work_file(topdir, path)) for path in paths]
+        files += [(where, task_file(path)) for path in paths]
     filing = storage.Filing(ctx)
     try:
         for where, source in files:
