@@ -72,6 +72,26 @@ def work_file(options: Any, workdir: Path, relpath: Any) -> Path:
     return target
 
 
+def choose_arches(tag_arches: list[str], header: srpms.SourceHeader, override: str | None = None) -> list[str]:
+    """The arches to build, as Koji chooses them: the tag's, narrowed by the SRPM's BuildArch,
+    ExclusiveArch and ExcludeArch (noarch when the package builds noarch), or a scratch build's
+    ``arch_override``; only arches the tag has (and noarch) survive.
+    """
+    archlist = list(header.buildarchs) if header.buildarchs else list(tag_arches)
+    if header.exclusivearch:
+        archlist = [a for a in archlist if a in header.exclusivearch]
+    if header.excludearch:
+        archlist = [a for a in archlist if a not in header.excludearch]
+    if "noarch" not in header.excludearch and ("noarch" in header.buildarchs or "noarch" in header.exclusivearch):
+        archlist.append("noarch")
+    if override:
+        archlist = override.split()
+    chosen = [a for a in dict.fromkeys(archlist) if a == "noarch" or a in tag_arches]
+    if not chosen:
+        raise errors.BuildError("No matching arches were found")
+    return chosen
+
+
 class BuildRootTask(BaseTaskHandler):
     """What buildArch and buildSRPMFromSCM share: the tag's repo, the build root, its log, the files."""
 
@@ -469,27 +489,12 @@ class BuildTask(BaseTaskHandler):
         return data
 
     def arch_list(self, build_tag: int, header: srpms.SourceHeader) -> list[str]:
-        """The arches to build: the tag's, narrowed by BuildArch, ExclusiveArch and ExcludeArch, as Koji's."""
         config = self.session.getBuildConfig(build_tag, event=self.event_id)
         tag_arches = (config.get("arches") or "").split()
         if not tag_arches:
             raise errors.BuildError(f"No arches for tag {config['name']} [{config['id']}]")
-        archlist = list(tag_arches)
-        if header.buildarchs:
-            archlist = list(header.buildarchs)
-        if header.exclusivearch:
-            archlist = [a for a in archlist if a in header.exclusivearch]
-        if header.excludearch:
-            archlist = [a for a in archlist if a not in header.excludearch]
-        if "noarch" not in header.excludearch and ("noarch" in header.buildarchs or "noarch" in header.exclusivearch):
-            archlist.append("noarch")
-        override = self.opts.get("arch_override")
-        if self.opts.get("scratch") and override:
-            archlist = override.split()
-        chosen = [a for a in dict.fromkeys(archlist) if a == "noarch" or a in tag_arches]
-        if not chosen:
-            raise errors.BuildError("No matching arches were found")
-        return chosen
+        override = self.opts.get("arch_override") if self.opts.get("scratch") else None
+        return choose_arches(tag_arches, header, override)
 
     def run_builds(self, srpm: str, build_tag: int, archlist: list[str], repo_id: int) -> tuple:
         """One buildArch child per arch (the first keeps the SRPM); their results merged for completeBuild."""
