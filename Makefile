@@ -47,16 +47,18 @@ deps:
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
 
-run: venv
+# The whole system on SQLite: the hub, one builder and the repo daemon
+# (src/kiln/local_system.py); Ctrl-C stops all three.
+run: venv deps
 	@mkdir -p $(STATE)
 	@test -s $(STATE)/admin-password || $(PY) -c "import secrets; print(secrets.token_hex(9))" > $(STATE)/admin-password
 	@$(VENV)/bin/kiln-hub add-admin admin --password "$$(cat $(STATE)/admin-password)" --state-dir $(STATE) >/dev/null
 	@printf '[koji]\nserver = http://$(LISTEN)/kojihub\nweburl = http://$(LISTEN)/koji\ntopurl = http://$(LISTEN)/kojifiles\n' > $(STATE)/koji.conf
 	@echo "kiln hub:  http://$(LISTEN)/kojihub   (database: $(STATE)/kiln.db, topdir: $(STATE)/topdir)"
 	@echo "admin:     user admin, password $$(cat $(STATE)/admin-password)"
-	@echo "try:       $(VENV)/bin/kiln --server http://$(LISTEN)/kojihub --user admin --password $$(cat $(STATE)/admin-password) hello"
-	@echo "or koji:   $(VENV)/bin/koji -c $(STATE)/koji.conf --user admin --password $$(cat $(STATE)/admin-password) moshimoshi"
-	exec $(VENV)/bin/kiln-hub serve --state-dir $(STATE) --listen $(LISTEN)
+	@echo "try:       $(VENV)/bin/koji -c $(STATE)/koji.conf --user admin --password $$(cat $(STATE)/admin-password) moshimoshi"
+	@echo "build:     $(VENV)/bin/koji -c $(STATE)/koji.conf --user admin --password $$(cat $(STATE)/admin-password) build sample 'git+file://$(abspath $(STATE))/sample/kiln-hello.git#main'"
+	exec $(PY) -m kiln.local_system --state-dir $(STATE) --listen $(LISTEN) --admin-password "$$(cat $(STATE)/admin-password)"
 
 test: venv deps
 	KILN_REQUIRE_POSTGRES=1 $(PY) -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
@@ -75,6 +77,7 @@ format: venv
 bench: venv deps
 	$(PY) -m bench.bench_hub
 	$(PY) -m bench.bench_tasks
+	$(PY) -m bench.bench_repos
 
 # The sdist is the RPM's source too: it carries kiln.spec (hence rpmbuild -t).
 tarball: venv

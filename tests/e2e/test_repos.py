@@ -19,9 +19,10 @@ from defusedxml import ElementTree
 from kiln.client import ClientSession
 from kiln.client.uploads import upload_file
 from tests.compat.conftest import KojiCLI
-from tests.conftest import ADMIN, host_session, unique
+from tests.conftest import ADMIN, host_session, make_user, unique
 from tests.support.builder import BuilderProcess, wait_for
 from tests.support.hub import HubProcess
+from tests.support.repod import RepodProcess
 from tests.support.rpms import make_package
 
 pytestmark = pytest.mark.slow
@@ -103,6 +104,8 @@ def test_new_repo_holds_the_latest_tagged_rpms_through_inheritance(hub, admin, u
         admin.tagBuildBypass(parent, nvr)
     admin.tagBuildBypass(child, mine)
     admin.packageListBlock(child, blocked)
+    admin.groupListAdd(parent, "build")
+    admin.groupPackageListAdd(parent, "build", pkg)
 
     task_id = admin.newRepo(child)
     info = finished(admin, task_id, repo_builder)
@@ -118,6 +121,9 @@ def test_new_repo_holds_the_latest_tagged_rpms_through_inheritance(hub, admin, u
     path = hub.topdir / "repos" / child / str(repo_id)
     assert (hub.topdir / "repos" / child / "latest").resolve() == path.resolve()
     assert (path / "x86_64" / "blocklist").read_text() == f"{blocked}\n"
+    comps = ElementTree.fromstring((path / "groups" / "comps.xml").read_bytes())  # the inherited build group
+    [group] = comps.findall("group")
+    assert group.findtext("id") == "build" and [p.text for p in group.iter("packagereq")] == [pkg]
     found = primary_packages(path / "x86_64" / "repodata")
     # the newest build of each package, the child's own and the parent's; the blocked one left out
     assert sorted(found) == sorted([pkg, other])
@@ -190,3 +196,79 @@ def test_repo_calls_refuse_bad_input_and_change_nothing(hub, admin):
         anon.repo.request(tag)
     with pytest.raises(koji.GenericError, match="permission"):
         anon.repoExpire(1)
+
+
+@pytest.fixture
+def repod_user(hub, admin) -> tuple[str, str]:
+    return make_user(hub, admin, unique("repod"), "repodpw", perms=("repo",))
+
+
+def test_the_repo_daemon_keeps_build_tags_current_and_clears_old_repos(
+    hub, admin, uploader, repo_builder, repod_user, tmp_path
+):
+    base, build, dest = unique("base"), unique("build"), unique("dest")
+    admin.createTag(base)
+    admin.createTag(build, parent=base, arches="x86_64")
+    admin.createTag(dest)
+    admin.createBuildTarget(unique("target"), build, dest)
+    repod = RepodProcess(hub.url, *repod_user, check_seconds=0.2, clean_seconds=0.5, deleted_repo_lifetime=2)
+    repod.start()
+    try:
+        # a build tag with no repo gets one without anyone asking
+        first = wait_for(lambda: admin.getRepo(build), 60, what="the first repo")
+        host, _ = host_session(hub, admin)
+        in_use = host.host.newBuildRoot(first["id"], "x86_64")  # a build root still reading it
+
+        # a change to the parent reaches the build tag: a new repo holds the new package
+        pkg = unique("pkg")
+        admin.packageListAdd(base, pkg, owner="admin")
+        nvr = import_build(admin, uploader, tmp_path, pkg)
+        admin.tagBuildBypass(base, nvr)
+        changed = admin.tagLastChangeEvent(build)
+
+        def regenerated():
+            repo = admin.getRepo(build)
+            return repo if repo and repo["create_event"] >= changed else None
+
+        second = wait_for(regenerated, 60, what="the repo after the change")
+        found = primary_packages(hub.topdir / "repos" / build / str(second["id"]) / "x86_64" / "repodata")
+        assert list(found) == [pkg]
+
+        # the replaced repo expires; past the lifetime it would go, but a build root uses it
+        wait_for(lambda: admin.repoInfo(first["id"])["state"] == EXPIRED, 30, what="the old repo to expire")
+        assert admin.repoDelete(first["id"]) == 1  # what the daemon is told too: nothing changes
+        first_dir = hub.topdir / "repos" / build / str(first["id"])
+        assert first_dir.is_dir() and admin.repoInfo(first["id"])["state"] == EXPIRED
+        assert [r["id"] for r in admin.repo.references(first["id"])] == [in_use]
+
+        # once the build root is gone, the repo is deleted with its files
+        host.host.setBuildRootState(in_use, "EXPIRED")
+        wait_for(lambda: admin.repoInfo(first["id"])["state"] == DELETED, 30, what="the old repo to be deleted")
+        assert not first_dir.exists()
+        assert admin.repoInfo(second["id"])["state"] == READY  # the current one stays
+        assert second["id"] in [r["id"] for r in admin.getActiveRepos()]
+        assert first["id"] not in [r["id"] for r in admin.getActiveRepos()]
+    except AssertionError:
+        print(repod.log_text())
+        raise
+    finally:
+        assert repod.stop() == 0  # a clean stop on SIGTERM
+
+
+def test_the_repo_daemon_expires_stale_build_roots_and_needs_the_repo_permission(hub, admin, repod_user):
+    host, _ = host_session(hub, admin)
+    stale = host.host.newBuildRoot(None, "x86_64")
+    repod = RepodProcess(hub.url, *repod_user, buildroot_lifetime=0)
+    try:
+        done = repod.command("--once")
+        assert done.returncode == 0, done.stderr
+        assert admin.getBuildroot(stale)["state"] == koji.BR_STATES["EXPIRED"]
+    finally:
+        repod.cleanup()
+    name, password = make_user(hub, admin, unique("plain"), "pw")
+    refused = RepodProcess(hub.url, name, password)
+    try:
+        result = refused.command("--once")
+        assert result.returncode != 0 and "repo permission required" in result.stderr + refused.log_text()
+    finally:
+        refused.cleanup()

@@ -7,9 +7,9 @@ for ``poll_seconds``), and overrides the config file.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 
+from kiln import settings_file
 from kiln.builder import config
 from kiln.builder.daemon import Daemon
 from kiln.protocol import errors
@@ -25,26 +25,8 @@ def build_parser() -> argparse.ArgumentParser:
         f"default {DEFAULT_CONFIG} when it exists.",
     )
     parser.add_argument("-c", "--config", help="the config file")
-    for name, spec in config.FIELDS.items():
-        flag = "--" + name.replace("_", "-")
-        helptext = spec.metadata.get("help", "")
-        if spec.type == "bool":
-            parser.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction, default=None, help=helptext)
-        elif spec.type == "list[str]":
-            parser.add_argument(flag, dest=name, nargs="*", default=None, help=helptext)
-        else:
-            kind = float if spec.type == "float" else str
-            parser.add_argument(flag, dest=name, type=kind, default=None, help=helptext)
+    settings_file.add_options(parser, config.BuilderSettings)
     return parser
-
-
-def setup_logging(settings: config.BuilderSettings) -> None:
-    handler: logging.Handler = logging.FileHandler(settings.log_file) if settings.log_file else logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s [%(levelname)s] %(name)s: %(message)s"))
-    root = logging.getLogger()
-    root.addHandler(handler)
-    root.setLevel(settings.log_level.upper())
-    logging.getLogger("urllib3").setLevel(logging.WARNING)  # a line per request drowns the daemon's own
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -57,7 +39,7 @@ def main(argv: list[str] | None = None) -> int:
     overrides = {name: getattr(args, name) for name in config.FIELDS}
     try:
         settings = config.load(path, overrides)
-        setup_logging(settings)
+        settings_file.setup_logging(settings.log_file, settings.log_level)
         Daemon(settings).run()
     except errors.ConfigurationError as exc:
         print(f"kiln-builder: {exc}", file=sys.stderr)

@@ -10,14 +10,12 @@ there, and are an error in ``[kiln-builder]``.
 
 from __future__ import annotations
 
-import configparser
-import dataclasses
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiln.protocol import errors
+from kiln import settings_file
 
 SECTIONS = ("kiln-builder", "kojid")
 
@@ -82,44 +80,9 @@ class BuilderSettings:
         return self.user or self.host
 
 
-FIELDS = {f.name: f for f in dataclasses.fields(BuilderSettings)}
-
-
-def _convert(name: str, raw: str) -> Any:
-    kind = FIELDS[name].type
-    if kind == "bool":
-        lowered = raw.strip().lower()
-        if lowered not in ("1", "0", "true", "false", "yes", "no", "on", "off"):
-            raise errors.ConfigurationError(f"{name}: {raw!r} is not a yes/no value")
-        return lowered in ("1", "true", "yes", "on")
-    if kind == "float":
-        try:
-            return float(raw)
-        except ValueError:
-            raise errors.ConfigurationError(f"{name}: {raw!r} is not a number") from None
-    if kind == "list[str]":
-        return raw.replace(",", " ").split()
-    return raw
+FIELDS = settings_file.fields_of(BuilderSettings)
 
 
 def load(path: str | Path | None, overrides: dict[str, Any] | None = None) -> BuilderSettings:
     """Settings from ``path`` (if given) with ``overrides`` (command-line values) on top."""
-    values: dict[str, Any] = {}
-    if path is not None:
-        parser = configparser.ConfigParser(interpolation=None)
-        try:
-            with open(path) as handle:
-                parser.read_file(handle)
-        except OSError as exc:
-            raise errors.ConfigurationError(f"cannot read {path}: {exc.strerror}") from None
-        sections = [s for s in SECTIONS if parser.has_section(s)]
-        if not sections:
-            raise errors.ConfigurationError(f"{path}: no [{SECTIONS[0]}] section")
-        for section in reversed(sections):  # [kiln-builder] wins over [kojid]
-            for key, raw in parser.items(section):
-                if key in FIELDS:
-                    values[key] = _convert(key, raw)
-                elif section == SECTIONS[0]:
-                    raise errors.ConfigurationError(f"{path}: unknown setting {key!r} in [{section}]")
-    values.update({k: v for k, v in (overrides or {}).items() if v is not None})
-    return BuilderSettings(**values)
+    return settings_file.load(BuilderSettings, SECTIONS, path, overrides)

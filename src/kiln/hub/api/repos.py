@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import repo_requests, repos, tags, tasks
+from kiln.hub.domain import buildroots, repo_requests, repos, tags, tasks
 from kiln.hub.rpc import HOST, LOGIN, export, has_perm
 from kiln.protocol import errors
 from kiln.protocol.constants import RepoState
@@ -137,3 +137,9 @@ def repoInit(ctx: Context, tag: Any, task_id: Any = None, event: Any = None, opt
 @export("host.repoDone", access=HOST, writes=True)
 def repoDone(ctx: Context, repo_id: Any, data: Any, expire: bool = False, repo_json_updates: Any = None) -> None:
     repos.done(ctx, ctx.session.host_id, repo_id, data, bool(expire), repo_json_updates)
+
+
+@export("repo.expireBuildroots", perm="repo", writes=True)
+def expireBuildroots(ctx: Context, age: Any) -> list:
+    """kiln's: expire build roots left on record ``age`` seconds after their task ended (the repo daemon's)."""
+    return buildroots.expire_stale(ctx, age)

@@ -46,22 +46,6 @@ def getBuildConfig(ctx: Context, tag: Any, event: int | None = None) -> dict:
 
 
 @export()
-def getTagGroups(
-    ctx: Context,
-    tag: Any,
-    event: int | None = None,
-    inherit: bool = True,
-    incl_pkgs: bool = True,
-    incl_reqs: bool = True,
-    incl_blocked: bool = False,
-) -> list:
-    """Comps groups of a tag.  kiln has no group tables yet (they come with build roots on the
-    hub side), so no tag has any: the answer is true, and the tag must exist, as in Koji."""
-    tags.get_id(ctx, tag)
-    return []
-
-
-@export()
 def getTagExternalRepos(ctx: Context, tag_info: Any = None, repo_info: Any = None, event: int | None = None) -> list:
     """External repos of a tag: a Koji feature kiln does not have, so none, as such a hub answers."""
     if tag_info is not None:

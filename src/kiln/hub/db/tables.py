@@ -497,3 +497,70 @@ repo_queue = Table(
     Column("repo_id", Integer, ForeignKey("repo.id"), nullable=True),
 )
 Index("ix_repo_queue_tag_active", repo_queue.c.tag_id, repo_queue.c.active)
+
+# -- comps groups ---------------------------------------------------------------
+
+# Koji's groups: a name (``groups``), its configuration in a tag
+# (``group_config``), the packages in it (``group_package_listing``) and the
+# groups it requires (``group_req_listing``); all but the names versioned.
+groups = Table(
+    "groups",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", String(255), nullable=False, unique=True),
+)
+
+group_config = Table(
+    "group_config",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("blocked", Boolean, nullable=False, default=False),
+    Column("exported", Boolean, nullable=False, default=True),
+    Column("display_name", Text, nullable=False),
+    Column("is_default", Boolean, nullable=True),
+    Column("uservisible", Boolean, nullable=False, default=True),
+    Column("description", Text, nullable=True),
+    Column("langonly", Text, nullable=True),
+    Column("biarchonly", Boolean, nullable=False, default=False),
+    *versioning_columns(),
+    UniqueConstraint("group_id", "tag_id", "active", name="uq_group_config_live"),
+)
+Index("ix_group_config_tag", group_config.c.tag_id, group_config.c.active)
+
+group_req_listing = Table(
+    "group_req_listing",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("req_id", Integer, ForeignKey("groups.id"), nullable=False),
+    Column("blocked", Boolean, nullable=False, default=False),
+    Column("type", String(32), nullable=False, default="mandatory"),
+    Column("is_metapkg", Boolean, nullable=False, default=False),
+    *versioning_columns(),
+    UniqueConstraint("group_id", "tag_id", "req_id", "active", name="uq_group_req_listing_live"),
+)
+Index("ix_group_req_listing_tag", group_req_listing.c.tag_id, group_req_listing.c.active)
+
+group_package_listing = Table(
+    "group_package_listing",
+    metadata,
+    Column("group_id", Integer, ForeignKey("groups.id"), nullable=False),
+    Column("tag_id", Integer, ForeignKey("tag.id"), nullable=False),
+    Column("package", Text, nullable=False),
+    Column("blocked", Boolean, nullable=False, default=False),
+    Column("type", String(32), nullable=False, default="mandatory"),
+    Column("basearchonly", Boolean, nullable=True),
+    Column("requires", Text, nullable=True),
+    *versioning_columns(),
+    UniqueConstraint("group_id", "tag_id", "package", "active", name="uq_group_package_listing_live"),
+)
+Index("ix_group_package_listing_tag", group_package_listing.c.tag_id, group_package_listing.c.active)
+
+VERSIONED_TABLES.update(
+    {
+        "group_config": group_config,
+        "group_req_listing": group_req_listing,
+        "group_package_listing": group_package_listing,
+    }
+)

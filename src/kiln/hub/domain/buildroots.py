@@ -8,6 +8,7 @@ move forward (INIT, WAITING, BUILDING, EXPIRED).
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -176,3 +177,24 @@ def listing(ctx: Context, buildroot_id: Any) -> list[dict]:
         entry["nvr"] = f"{entry['name']}-{entry['version']}-{entry['release']}"
         found.append(dict(sorted(entry.items())))
     return found
+
+
+def expire_stale(ctx: Context, age: Any) -> list[int]:
+    """Build roots still on record ``age`` seconds after their task ended (or, without a task, after
+    their host last checked in): their builder is gone or forgot them.  EXPIRED now; their ids."""
+    if isinstance(age, bool) or not isinstance(age, (int, float)) or age < 0:
+        raise errors.ParameterError(f"Invalid age: {age!r}: give seconds")
+    limit = time.time() - age
+    t = tables.task
+    ended = select(t.c.id).where(t.c.completion_time.is_not(None), t.c.completion_time < limit)
+    silent = select(h.c.id).where((h.c.update_time.is_(None)) | (h.c.update_time < limit))
+    stale = select(br.c.id).where(
+        br.c.state != BuildrootState.EXPIRED,
+        (br.c.task_id.in_(ended)) | (br.c.task_id.is_(None) & br.c.host_id.in_(silent)),
+    )
+    ids = [r[0] for r in ctx.conn.execute(stale)]
+    if ids:
+        ctx.conn.execute(
+            update(br).where(br.c.id.in_(ids)).values(state=int(BuildrootState.EXPIRED), retire_event=ctx.event_id())
+        )
+    return ids

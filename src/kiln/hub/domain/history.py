@@ -32,6 +32,13 @@ _REFERENCES: dict[str, list[tuple[str, Table, str]]] = {
         ("owner", tables.users, "owner.name"),
     ],
     "tag_listing": [("tag_id", tables.tag, "tag.name")],
+    "group_config": [("tag_id", tables.tag, "tag.name"), ("group_id", tables.groups, "group.name")],
+    "group_req_listing": [
+        ("tag_id", tables.tag, "tag.name"),
+        ("group_id", tables.groups, "group.name"),
+        ("req_id", tables.groups, "req.name"),
+    ],
+    "group_package_listing": [("tag_id", tables.tag, "tag.name"), ("group_id", tables.groups, "group.name")],
     "build_target_config": [
         ("build_target_id", tables.build_target, "build_target.name"),
         ("build_tag", tables.tag, "build_tag.name"),
@@ -52,7 +59,11 @@ _FILTERS: dict[str, dict[str, str]] = {
         "tag_package_owners": "tag_id",
         "build_target_config": ("build_tag", "dest_tag"),
         "tag_listing": "tag_id",
+        "group_config": "tag_id",
+        "group_req_listing": "tag_id",
+        "group_package_listing": "tag_id",
     },
+    "group": {"group_config": "group_id", "group_req_listing": "group_id", "group_package_listing": "group_id"},
     "package": {"tag_packages": "package_id", "tag_package_owners": "package_id", "tag_listing": "build.pkg_id"},
     "build": {"tag_listing": "build_id"},
     "build_target": {"build_target_config": "build_target_id"},
@@ -78,6 +89,10 @@ def _resolve(ctx: Context, name: str, value: Any) -> int | None:
         if found is None:
             raise errors.GenericError(f"No such build target: {value!r}")
         return found
+    if name == "group":
+        from kiln.hub.domain import groups
+
+        return groups.lookup(ctx, value, strict=True)["id"]
     channel = channels.get(ctx, value)
     return channel["id"] if channel else None
 

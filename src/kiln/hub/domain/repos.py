@@ -23,7 +23,7 @@ from sqlalchemy import func, insert, literal, select, union_all, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
-from kiln.hub.domain import inheritance, packages, rpms, tags
+from kiln.hub.domain import groups, inheritance, packages, rpms, tags
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
 from kiln.protocol.constants import BuildrootState, RepoState
@@ -35,7 +35,16 @@ ev = tables.events
 
 OPTION_NAMES = ("src", "debuginfo", "separate_src", "maven")
 # Tables whose rows change what a tag's repo holds (Koji's tag_last_change_event).
-_CONTENT_TABLES = ("tag_listing", "tag_inheritance", "tag_config", "tag_packages", "tag_extra")
+_CONTENT_TABLES = (
+    "tag_listing",
+    "tag_inheritance",
+    "tag_config",
+    "tag_packages",
+    "tag_extra",
+    "group_config",
+    "group_req_listing",
+    "group_package_listing",
+)
 
 
 def _columns() -> list:
@@ -208,16 +217,15 @@ def _is_debuginfo(name: str) -> bool:
     return name.endswith(("-debuginfo", "-debugsource")) or "-debuginfo-" in name
 
 
-def _write_layout(path: Path, topdir: str, tag: dict, summary: dict, rpm_list: list[dict], blocked: list[str]) -> None:
+def _write_layout(
+    path: Path, topdir: str, tag: dict, summary: dict, rpm_list: list[dict], blocked: list[str], comps: str
+) -> None:
     """The directory builders read: repo.json, groups/, and per arch pkglist, blocklist, rpmlist.jsonl, toplink."""
     opts = summary["opts"]
     arches = _repo_arches(tag, opts)
     path.mkdir(parents=True)
     (path / "groups").mkdir()
-    (path / "groups" / "comps.xml").write_text(
-        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE comps PUBLIC "-//Red Hat, Inc.//DTD Comps info//EN"'
-        ' "comps.dtd">\n<comps>\n</comps>\n'
-    )
+    (path / "groups" / "comps.xml").write_text(comps)
     (path / "repo.json").write_text(json.dumps(summary, indent=2))
     lists: dict[str, list[dict]] = {arch: [] for arch in arches}
     for rpm in rpm_list:
@@ -312,7 +320,8 @@ def init(
     if path.exists():  # left by a repo id handed out before, in a transaction that did not commit
         shutil.rmtree(path)
     ctx.on_rollback(lambda: shutil.rmtree(path, ignore_errors=True))
-    _write_layout(path, ctx.settings.topdir, tag, summary, rpm_list, blocked)
+    comps = groups.comps_xml(groups.read(ctx, tag["id"], event=event_id))
+    _write_layout(path, ctx.settings.topdir, tag, summary, rpm_list, blocked, comps)
     return [repo_id, event_id]
 
 

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "Hello from kiln-hello @VERSION@, built by kiln."

@@ -1,0 +1,88 @@
+"""Comps groups of tags, with Koji's names and signatures (the ``tag`` permission changes them)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kiln.hub.context import Context
+from kiln.hub.domain import groups
+from kiln.hub.rpc import export
+
+
+@export()
+def getTagGroups(
+    ctx: Context,
+    tag: Any,
+    event: int | None = None,
+    inherit: bool = True,
+    incl_pkgs: bool = True,
+    incl_reqs: bool = True,
+    incl_blocked: bool = False,
+) -> list:
+    return groups.read(ctx, tag, event, bool(inherit), bool(incl_pkgs), bool(incl_reqs), bool(incl_blocked))
+
+
+@export(perm="tag", writes=True)
+def groupListAdd(
+    ctx: Context, taginfo: Any, grpinfo: Any, block: bool = False, force: bool = False, **opts: Any
+) -> None:
+    groups.add(ctx, taginfo, grpinfo, bool(block), bool(force), **opts)
+
+
+@export(perm="tag", writes=True)
+def groupListRemove(ctx: Context, taginfo: Any, grpinfo: Any, force: bool = False) -> None:
+    groups.remove(ctx, taginfo, grpinfo, bool(force))
+
+
+@export(perm="tag", writes=True)
+def groupListBlock(ctx: Context, taginfo: Any, grpinfo: Any) -> None:
+    groups.add(ctx, taginfo, grpinfo, block=True)
+
+
+@export(perm="tag", writes=True)
+def groupListUnblock(ctx: Context, taginfo: Any, grpinfo: Any) -> None:
+    groups.unblock(ctx, taginfo, grpinfo)
+
+
+@export(perm="tag", writes=True)
+def groupPackageListAdd(
+    ctx: Context, taginfo: Any, grpinfo: Any, pkg_name: Any, block: bool = False, force: bool = False, **opts: Any
+) -> None:
+    groups.package_add(ctx, taginfo, grpinfo, pkg_name, bool(block), bool(force), **opts)
+
+
+@export(perm="tag", writes=True)
+def groupPackageListRemove(ctx: Context, taginfo: Any, grpinfo: Any, pkg_name: Any) -> None:
+    groups.package_remove(ctx, taginfo, grpinfo, pkg_name)
+
+
+@export(perm="tag", writes=True)
+def groupPackageListBlock(ctx: Context, taginfo: Any, grpinfo: Any, pkg_name: Any) -> None:
+    groups.package_add(ctx, taginfo, grpinfo, pkg_name, block=True)
+
+
+@export(perm="tag", writes=True)
+def groupPackageListUnblock(ctx: Context, taginfo: Any, grpinfo: Any, pkg_name: Any) -> None:
+    groups.package_unblock(ctx, taginfo, grpinfo, pkg_name)
+
+
+@export(perm="tag", writes=True)
+def groupReqListAdd(
+    ctx: Context, taginfo: Any, grpinfo: Any, reqinfo: Any, block: bool = False, force: bool = False, **opts: Any
+) -> None:
+    groups.req_add(ctx, taginfo, grpinfo, reqinfo, bool(block), bool(force), **opts)
+
+
+@export(perm="tag", writes=True)
+def groupReqListRemove(ctx: Context, taginfo: Any, grpinfo: Any, reqinfo: Any, force: bool = False) -> None:
+    groups.req_remove(ctx, taginfo, grpinfo, reqinfo, bool(force))
+
+
+@export(perm="tag", writes=True)
+def groupReqListBlock(ctx: Context, taginfo: Any, grpinfo: Any, reqinfo: Any) -> None:
+    groups.req_add(ctx, taginfo, grpinfo, reqinfo, block=True)
+
+
+@export(perm="tag", writes=True)
+def groupReqListUnblock(ctx: Context, taginfo: Any, grpinfo: Any, reqinfo: Any) -> None:
+    groups.req_unblock(ctx, taginfo, grpinfo, reqinfo)

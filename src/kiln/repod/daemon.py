@@ -1,0 +1,117 @@
+"""kiln-repod's loop: check tags, then now and then clean up.
+
+- ``check_tags`` (every ``check_seconds``): the hub files a repo request for
+  each build tag whose newest repo is older than its last change (a change
+  to a parent counts: it reaches every tag inheriting from it), and the
+  queue's failed tasks are retried.  The work itself is newRepo tasks on
+  builders.
+- ``clean`` (every ``clean_seconds``): a READY repo that a newer one of the
+  same tag and options replaced is EXPIRED; an expired repo older than
+  ``deleted_repo_lifetime`` is deleted unless a build root still uses it; a
+  repo whose task failed is marked PROBLEM and deleted after
+  ``problem_repo_lifetime``; build roots still on record long after their
+  task ended are expired, so they hold no repo forever.
+
+It needs no topdir: the hub removes a deleted repo's files.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import signal
+import time
+from typing import Any
+
+from kiln.client import ClientSession
+from kiln.protocol import errors
+from kiln.protocol.constants import RepoState, TaskState
+from kiln.repod.config import RepodSettings
+
+log = logging.getLogger("kiln.repod")
+
+RETRY_SECONDS = 5.0  # after the hub could not be reached
+
+
+class RepoDaemon:
+    def __init__(self, settings: RepodSettings) -> None:
+        self.settings = settings
+        self.session = ClientSession(settings.server, opts={"user": settings.user, "password": settings.password})
+        self.stopping = False
+
+    def login(self) -> None:
+        self.session.login()
+        log.info("logged in to %s as %s", self.settings.server, self.settings.user)
+
+    def run(self) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        self.login()
+        last_clean = 0.0
+        while not self.stopping:
+            try:
+                self.check_tags()
+                if time.monotonic() - last_clean >= self.settings.clean_seconds:
+                    self.clean()
+                    last_clean = time.monotonic()
+            except (errors.AuthError, errors.AuthExpired):
+                raise
+            except Exception as exc:  # a hub that is down or restarting: try again shortly
+                log.warning("pass failed, retrying in %s s: %s", RETRY_SECONDS, exc)
+                self._sleep(RETRY_SECONDS)
+                continue
+            self._sleep(self.settings.check_seconds)
+        log.info("stopped")
+        with contextlib.suppress(Exception):
+            self.session.logout()
+
+    def _stop(self, signum: int, frame: Any) -> None:
+        self.stopping = True
+
+    def _sleep(self, seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while not self.stopping and time.monotonic() < end:
+            time.sleep(min(0.1, max(0.0, end - time.monotonic())))
+
+    # --- the story -------------------------------------------------------
+
+    def check_tags(self) -> None:
+        asked = self.session.repo.autoRequests()
+        if asked:
+            log.info("new repos requested for tags %s", asked)
+        queue = self.session.repo.checkQueue()
+        if queue.get("retried") or queue.get("given_up"):
+            log.warning("repo queue: %s", queue)
+
+    def clean(self) -> dict[str, list[int]]:
+        """One cleaning pass; the repos it expired, deleted and marked, by what it did."""
+        now = time.time()
+        repos = self.session.getActiveRepos()
+        newest: dict[tuple, int] = {}
+        for repo in repos:
+            if repo["state"] == RepoState.READY:
+                key = (repo["tag_id"], json.dumps(repo["custom_opts"], sort_keys=True), repo["dist"])
+                newest[key] = max(newest.get(key, 0), repo["create_event"])
+        done: dict[str, list[int]] = {"expired": [], "deleted": [], "problem": [], "in_use": []}
+        for repo in repos:
+            key = (repo["tag_id"], json.dumps(repo["custom_opts"], sort_keys=True), repo["dist"])
+            state = repo["state"]
+            if state == RepoState.READY and repo["create_event"] < newest[key]:
+                self.session.repoExpire(repo["id"])
+                done["expired"].append(repo["id"])
+            elif state == RepoState.INIT and repo["task_state"] in (TaskState.FAILED, TaskState.CANCELED):
+                self.session.repoProblem(repo["id"])
+                done["problem"].append(repo["id"])
+            elif (state == RepoState.EXPIRED and now - repo["state_ts"] > self.settings.deleted_repo_lifetime) or (
+                state == RepoState.PROBLEM and now - repo["state_ts"] > self.settings.problem_repo_lifetime
+            ):
+                used = self.session.repoDelete(repo["id"])
+                done["in_use" if used else "deleted"].append(repo["id"])
+        stale = self.session.repo.expireBuildroots(self.settings.buildroot_lifetime)
+        for what, ids in done.items():
+            if ids:
+                log.info("repos %s: %s", what, ids)
+        if stale:
+            log.info("stale build roots expired: %s", stale)
+        return done
