@@ -185,6 +185,25 @@ def test_a_package_from_git_builds_is_imported_and_tagged_then_another_builds_wi
     assert {x["nvr"] for x in admin.listTagged(target["dest"])} == {f"{a}-1.0-1", f"{b}-2.0-1"}
 
 
+def test_the_build_tags_build_group_is_in_every_build_root(admin, builder, target, tmp_path):
+    base, user = unique("pg"), unique("pu")
+    for name in (base, user):
+        admin.packageListAdd(target["dest"], name, owner="admin")
+    first = admin.build(git_package(tmp_path, base, spec_a(base), **{"data.txt": "from the group\n"}), target["name"])
+    assert finished(admin, first, builder)["state"] == CLOSED, admin.getTaskResult(first, raise_fault=False)
+    # The build group (through a required group, as comps allows) names it: no BuildRequires needed.
+    admin.groupListAdd(target["build"], "build")
+    admin.groupListAdd(target["build"], "tools")
+    admin.groupPackageListAdd(target["build"], "tools", base)
+    admin.groupReqListAdd(target["build"], "build", "tools")
+    needs_nothing = spec_b(user, base).replace(f"BuildRequires: {base}\n", "")
+    task_id = admin.build(git_package(tmp_path, user, needs_nothing), target["name"], {"wait_repo": True})
+    assert finished(admin, task_id, builder)["state"] == CLOSED, admin.getTaskResult(task_id, raise_fault=False)
+    kids = children(admin, task_id)
+    assert "waitrepo" in kids  # wait_repo: a repo as current as the tag (its new group included)
+    assert f"requirements: {base}" in output(admin, kids["noarch"]["id"], "root.log")
+
+
 def test_refusals_fail_early_and_leave_no_build(hub, admin, builder, target, tmp_path):
     unlisted, blocked = unique("pu"), unique("pk")
     admin.packageListAdd(target["dest"], blocked, owner="admin")

@@ -120,11 +120,25 @@ class BuildRootTask(BaseTaskHandler):
         return (usable or tag_arches)[0]
 
     def group_packages(self, tag: Any, group: str, event: int | None) -> list[str]:
-        """The packages of the tag's comps group (``build``, ``srpm-build``); none if the tag has no groups."""
-        for found in self.session.getTagGroups(tag, event=event):
-            if found.get("name") == group:
-                return [p["package"] for p in found.get("packagelist", []) if not p.get("blocked")]
-        return []
+        """The packages of the tag's comps group (``build``, ``srpm-build``), required groups included.
+
+        Mandatory and default packages only, as mock installs a group; none
+        when the tag has no such group (the root is then the builder's own
+        tools, which give rpmbuild).
+        """
+        groups = {found["name"]: found for found in self.session.getTagGroups(tag, event=event)}
+        seen: set[str] = set()
+        packages: list[str] = []
+        pending = [group]
+        while pending:
+            found = groups.get(pending.pop(0))
+            if found is None or found["name"] in seen:
+                continue
+            seen.add(found["name"])
+            kinds = ("mandatory", "default")
+            packages += [p["package"] for p in found.get("packagelist", []) if p.get("type", "mandatory") in kinds]
+            pending += [required["name"] for required in found.get("grouplist", [])]
+        return list(dict.fromkeys(packages))
 
     def make_root(self, repo: dict, arch: str, packages: list[str], build_config: dict, log: Path) -> BuildRoot:
         """The build root from ``repo`` for ``arch`` with ``packages``; ``log`` (root.log) says what it holds."""
