@@ -22,7 +22,7 @@ import requests
 
 from tests.compat.conftest import KojiCLI
 from tests.conftest import ADMIN, host_session, unique
-from tests.support.builder import BuilderProcess, wait_for
+from tests.support.builder import BuilderProcess, processes_with_args, wait_for
 from tests.support.hub import HubProcess
 
 pytestmark = [
@@ -162,6 +162,7 @@ def test_a_package_from_git_builds_is_imported_and_tagged_then_another_builds_wi
     build = admin.getBuild(f"{a}-1.0-1")
     assert (build["state"], build["task_id"], build["owner_name"]) == (COMPLETE, task_id, "admin")
     assert build["source"] == url_a  # the URL at the commit checked out (here the commit was named already)
+    assert build["extra"] == {"source": {"original_url": url_a}}
     assert [t["name"] for t in admin.listTags(build["id"])] == [target["dest"]]
     rpm_url = f"http://127.0.0.1:{hub.port}/kojifiles/packages/{a}/1.0/1/noarch/{a}-1.0-1.noarch.rpm"
     rpm = requests.get(rpm_url, timeout=30)
@@ -225,8 +226,9 @@ def test_the_same_nvr_twice_fails_the_second_build(admin, builder, target, tmp_p
     name = unique("pt")
     admin.packageListAdd(target["dest"], name, owner="admin")
     url = git_package(tmp_path, name, spec_a(name), **{"data.txt": "x\n"})
-    first = admin.build(url, target["name"])
+    first = admin.build(url, target["name"], {"custom_user_metadata": {"ticket": "K-1"}})
     assert finished(admin, first, builder)["state"] == CLOSED, admin.getTaskResult(first, raise_fault=False)
+    assert admin.getBuild(f"{name}-1.0-1")["extra"]["custom_user_metadata"] == {"ticket": "K-1"}
     second = admin.build(url, target["name"])
     assert finished(admin, second, builder)["state"] == FAILED
     with pytest.raises(koji.GenericError, match=f"Build already exists .*{name}-1.0-1"):
@@ -249,6 +251,21 @@ def test_a_broken_spec_fails_the_build_and_keeps_its_logs(hub, admin, builder, t
     build = admin.getBuild(f"{name}-1.0-1")
     assert build["state"] == koji.BUILD_STATES["FAILED"] and build["task_id"] == task_id
     assert admin.listBuilds(state=BUILDING) == []
+    assert not (hub.topdir / "packages" / name).exists()
+
+
+def test_cancelling_a_build_cancels_it_and_stops_its_build_root(hub, admin, builder, target, tmp_path):
+    name = unique("pc")
+    admin.packageListAdd(target["dest"], name, owner="admin")
+    seconds = str(6000 + int(unique("")[:4], 16) % 1000)  # unique among the machine's processes
+    slow = spec_a(name).replace("%install", f"%build\nsleep {seconds}\n%install")
+    task_id = admin.build(git_package(tmp_path, name, slow, **{"data.txt": "x\n"}), target["name"])
+    wait_for(lambda: processes_with_args("sleep", seconds), 120, interval=0.5, what="rpmbuild's %build to run")
+    assert admin.getBuild(f"{name}-1.0-1")["state"] == BUILDING
+    admin.cancelTask(task_id)
+    assert admin.getBuild(f"{name}-1.0-1")["state"] == koji.BUILD_STATES["CANCELED"]
+    wait_for(lambda: not processes_with_args("sleep", seconds), 30, what="the build root's processes to go")
+    assert {c["state"] for c in admin.getTaskChildren(task_id)} <= {CLOSED, CANCELED}
     assert not (hub.topdir / "packages" / name).exists()
 
 
