@@ -1,4 +1,4 @@
-"""Koji's build pipeline on the builder: ``build``, ``buildSRPMFromSCM`` and ``buildArch``.
+"""Koji's build pipeline on the builder: ``build``, ``buildSRPMFromSCM``, ``rebuildSRPM`` and ``buildArch``.
 
 Same names, arguments and results as kojid's, so the koji CLI's ``build``
 and its watch output work unchanged:
@@ -6,14 +6,16 @@ and its watch output work unchanged:
 - ``build(src, target, opts)`` is the parent.  It checks the target, the
   policies and the destination's package list, finds the build tag's repo
   (or waits for one in a ``waitrepo`` child), gets the SRPM (a
-  ``buildSRPMFromSCM`` child for an SCM URL, else the uploaded file as is),
+  ``buildSRPMFromSCM`` child for an SCM URL, a ``rebuildSRPM`` child for an
+  upload unless the build tag says not to rebuild uploads),
   begins the build at the hub (``host.initBuild``), runs one ``buildArch``
   child per arch, imports the results (``host.completeBuild``) and tags the
   build in a ``tagBuild`` child.  On any failure the build is FAILED
   (``host.failBuild``) and the error goes up.  Scratch builds stay off the
   record: their files go to topdir/scratch (``host.moveBuildToScratch``).
 - ``buildSRPMFromSCM(url, build_tag, opts)`` checks the URL out into a build
-  root made from the tag's repo and runs ``rpmbuild -bs`` there.
+  root made from the tag's repo and runs ``rpmbuild -bs`` there;
+  ``rebuildSRPM(srpm, build_tag, opts)`` runs ``rpmbuild -rs`` on an upload.
 - ``buildArch(pkg, root, arch, keep_srpm, opts)`` runs ``rpmbuild --rebuild``
   in a build root holding the SRPM's BuildRequires, resolved against the
   tag's repo (``--nodeps``: rpm's own database on the builder is empty).
@@ -55,7 +57,7 @@ def work_file(options: Any, workdir: Path, relpath: Any) -> Path:
     if topdir:
         path = Path(topdir) / "work" / relpath
         if not path.is_file():
-            raise errors.BuildError(f"SRPM file missing: work/{relpath}")
+            raise errors.BuildError(f"file missing: work/{relpath}")
         return path
     topurl = getattr(options, "topurl", "") or ""
     if not topurl:
@@ -93,7 +95,7 @@ def choose_arches(tag_arches: list[str], header: srpms.SourceHeader, override: s
 
 
 class BuildRootTask(BaseTaskHandler):
-    """What buildArch and buildSRPMFromSCM share: the tag's repo, the build root, its log, the files."""
+    """What the handlers that make a build root share: the tag's repo, the build root, its log, the files."""
 
     _root: BuildRoot | None = None
 
