@@ -205,6 +205,18 @@ def test_the_build_tags_build_group_is_in_every_build_root(admin, builder, targe
     assert f"requirements: {base}" in output(admin, kids["noarch"]["id"], "root.log")
 
 
+def test_the_build_tags_rpm_macros_reach_the_build(admin, builder, target, tmp_path):
+    name = unique("pd")
+    admin.packageListAdd(target["dest"], name, owner="admin")
+    admin.editTag2(target["build"], extra={"rpm.macro.dist": ".kiln1"})
+    spec = spec_a(name).replace("Release: 1\n", "Release: 1%{?dist}\n")
+    task_id = admin.build(git_package(tmp_path, name, spec, **{"data.txt": "x\n"}), target["name"])
+    assert finished(admin, task_id, builder)["state"] == CLOSED, admin.getTaskResult(task_id, raise_fault=False)
+    build = admin.getBuild(f"{name}-1.0-1.kiln1")  # the SRPM was made in the tag's root, with its %dist
+    assert build["state"] == COMPLETE
+    assert sorted(r["nvr"] for r in admin.listBuildRPMs(build["id"])) == [f"{name}-1.0-1.kiln1"] * 2
+
+
 def test_refusals_fail_early_and_leave_no_build(hub, admin, builder, target, tmp_path):
     unlisted, blocked = unique("pu"), unique("pk")
     admin.packageListAdd(target["dest"], blocked, owner="admin")
