@@ -58,3 +58,19 @@ def test_tag_build_runs_a_task_that_tags_for_the_user(cli, admin, default_builde
     admin.createEmptyBuild(other, "1", "1", None)
     refused = cli("tag-build", tag, f"{other}-1-1", check=False)
     assert refused.returncode == 1 and f"package {other} not in list for tag {tag}" in refused.stderr
+
+
+def test_move_build_tags_into_one_and_out_of_the_other_in_one_task(cli, admin, default_builder):
+    source, target, pkg = unique("msrc"), unique("mdst"), unique("mpkg")
+    for tag in (source, target):
+        admin.createTag(tag)
+        admin.packageListAdd(tag, pkg, owner="admin")
+    admin.createEmptyBuild(pkg, "1", "1", None)
+    nvr = f"{pkg}-1-1"
+    admin.tagBuildBypass(source, nvr)
+    done = cli("move-build", "--wait", source, target, nvr)
+    task_id = int(re.search(r"Created task:? (\d+)", done.stdout).group(1))
+    assert f"{task_id} tagBuild (noarch) completed successfully" in done.stdout, done.stdout
+    assert admin.listTagged(source) == [] and [b["nvr"] for b in admin.listTagged(target)] == [nvr]
+    refused = cli("move-build", source, target, nvr, check=False)
+    assert refused.returncode == 1 and f"build {nvr} not in tag {source}" in refused.stderr

@@ -165,3 +165,8 @@ def disableChannel(ctx: Context, channelname: Any, comment: str | None = None) -
 def removeChannel(ctx: Context, channel_name: Any, force: bool = False) -> None:
     """Delete a channel (Koji dropped this call in 1.30; kiln keeps its old form)."""
     channels.remove(ctx, channel_name, force=bool(force))
+
+
+@export()
+def getAllArches(ctx: Context) -> list:
+    return hosts.all_arches(ctx)

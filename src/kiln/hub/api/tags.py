@@ -132,3 +132,10 @@ def getBuildTargets(
     queryOpts: dict | None = None,
 ) -> Any:
     return query_opts.listing(targets.list_targets(ctx, info, event, buildTagID, destTagID), queryOpts)
+
+
+@export()
+def getExternalRepoList(ctx: Context, tag_info: Any, event: Any = None) -> list:
+    """External repos a tag uses: kiln has none (as a Koji hub without any answers)."""
+    tags.get_id(ctx, tag_info)
+    return []

@@ -246,3 +246,12 @@ def remove_from_channel(ctx: Context, hostname: Any, channel_name: Any) -> None:
         ctx.conn, hc, {"host_id": host["id"], "channel_id": channel["id"]}, ctx.event_id(), ctx.user_id
     ):
         raise errors.GenericError(f"host {host['name']} is not subscribed to the {channel['name']} channel")
+
+
+def all_arches(ctx: Context) -> list[str]:
+    """Every arch some host builds for, sorted, once each (Koji's getAllArches)."""
+    hc = tables.host_config
+    found: set[str] = set()
+    for (arches,) in ctx.conn.execute(select(hc.c.arches).where(versioned.active_clause(hc))):
+        found.update((arches or "").split())
+    return sorted(found)
