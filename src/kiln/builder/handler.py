@@ -176,7 +176,7 @@ class BaseTaskHandler:
             raise errors.ConfigurationError("set topurl (or topdir) in the builder's config to read repos")
         return f"{topurl.rstrip('/')}/{relative}"
 
-    def buildroot(self, request: BuildRootRequest) -> BuildRoot:
+    def buildroot(self, request: BuildRootRequest, repo_id: int | None = None) -> BuildRoot:
         """A build root made by the builder's backend, in ``workdir/buildroot``.
 
         The requirements are resolved against the request's repo first:
@@ -185,7 +185,8 @@ class BaseTaskHandler:
         (``host.newBuildRoot``, ``host.updateBuildRootList``), and its state
         follows (BUILDING at the first command, EXPIRED when destroyed).  The
         handler runs commands with ``run`` and should ``destroy`` it (its
-        ``cleanup`` is a good place).
+        ``cleanup`` is a good place).  ``repo_id``: the hub's repo the
+        request's repo is, for the record.
         """
         backend = getattr(self.options, "buildroot", "namespace") or "namespace"
         if backend not in BACKENDS:
@@ -193,7 +194,7 @@ class BaseTaskHandler:
         root = BACKENDS[backend](request, self.workdir / "buildroot", getattr(self.options, "build_user", None))
         self.logger.info("build root (%s): %s", backend, ", ".join(p.nvra for p in root.components))
         # On record at the hub: this build root, for this task, holding these packages.
-        hub_id = self.session.host.newBuildRoot(None, request.arch, self.id)
+        hub_id = self.session.host.newBuildRoot(repo_id, request.arch, self.id)
         components = [
             {"name": p.name, "version": p.version, "release": p.release, "epoch": p.epoch, "arch": p.arch}
             for p in root.components

@@ -7,7 +7,7 @@ from typing import Any
 
 import pluggy
 
-from kiln.builder import builtin, hookspecs, repo_tasks
+from kiln.builder import build_tasks, builtin, hookspecs, repo_tasks
 from kiln.builder.handler import BaseTaskHandler
 from kiln.plugin_loading import register_enabled
 from kiln.protocol import errors
@@ -21,7 +21,7 @@ class _Builtin:
     @staticmethod
     @hookspecs.hookimpl
     def kiln_builder_handlers() -> list[Any]:
-        return [*builtin.HANDLERS, *repo_tasks.HANDLERS]
+        return [*builtin.HANDLERS, *repo_tasks.HANDLERS, *build_tasks.HANDLERS]
 
 
 class Plugins:

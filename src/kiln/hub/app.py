@@ -109,7 +109,7 @@ class HubApp:
         )
         ctx.write = self.registry.writes(method, params)
         started = time.perf_counter()
-        commit = False
+        commit = succeeded = False
         try:
             if self.settings.offline and method not in ("getAPIVersion", "getKojiVersion"):
                 raise errors.ServerOffline(self.settings.offline_message or "server is offline")
@@ -124,6 +124,7 @@ class HubApp:
                 auth.record_call(ctx)
                 commit = True
             reply = dumps((result,), methodresponse=True)
+            succeeded = True
         except errors.GenericError as exc:
             reply = dumps(Fault(exc.faultCode, str(exc)))
         except Fault as exc:  # a stored fault (a failed task's result) raised again as it was
@@ -133,7 +134,7 @@ class HubApp:
             reply = dumps(Fault(1, f"{type(exc)}: {exc}"))
         finally:
             try:
-                ctx.finish(commit)
+                ctx.finish(commit, failed=not succeeded)
             except Exception:
                 log.exception("commit failed in %s", method)
                 reply = dumps(Fault(1, "the hub could not store the result; nothing was changed"))

@@ -83,7 +83,11 @@ class Context:
             self._on_commit.append(func)
 
     def on_rollback(self, func: Callable[[], None]) -> None:
-        """Run ``func`` if the request's transaction ends without committing (undo work outside it)."""
+        """Run ``func`` if the request fails or its commit does (undo work outside the transaction).
+
+        A request that succeeds without writing to the database ends with a
+        rollback too; that one keeps its work (see ``finish``).
+        """
         self._on_rollback.append(func)
 
     def at_commit(self, sql: str, params: dict | None = None) -> None:
@@ -101,10 +105,15 @@ class Context:
 
         What was written commits now; the next use of ``conn`` begins anew.
         """
-        self.finish(self.wrote)
+        self.finish(self.wrote, failed=False)
         self._event_id = None
 
-    def finish(self, commit: bool) -> None:
+    def finish(self, commit: bool, failed: bool = True) -> None:
+        """Commit (or roll back) and let the connection go.
+
+        ``failed=False`` says a rollback is only the end of a request that
+        wrote nothing: the ``on_rollback`` undo then does not run.
+        """
         conn, self._conn = self._conn, None
         callbacks, self._on_commit = self._on_commit, []
         statements, self._at_commit = self._at_commit, []
@@ -126,7 +135,7 @@ class Context:
                 self.kept.release(conn, healthy)
             else:
                 conn.close()
-            if not committed:
+            if not committed and (commit or failed):
                 for func in reversed(undo):
                     func()
         if committed:

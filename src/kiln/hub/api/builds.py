@@ -9,7 +9,7 @@ from typing import Any
 
 from kiln.hub.api import query_opts
 from kiln.hub.context import Context
-from kiln.hub.domain import buildroots, builds, rpms
+from kiln.hub.domain import build_imports, buildroots, builds, rpms
 from kiln.hub.domain.times import epoch_seconds
 from kiln.hub.rpc import LOGIN, export, has_perm
 from kiln.protocol import errors
@@ -70,6 +70,12 @@ def _when(key: str, value: Any) -> float | None:
 @export()
 def getBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> dict | None:
     return builds.get(ctx, buildInfo, strict=bool(strict))
+
+
+@export()
+def getBuildLogs(ctx: Context, build: Any) -> list:
+    """The build's logs, ``[{name, dir, path}]`` (path under topdir, as /kojifiles serves it)."""
+    return build_imports.build_logs(ctx, build)
 
 
 @export(perm="admin", writes=True)

@@ -9,7 +9,7 @@ from sqlalchemy import update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import buildroots, builds, hosts, policy, scheduler, task_actions, task_waits
+from kiln.hub.domain import build_imports, buildroots, builds, hosts, policy, scheduler, task_actions, task_waits
 from kiln.hub.rpc import HOST, export
 from kiln.protocol import errors
 from kiln.protocol.constants import TaskState
@@ -128,6 +128,31 @@ def taskWaitResults(ctx: Context, parent: Any, tasks: Any, canfail: Any = None) 
 @export("host.tagBuild", access=HOST, writes=True)
 def tagBuild(ctx: Context, task_id: Any, tag: Any, build: Any, force: bool = False, fromtag: Any = None) -> None:
     builds.host_tagging(ctx, ctx.session.host_id, task_id, tag, build, bool(force), fromtag)
+
+
+@export("host.initBuild", access=HOST, writes=True)
+def initBuild(ctx: Context, data: Any) -> int:
+    """A BUILDING build for the task's N-V-R (``{name, version, release, epoch, task_id[, source, extra]}``)."""
+    return build_imports.init_build(ctx, ctx.session.host_id, data)
+
+
+@export("host.completeBuild", access=HOST, writes=True)
+def completeBuild(
+    ctx: Context, task_id: Any, build_id: Any, srpm: Any, rpms: Any, brmap: Any = None, logs: Any = None
+) -> dict:
+    """Import the task's results (work-relative paths) into its build, all or nothing; the COMPLETE build."""
+    return build_imports.complete_build(ctx, ctx.session.host_id, task_id, build_id, srpm, rpms, brmap, logs)
+
+
+@export("host.failBuild", access=HOST, writes=True)
+def failBuild(ctx: Context, task_id: Any, build_id: Any) -> None:
+    build_imports.fail_build(ctx, ctx.session.host_id, task_id, build_id)
+
+
+@export("host.moveBuildToScratch", access=HOST, writes=True)
+def moveBuildToScratch(ctx: Context, task_id: Any, srpm: Any, rpms: Any, logs: Any = None) -> None:
+    """A scratch build's files to scratch/<owner>/task_<id>/, not on record."""
+    build_imports.move_to_scratch(ctx, ctx.session.host_id, task_id, srpm, rpms, logs)
 
 
 @export("host.newBuildRoot", access=HOST, writes=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.context import Context
-from kiln.hub.domain import task_actions, task_lists, tasks
+from kiln.hub.domain import build_requests, task_actions, task_lists, tasks
 from kiln.hub.rpc import LOGIN, export, has_perm
 from kiln.protocol import errors
 
@@ -20,6 +20,12 @@ def makeTask(ctx: Context, *args: Any, **opts: Any) -> int:
     task_id = tasks.create(ctx, args[0], args[1], **opts)
     task_actions.scheduler.announce(ctx)
     return task_id
+
+
+@export(access=LOGIN, writes=True)
+def build(ctx: Context, src: Any, target: Any, opts: Any = None, priority: Any = None, channel: Any = None) -> int:
+    """Ask for a build of ``src`` (an SCM URL, or an uploaded .src.rpm's work path) for ``target``; the task id."""
+    return build_requests.submit(ctx, src, target, opts, priority, channel, has_perm(ctx, "admin"))
 
 
 @export()

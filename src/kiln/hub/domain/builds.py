@@ -174,6 +174,20 @@ def cancel(ctx: Context, info: Any, admin: bool) -> bool:
     return True
 
 
+def end_building(ctx: Context, task_id: int, state: BuildState) -> None:
+    """A task that ends without completing its BUILDING builds ends them too: CANCELED, or FAILED.
+
+    Koji cancels a cancelled task's builds; kiln also fails a failed task's
+    (its process may have died before it could say host.failBuild), so that
+    no build stays BUILDING with nothing building it.
+    """
+    ctx.conn.execute(
+        update(b)
+        .where(b.c.task_id == task_id, b.c.state == BuildState.BUILDING)
+        .values(state=int(state), completion_time=time.time())
+    )
+
+
 def list_builds(ctx: Context, **filters: Any) -> list[dict]:
     query = select(*_COLUMNS).select_from(_FROM).order_by(b.c.id)
     if filters.get("packageID") is not None:

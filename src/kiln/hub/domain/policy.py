@@ -26,6 +26,9 @@ from kiln.protocol import errors
 # What a site gets without a [policy] entry: kiln's defaults, Koji's where Koji has one.
 DEFAULTS = {
     "build_from_scm": "all :: allow",
+    "build_rpm": "all :: allow",
+    "build_from_srpm": "has_perm admin :: allow\nall :: deny Only admin can do this via default policy",
+    "build_from_repo_id": "has_perm admin :: allow\nall :: deny Only admin can do this via default policy",
 }
 
 

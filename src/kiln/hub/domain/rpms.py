@@ -8,8 +8,6 @@ finds (or, for a source package, makes) its build, records it and puts it at
 from __future__ import annotations
 
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +15,9 @@ from sqlalchemy import insert, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import builds
+from kiln.hub.domain import builds, storage
 from kiln.protocol import errors
+from kiln.protocol.constants import BuildState
 from kiln.rpm import headers
 
 r = tables.rpminfo
@@ -68,8 +67,19 @@ def _upload_path(topdir: str, path: Any, basename: Any) -> Path:
     return found
 
 
+def work_file(topdir: str, relpath: Any) -> Path:
+    """A file under topdir/work named by its work-relative path (as builders name their uploads)."""
+    if not isinstance(relpath, str) or "/" not in relpath:
+        raise errors.GenericError(f"Invalid upload path: {relpath!r}")
+    path, _, basename = relpath.rpartition("/")
+    return _upload_path(topdir, path, basename)
+
+
 def import_rpm(ctx: Context, path: Any, basename: Any) -> dict:
-    """Record an uploaded RPM and file it with its build; refused, with nothing changed, when it cannot be."""
+    """Record an uploaded RPM and file it with its build; refused, with nothing changed, when it cannot be.
+
+    Koji's importRPM: into COMPLETE builds only (a source RPM makes its build).
+    """
     source = _upload_path(ctx.settings.topdir, path, basename)
     header = headers.read(source)
     if basename != header.filename:
@@ -86,10 +96,38 @@ def import_rpm(ctx: Context, path: Any, basename: Any) -> dict:
         if build is None:
             raise errors.GenericError(f"No such build: {srpm_nvr} (import its source package first)")
     assert build is not None
-    if build["state"] != 1:
+    if build["state"] != BuildState.COMPLETE:
         raise errors.GenericError(f"cannot import into build {build['nvr']}: it is not complete")
-    if header.arch != "src" and header.sourcerpm != f"{build['nvr']}.src.rpm":
-        raise errors.GenericError(f"srpm mismatch for {basename}: {header.sourcerpm}")
+    rpm = record(ctx, source, header, build, storage.Filing(ctx))
+
+    def forget_upload() -> None:
+        source.unlink(missing_ok=True)
+
+    ctx.on_commit(forget_upload)
+    return rpm
+
+
+def record(
+    ctx: Context,
+    source: Path,
+    header: headers.RpmHeader,
+    build: dict,
+    filing: storage.Filing,
+    buildroot_id: int | None = None,
+) -> dict:
+    """Put an RPM of ``build`` on record and file it at packages/<n>/<v>/<r>/<arch>/ (undone with ``filing``).
+
+    The caller has checked that the build may take it (its state); here the
+    RPM must belong to the build (its source RPM, or the build's NVR for a
+    source package) and must not be on record already.
+    """
+    if source.name != header.filename:
+        raise errors.GenericError(f"bad filename: {source.name} (expected {header.filename})")
+    if header.arch == "src":
+        if header.nvr != build["nvr"]:
+            raise errors.GenericError(f"srpm mismatch for {source.name}: build is {build['nvr']}")
+    elif header.sourcerpm != f"{build['nvr']}.src.rpm":
+        raise errors.GenericError(f"srpm mismatch for {source.name}: {header.sourcerpm}")
     nvra = (header.name, header.version, header.release, header.arch)
     clash = ctx.conn.execute(
         select(r.c.id).where(r.c.name == nvra[0], r.c.version == nvra[1], r.c.release == nvra[2], r.c.arch == nvra[3])
@@ -98,6 +136,7 @@ def import_rpm(ctx: Context, path: Any, basename: Any) -> dict:
         raise errors.GenericError(f"RPM already imported: {header.filename} (id {clash.id})")
     values = {
         "build_id": build["id"],
+        "buildroot_id": buildroot_id,
         "name": header.name,
         "version": header.version,
         "release": header.release,
@@ -111,20 +150,7 @@ def import_rpm(ctx: Context, path: Any, basename: Any) -> dict:
         "metadata_only": False,
     }
     rpm_id = ctx.conn.execute(insert(r).values(**values)).inserted_primary_key[0]
-    target = build_dir(ctx.settings.topdir, build) / header.arch / header.filename
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists():
-        raise errors.GenericError(f"{target.name} is already filed with build {build['nvr']}")
-    try:
-        os.link(source, target)
-    except OSError:
-        shutil.copy2(source, target)
-    ctx.on_rollback(lambda: target.unlink(missing_ok=True))  # nothing filed for an import that did not commit
-
-    def forget_upload() -> None:
-        source.unlink(missing_ok=True)
-
-    ctx.on_commit(forget_upload)
+    filing.put(source, build_dir(ctx.settings.topdir, build) / header.arch / header.filename)
     return get(ctx, rpm_id, strict=True)
 
 

@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import hosts, scheduler, task_states, tasks, weights
+from kiln.hub.domain import builds, hosts, scheduler, task_states, tasks, weights
 from kiln.hub.domain.task_states import (
     ADMIN,
     ASSIGNED,
@@ -31,7 +31,7 @@ from kiln.hub.domain.task_states import (
     RUNNING_HOST,
 )
 from kiln.protocol import errors
-from kiln.protocol.constants import TaskState
+from kiln.protocol.constants import BuildState, TaskState
 from kiln.protocol.xmlrpc import Fault, loads
 
 t = tables.task
@@ -130,6 +130,8 @@ def finish(ctx: Context, host_id: int, task_id: Any, response: Any, state: TaskS
     move(ctx, row, state, roles, result=document, completion_time=now, waiting=None)
     if state == CLOSED:
         weights.record_run(ctx, row.method, now - (row.start_time or now))
+    else:
+        builds.end_building(ctx, row.id, BuildState.FAILED)
     scheduler.announce(ctx)
 
 
@@ -196,6 +198,7 @@ def cancel(ctx: Context, task_id: Any, admin: bool, recurse: bool = True) -> Non
     if row.state in FINISHED:
         return
     move(ctx, row, CANCELED, roles, completion_time=time.time())
+    builds.end_building(ctx, row.id, BuildState.CANCELED)
     if recurse:
         _cancel_below(ctx, row.id)
     scheduler.announce(ctx)
@@ -242,6 +245,7 @@ def cancel_full(ctx: Context, task_id: Any, strict: bool = True) -> None:
         seen.add(row.id)
     if row.state not in FINISHED:
         move(ctx, row, CANCELED, {ADMIN}, completion_time=time.time())
+        builds.end_building(ctx, row.id, BuildState.CANCELED)
     _cancel_below(ctx, row.id)
     scheduler.announce(ctx)
 

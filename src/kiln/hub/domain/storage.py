@@ -1,0 +1,74 @@
+"""Filing files under topdir (packages/, scratch/) so that a request that does not commit leaves none.
+
+The database rolls back by itself; files do not.  ``Filing`` puts files in
+place (a hard link where it can, else a copy: the work area and the target
+may be different filesystems) and remembers what it made, the directories
+included, so that ``undo`` removes exactly that.  It is registered with
+``ctx.on_rollback``, and a caller that catches its own failure (a call in a
+multicall rolls back only its savepoint, and the request may still commit)
+calls ``undo`` itself; undoing twice is harmless.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from pathlib import Path
+
+from kiln.hub.context import Context
+from kiln.protocol import errors
+
+
+class Filing:
+    def __init__(self, ctx: Context) -> None:
+        self._files: list[Path] = []
+        self._dirs: list[Path] = []
+        self._topdir = Path(ctx.settings.topdir)
+        ctx.on_rollback(self.undo)
+
+    def _make_dirs(self, directory: Path) -> None:
+        missing = []
+        for parent in (directory, *directory.parents):
+            if parent.exists():
+                break
+            missing.append(parent)
+        for made in reversed(missing):
+            try:
+                made.mkdir()
+            except FileExistsError:  # another request made it meanwhile: not ours to remove
+                continue
+            self._dirs.append(made)
+
+    def put(self, source: Path, target: Path) -> Path:
+        """``source`` at ``target`` (which must not exist yet), undone with the rest."""
+        taken = errors.GenericError(f"already filed: {self._relative(target)}")
+        if target.exists() or target.is_symlink():
+            raise taken
+        self._make_dirs(target.parent)
+        try:
+            os.link(source, target)
+        except FileExistsError:
+            raise taken from None
+        except OSError:  # another filesystem, or links not allowed: a copy
+            self._files.append(target)
+            shutil.copy2(source, target)
+            return target
+        self._files.append(target)
+        return target
+
+    def _relative(self, path: Path) -> str:
+        try:
+            return str(path.relative_to(self._topdir))
+        except ValueError:
+            return path.name
+
+    def undo(self) -> None:
+        """Remove what was filed, then the directories made for it (those left empty)."""
+        files, self._files = self._files, []
+        dirs, self._dirs = self._dirs, []
+        for path in reversed(files):
+            path.unlink(missing_ok=True)
+        for path in reversed(dirs):
+            with contextlib.suppress(OSError):  # not empty (someone else's file), or gone already
+                path.rmdir()
