@@ -63,6 +63,18 @@ def rpmbuild_seconds(repo: Path, root: Path) -> float:
     return time.monotonic() - started
 
 
+def timeline(admin: koji.ClientSession, task_id: int) -> None:
+    """Where the time went: each task of the build's tree, from the parent's creation."""
+    tasks = [admin.getTaskInfo(task_id)]
+    tasks += [t for ts in admin.getTaskDescendents(task_id).values() for t in ts]
+    zero = tasks[0]["create_ts"]
+    for task in sorted({t["id"]: t for t in tasks}.values(), key=lambda t: t["id"]):
+        marks = [task[k] - zero if task.get(k) else float("nan") for k in ("create_ts", "start_ts", "completion_ts")]
+        print(f"    {task['method']:<18} created +{marks[0]:.3f}  started +{marks[1]:.3f}  ended +{marks[2]:.3f}")
+        if os.environ.get("KILN_BENCH_LOGS") and task.get("completion_ts"):
+            print(admin.downloadTaskOutput(task["id"], "task.log").decode())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rounds", type=int, default=5)
@@ -114,6 +126,7 @@ def main() -> None:
 
             wait_for(done, 300, interval=0.01, what=f"{nvr} to be tagged")
             pipeline.append(time.monotonic() - started)
+            timeline(admin, task_id)
             print(
                 f"round {r + 1}: {nvr} COMPLETE and tagged in {pipeline[-1]:.2f} s; rpmbuild -ba {baseline[-1]:.2f} s"
             )

@@ -22,11 +22,9 @@ from kiln.client.uploads import upload_file
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import decode_args
 
-# How often a parent that waits asks the hub about its children: soon at first
-# (short children, such as createrepo, finish in well under a second), then
-# every WAIT_POLL_SECONDS.
-WAIT_POLL_SECONDS = 0.5
-WAIT_FIRST_POLL_SECONDS = 0.05
+# A parent that waits asks the hub about its children in long polls of this
+# many seconds (host.taskWait's timeout): the hub answers as soon as one ends.
+WAIT_POLL_SECONDS = 10.0
 
 
 def task_output_dir(task_id: int) -> str:
@@ -106,9 +104,11 @@ class BaseTaskHandler:
         checked = set(canfail or [])
         self.session.host.taskSetWait(self.id, subtasks)
         started = time.monotonic()
-        delay = WAIT_FIRST_POLL_SECONDS
         while True:
-            finished, unfinished = self.session.host.taskWait(self.id)
+            poll = WAIT_POLL_SECONDS
+            if timeout is not None:
+                poll = max(0.0, min(poll, timeout - (time.monotonic() - started)))
+            finished, unfinished = self.session.host.taskWait(self.id, timeout=poll)
             if not unfinished:
                 break
             if finished and not all:
@@ -125,8 +125,6 @@ class BaseTaskHandler:
             if timeout is not None and time.monotonic() - started > timeout:
                 self.session.cancelTaskChildren(self.id)
                 raise errors.GenericError(f"subtasks of task {self.id} did not finish within {timeout} seconds")
-            time.sleep(delay)
-            delay = min(WAIT_POLL_SECONDS, delay * 1.5)
         results = self.session.host.taskWaitResults(self.id, subtasks, canfail=list(canfail or []))
         return dict(results)
 

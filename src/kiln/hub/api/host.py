@@ -116,8 +116,9 @@ def taskSetWait(ctx: Context, parent: Any, tasks: Any) -> None:
 
 
 @export("host.taskWait", access=HOST, writes=True)
-def taskWait(ctx: Context, parent: Any) -> list:
-    return task_waits.wait(ctx, ctx.session.host_id, parent)
+def taskWait(ctx: Context, parent: Any, timeout: Any = None) -> list:
+    """``[finished, unfinished]`` awaited children; with ``timeout`` (kiln's), wait that long for one to finish."""
+    return task_waits.wait(ctx, ctx.session.host_id, parent, timeout)
 
 
 @export("host.taskWaitResults", access=HOST, writes=True)

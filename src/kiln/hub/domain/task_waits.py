@@ -8,6 +8,7 @@ whose awaited child finished, so the builder wakes it.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from sqlalchemy import select, update
@@ -55,10 +56,28 @@ def check(ctx: Context, parent_id: int) -> tuple[list[int], list[int]]:
     return finished, unfinished
 
 
-def wait(ctx: Context, host_id: int, parent: Any) -> list[list[int]]:
-    """``[finished, unfinished]`` among the awaited children; finished ones stop being awaited."""
+def wait(ctx: Context, host_id: int, parent: Any, timeout: Any = None) -> list[list[int]]:
+    """``[finished, unfinished]`` among the awaited children; finished ones stop being awaited.
+
+    ``timeout`` (kiln's, seconds): while none has finished, wait that long
+    for one to (a task's end wakes the hub's waiters, as new work does), so a
+    parent learns of it within milliseconds without polling.
+    """
+    if timeout is not None and (isinstance(timeout, bool) or not isinstance(timeout, (int, float))):
+        raise errors.ParameterError(f"Invalid timeout: {timeout!r}: give seconds")
     parent_id = _own_parent(ctx, host_id, parent)
-    finished, unfinished = check(ctx, parent_id)
+    deadline = time.monotonic() + min(max(float(timeout or 0), 0.0), ctx.settings.max_poll_seconds)
+    while True:
+        seq = ctx.wakeups.seq() if ctx.wakeups is not None else 0
+        finished, unfinished = check(ctx, parent_id)
+        remaining = deadline - time.monotonic()
+        if finished or not unfinished or remaining <= 0 or ctx.wakeups is None or ctx.in_multicall:
+            break
+        ctx.pause()  # hand the connection back while waiting
+        if ctx.wakeups.wait(seq, min(remaining, scheduler.WAIT_SLICE)) is None:
+            finished, unfinished = check(ctx, parent_id)
+            break
+        _own_parent(ctx, host_id, parent_id)  # still this host's, still open
     if finished:
         ctx.conn.execute(update(t).where(t.c.id.in_(finished)).values(awaited=False))
     return [finished, unfinished]
