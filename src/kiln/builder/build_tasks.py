@@ -547,4 +547,34 @@ class BuildTask(BaseTaskHandler):
         return built_srpm, rpms, brmap, logs
 
 
-HANDLERS = [BuildTask, BuildSRPMFromSCMTask, RebuildSRPMTask, BuildArchTask]
+class ChainBuildTask(BaseTaskHandler):
+    """Koji's chainbuild: levels of builds; each level is built, then waited for in the build tag's repo.
+
+    A level's sources are SCM URLs (a ``build`` child each) or N-V-Rs of
+    builds made elsewhere, which the next levels also wait for.
+    """
+
+    Methods = ["chainbuild"]
+    _taskWeight = 0.1
+
+    def handler(self, srcs: list, target: Any, opts: dict | None = None) -> None:
+        target_info = self.session.getBuildTarget(target, strict=True)
+        nvrs: list[str] = []
+        for n, level in enumerate(srcs):
+            children = [
+                self.subtask("build", [src, target, dict(opts or {})], label=f"{n}:{i}")
+                for i, src in enumerate(level)
+                if _is_scm_url(src)
+            ]
+            nvrs += [src for src in level if not _is_scm_url(src)]
+            if children:
+                self.wait(children, all=True, failany=True)
+                for child in children:
+                    nvrs += [b["nvr"] for b in self.session.listBuilds(taskID=child)]
+            if n < len(srcs) - 1 and nvrs:
+                self.logger.info("level %s built; waiting for %s in %s's repo", n, nvrs, target_info["build_tag_name"])
+                waiter = self.subtask("waitrepo", [target_info["build_tag"], None, list(nvrs)], label=f"wait {n}")
+                self.wait(waiter, all=True, failany=True)
+
+
+HANDLERS = [BuildTask, BuildSRPMFromSCMTask, RebuildSRPMTask, BuildArchTask, ChainBuildTask]

@@ -274,11 +274,12 @@ def listRPMs(
     queryOpts: dict | None = None,
     draft: Any = None,
 ) -> list | int:
-    """RPMs of a build (build roots are not on record yet: filters by them match none)."""
-    if buildrootID is not None or componentBuildrootID is not None or imageID is not None or hostID is not None:
+    """RPMs of a build, made in a build root or by a host, or installed in a build root (kiln has no images)."""
+    if imageID is not None:
         return _none(queryOpts)
     build_id = builds.get(ctx, buildID, strict=True)["id"] if buildID is not None else None
-    return query_opts.listing(rpms.list_rpms(ctx, build_id, arches), queryOpts)
+    found = rpms.list_rpms(ctx, build_id, arches, buildrootID, componentBuildrootID, hostID)
+    return query_opts.listing(found, queryOpts)
 
 
 @export()

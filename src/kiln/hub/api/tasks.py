@@ -28,6 +28,14 @@ def build(ctx: Context, src: Any, target: Any, opts: Any = None, priority: Any =
     return build_requests.submit(ctx, src, target, opts, priority, channel, has_perm(ctx, "admin"))
 
 
+@export(access=LOGIN, writes=True)
+def chainBuild(
+    ctx: Context, srcs: Any, target: Any, opts: Any = None, priority: Any = None, channel: Any = None
+) -> int:
+    """Levels of builds, each level's built and in the build tag's repo before the next starts; the task id."""
+    return build_requests.submit_chain(ctx, srcs, target, opts, priority, channel, has_perm(ctx, "admin"))
+
+
 @export()
 def getTaskInfo(ctx: Context, task_id: Any, request: bool = False, strict: bool = False) -> Any:
     if isinstance(task_id, (list, tuple)):

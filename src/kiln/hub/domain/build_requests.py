@@ -85,11 +85,8 @@ def check_target(ctx: Context, target: Any, opts: dict) -> None:
     raise errors.GenericError(f"No such build target: {target}")
 
 
-def submit(ctx: Context, src: Any, target: Any, opts: Any, priority: Any, channel: Any, admin: bool) -> int:
-    """The ``build [src, target, opts]`` task, at priority 20 + ``priority`` (below 0 for admins only)."""
-    opts = check_options(opts)
-    check_source(ctx, src)
-    check_target(ctx, target, opts)
+def _task_options(priority: Any, channel: Any, admin: bool) -> dict[str, Any]:
+    """Priority 20 + ``priority`` (below 0 for admins only) and the channel asked for."""
     task_opts: dict[str, Any] = {}
     if priority:
         if isinstance(priority, bool) or not isinstance(priority, int):
@@ -99,6 +96,35 @@ def submit(ctx: Context, src: Any, target: Any, opts: Any, priority: Any, channe
         task_opts["priority"] = PRIO_DEFAULT + priority
     if channel:
         task_opts["channel"] = channel
+    return task_opts
+
+
+def submit(ctx: Context, src: Any, target: Any, opts: Any, priority: Any, channel: Any, admin: bool) -> int:
+    """The ``build [src, target, opts]`` task, at priority 20 + ``priority`` (below 0 for admins only)."""
+    opts = check_options(opts)
+    check_source(ctx, src)
+    check_target(ctx, target, opts)
+    task_opts = _task_options(priority, channel, admin)
     task_id = tasks.create(ctx, "build", [src, target, opts], **task_opts)
+    scheduler.announce(ctx)
+    return task_id
+
+
+def submit_chain(ctx: Context, srcs: Any, target: Any, opts: Any, priority: Any, channel: Any, admin: bool) -> int:
+    """Koji's chainBuild: ``chainbuild [srcs, target, opts]``; srcs are levels of SCM URLs or N-V-Rs of builds."""
+    opts = check_options(opts)
+    if not isinstance(srcs, (list, tuple)) or not srcs:
+        raise errors.ParameterError("chainBuild takes a list of build levels, each a list of sources")
+    for level in srcs:
+        if not isinstance(level, (list, tuple)) or not level:
+            raise errors.ParameterError(f"Invalid build level: {level!r}: give a non-empty list of sources")
+        for src in level:
+            if isinstance(src, str) and "://" in src:
+                check_source(ctx, src)
+            elif not isinstance(src, str) or "/" in src or src.endswith(".rpm") or len(src.split("-")) < 3:
+                raise errors.GenericError(f"{src!r} is not an SCM URL or package N-V-R")
+    check_target(ctx, target, {})
+    task_opts = _task_options(priority, channel, admin)
+    task_id = tasks.create(ctx, "chainbuild", [[list(level) for level in srcs], target, opts], **task_opts)
     scheduler.announce(ctx)
     return task_id

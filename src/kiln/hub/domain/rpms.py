@@ -183,13 +183,40 @@ def get(ctx: Context, info: Any, strict: bool = False) -> dict | None:
     return shape(row)
 
 
-def list_rpms(ctx: Context, build_id: int | None = None, arches: Any = None) -> list[dict]:
-    query = select(*_FIELDS).order_by(r.c.id)
+def list_rpms(
+    ctx: Context,
+    build_id: int | None = None,
+    arches: Any = None,
+    buildroot_id: Any = None,
+    component_of: Any = None,
+    host_id: Any = None,
+) -> list[dict]:
+    """listRPMs: of a build; made in a build root (``buildroot_id``) or by a host's build roots
+    (``host_id``); or installed in a build root (``component_of``: those adds ``is_update``)."""
+    br, bl = tables.buildroot, tables.buildroot_listing
+    columns = list(_FIELDS)
+    source: Any = r
+    if component_of is not None:
+        source = r.join(bl, bl.c.rpm_id == r.c.id)
+        columns.append(bl.c.is_update)
+    query = select(*columns).select_from(source).order_by(r.c.id)
     if build_id is not None:
         query = query.where(r.c.build_id == build_id)
+    if buildroot_id is not None:
+        query = query.where(r.c.buildroot_id == int(buildroot_id))
+    if component_of is not None:
+        query = query.where(bl.c.buildroot_id == int(component_of))
+    if host_id is not None:
+        query = query.where(r.c.buildroot_id.in_(select(br.c.id).where(br.c.host_id == int(host_id))))
     if arches:
         query = query.where(r.c.arch.in_([arches] if isinstance(arches, str) else list(arches)))
-    return [shape(row) for row in ctx.conn.execute(query)]
+    found = []
+    for row in ctx.conn.execute(query):
+        rpm = shape(row)
+        if "is_update" in rpm:
+            rpm["is_update"] = bool(rpm["is_update"])
+        found.append(rpm)
+    return found
 
 
 def list_tagged_rpms(
