@@ -31,6 +31,23 @@ def test_the_sample_package_builds_and_downloads(local_system, tmp_path):  # noq
     assert "completed successfully" in done.stdout
     build = local_system["session"].getBuild("kiln-hello-1.0-1")
     assert build["state"] == koji.BUILD_STATES["COMPLETE"]
+
+    def koji_says(*args: str) -> str:
+        result = subprocess.run([*koji_cli, *args], capture_output=True, text=True, timeout=60)
+        assert result.returncode == 0, f"koji {' '.join(args)}: {result.stdout}{result.stderr}"
+        return result.stdout
+
+    task_id = build["task_id"]
+    assert f"{task_id} build (sample, /" in koji_says("watch-task", str(task_id))
+    assert "completed successfully" in koji_says("watch-task", str(task_id))
+    tagged = koji_says("list-tagged", "dest").splitlines()
+    assert tagged[2:] and tagged[2].split() == ["kiln-hello-1.0-1", "dest", "admin"]
+    info = koji_says("buildinfo", "kiln-hello-1.0-1")
+    assert "BUILD: kiln-hello-1.0-1" in info and "State: COMPLETE" in info and "Tags: dest" in info
+    assert "/packages/kiln-hello/1.0/1/noarch/kiln-hello-1.0-1.noarch.rpm" in info
+    assert "kiln-hello-1.0-1" in koji_says("latest-build", "dest", "kiln-hello").splitlines()[-1]
+    history = koji_says("list-history", "--build", "kiln-hello-1.0-1")
+    assert "kiln-hello-1.0-1 tagged into dest by admin" in history
     fetched = subprocess.run(
         [*koji_cli, "download-build", "--arch=noarch", "kiln-hello-1.0-1"],
         capture_output=True,
