@@ -37,11 +37,10 @@ import tomllib
 from pathlib import Path
 
 import koji
-from tests.conftest import make_user
-from tests.support.builder import BuilderProcess, wait_for
-from tests.support.hub import ADMIN, HubProcess
-from tests.support.repod import RepodProcess
+from tests.support.builder import wait_for
+from tests.support.rpms import KILN_BUILDREQ_STUBS, build_spec, import_files
 
+from bench import system
 from kiln.client import ClientSession
 from kiln.client.uploads import upload_file
 
@@ -121,36 +120,13 @@ def hello_rounds(admin: koji.ClientSession, root: Path, rounds: int) -> tuple[li
     return baseline, pipeline
 
 
-STUBS = """Name: kiln-buildreq-stubs
-Version: 1
-Release: 1
-Summary: stands in for the Fedora packages kiln.spec builds with
-License: MIT
-BuildArch: noarch
-Provides: python3-devel = 3.11
-Provides: python3-pip = 23
-Provides: python3-setuptools = 80
-%description
-stubs
-%files
-"""
-
-
 def kiln_rounds(admin: koji.ClientSession, uploader: ClientSession, root: Path, rounds: int) -> tuple[list, list]:
     dist = root / "dist"
     env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     subprocess.run(["make", "-s", "tarball", f"DIST={dist}"], check=True, capture_output=True, cwd=REPO, env=env)
-    stubs = root / "stubs.spec"
-    stubs.write_text(STUBS)
-    top = root / "stubs"
-    subprocess.run(
-        ["rpmbuild", "-ba", "--nodeps", "--define", f"_topdir {top}", str(stubs)], check=True, capture_output=True
-    )
     admin.packageListAdd("dest", "kiln-buildreq-stubs", owner="admin")
     admin.packageListAdd("dest", "kiln", owner="admin")
-    for path in [*(top / "SRPMS").glob("*.rpm"), *(top / "RPMS" / "noarch").glob("*.rpm")]:
-        upload_file(uploader, path, "bench/stubs")
-        admin.importRPM("bench/stubs", path.name)
+    import_files(admin, uploader, build_spec(root / "stubs", "kiln-buildreq-stubs", KILN_BUILDREQ_STUBS))
     admin.tagBuildBypass("dest", "kiln-buildreq-stubs-1-1")
     admin.editTag2("build", extra={"rpm.macro.__python3": sys.executable})
     spec_text = (REPO / "kiln.spec").read_text()
@@ -188,22 +164,8 @@ def main() -> None:
     parser.add_argument("--packages", default="hello,kiln")
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="kiln-bench-builds-"))
-    hub = HubProcess(f"sqlite:///{root}/kiln.db").start()
-    builder = repod = None
-    try:
-        admin = koji.ClientSession(hub.url)
-        admin.opts.update(user=ADMIN[0], password=ADMIN[1])
-        admin.login()
-        uploader = ClientSession(hub.url)
-        uploader.login(*ADMIN)
-        admin.addHost("bench-builder", ["x86_64", "noarch"])
-        hub.admin_command("passwd", "bench-builder", "--password", "hostpw")
-        admin.addHostToChannel("bench-builder", "createrepo")
-        builder = BuilderProcess(
-            hub.url, "bench-builder", "hostpw", topdir=str(hub.topdir), allowed_scms=f":{root}/*", log_level="INFO"
-        ).start()
-        user, password = make_user(hub, admin, "bench-repod", "repodpw", perms=("repo",))
-        repod = RepodProcess(hub.url, user, password, log_level="INFO").start()
+    with system.running(root, allowed_scms=f":{root}/*") as kiln:
+        admin = kiln.admin
         admin.createTag("base")
         admin.createTag("build", parent="base", arches="x86_64")
         admin.createTag("dest")
@@ -214,7 +176,7 @@ def main() -> None:
         wait_for(lambda: admin.getRepo("build"), 60, what="the build tag's repo")
         result: dict[str, dict] = {}
         runs = {"hello": lambda: hello_rounds(admin, root, args.rounds)}
-        runs["kiln"] = lambda: kiln_rounds(admin, uploader, root, args.rounds)
+        runs["kiln"] = lambda: kiln_rounds(admin, kiln.uploader, root, args.rounds)
         for name in args.packages.split(","):
             baseline, pipeline = runs[name]()
             result[name] = {
@@ -225,18 +187,13 @@ def main() -> None:
                 "ratio": statistics.median(pipeline) / statistics.median(baseline),
                 "target_ratio": 3.0,
             }
-        for name, figures in result.items():
-            print(
-                f"{name}: build -> COMPLETE and tagged, median {figures['median_pipeline']:.2f} s; rpmbuild -ba, "
-                f"median {figures['median_rpmbuild']:.2f} s; ratio {figures['ratio']:.2f} (target at most 3)"
-            )
-        RESULTS.mkdir(exist_ok=True)
-        (RESULTS / "builds.json").write_text(json.dumps(result, indent=2) + "\n")
-    finally:
-        for process in (repod, builder):
-            if process is not None:
-                process.cleanup()
-        hub.stop()
+    for name, figures in result.items():
+        print(
+            f"{name}: build -> COMPLETE and tagged, median {figures['median_pipeline']:.2f} s; rpmbuild -ba, "
+            f"median {figures['median_rpmbuild']:.2f} s; ratio {figures['ratio']:.2f} (target at most 3)"
+        )
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "builds.json").write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -27,14 +27,10 @@ import tempfile
 import time
 from pathlib import Path
 
-import koji
-from tests.conftest import make_user
-from tests.support.builder import BuilderProcess, wait_for
-from tests.support.hub import ADMIN, HubProcess
-from tests.support.repod import RepodProcess
+from tests.support.builder import wait_for
+from tests.support.rpms import build_spec, import_files
 
-from kiln.client import ClientSession
-from kiln.client.uploads import upload_file
+from bench import system
 
 RESULTS = Path(__file__).resolve().parent / "results"
 PER_BUILD = 100
@@ -69,24 +65,21 @@ def make_builds(root: Path, count: int) -> list[list[Path]]:
     return builds
 
 
-def small_build(root: Path, name: str) -> list[Path]:
-    spec = root / f"{name}.spec"
-    spec.write_text(
-        f"Name: {name}\nVersion: 1\nRelease: 1\nSummary: s\nLicense: MIT\nBuildArch: noarch\n%description\nd\n"
-        f"%install\nmkdir -p %{{buildroot}}/usr/share/{name}\necho x > %{{buildroot}}/usr/share/{name}/f\n"
-        f"%files\n/usr/share/{name}/f\n"
-    )
-    top = root / name
-    subprocess.run(
-        ["rpmbuild", "-ba", "--nodeps", "--define", f"_topdir {top}", str(spec)], check=True, capture_output=True
-    )
-    return [*(top / "SRPMS").glob("*.rpm"), *(top / "RPMS" / "noarch").glob("*.rpm")]
-
-
-def import_files(admin: koji.ClientSession, uploader: ClientSession, files: list[Path], area: str) -> None:
-    for path in files:
-        upload_file(uploader, path, area)
-        admin.importRPM(area, path.name)
+SMALL = """
+    Name: {name}
+    Version: 1
+    Release: 1
+    Summary: s
+    License: MIT
+    BuildArch: noarch
+    %description
+    d
+    %install
+    mkdir -p %{{buildroot}}/usr/share/{name}
+    echo x > %{{buildroot}}/usr/share/{name}/f
+    %files
+    /usr/share/{name}/f
+"""
 
 
 def main() -> None:
@@ -95,19 +88,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     root = Path(tempfile.mkdtemp(prefix="kiln-bench-repos-"))
-    hub = HubProcess(f"sqlite:///{root}/kiln.db").start()
-    builder = repod = None
-    try:
-        admin = koji.ClientSession(hub.url)
-        admin.opts.update(user=ADMIN[0], password=ADMIN[1])
-        admin.login()
-        uploader = ClientSession(hub.url)
-        uploader.login(*ADMIN)
-        admin.addHost("bench-builder", ["x86_64"])
-        hub.admin_command("passwd", "bench-builder", "--password", "hostpw")
-        admin.addHostToChannel("bench-builder", "createrepo")
-        builder = BuilderProcess(hub.url, "bench-builder", "hostpw", topdir=str(hub.topdir), log_level="INFO").start()
-        user, password = make_user(hub, admin, "bench-repod", "repodpw", perms=("repo",))
+    with system.running(root) as kiln:
+        hub, admin, uploader = kiln.hub, kiln.admin, kiln.uploader
         admin.createTag("base")
         admin.createTag("build", parent="base", arches="x86_64")
         admin.createTag("dest")
@@ -118,19 +100,18 @@ def main() -> None:
         made = time.monotonic() - started
         for i, files in enumerate(builds):
             admin.packageListAdd("base", f"benchpkg{i}", owner="admin")
-            import_files(admin, uploader, files, f"bench/{i}")
+            import_files(admin, uploader, files)
             admin.tagBuildBypass("base", f"benchpkg{i}-1.0-1")
         rpm_count = sum(len(f) - 1 for f in builds)
         print(f"{rpm_count} RPMs in {len(builds)} builds: made in {made:.1f} s, imported and tagged")
 
-        repod = RepodProcess(hub.url, user, password, log_level="INFO").start()
         wait_for(lambda: admin.getRepo("build"), 120, what="the first repo")
         rounds = []
         for r in range(args.rounds):
             name = f"benchextra{r}"
-            files = small_build(root, name)
+            files = build_spec(root / "extra", name, SMALL.format(name=name))
             admin.packageListAdd("base", name, owner="admin")
-            import_files(admin, uploader, files, f"bench/extra{r}")
+            import_files(admin, uploader, files)
             time.sleep(1.0)  # let the previous round's cleaning settle
             t0 = time.monotonic()
             admin.tagBuildBypass("base", f"{name}-1-1")
@@ -178,11 +159,6 @@ def main() -> None:
         )
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "repos.json").write_text(json.dumps(result, indent=2) + "\n")
-    finally:
-        for process in (repod, builder):
-            if process is not None:
-                process.cleanup()
-        hub.stop()
 
 
 if __name__ == "__main__":

@@ -10,54 +10,22 @@ extra, as a site would point it at its own.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import koji
 import pytest
 
 from kiln.client import ClientSession
-from kiln.client.uploads import upload_file
 from tests.conftest import ADMIN, unique
 from tests.e2e.test_build_pipeline import builder, cli  # noqa: F401 - fixtures
 from tests.e2e.test_packaging import make, rpm_query
+from tests.support.rpms import KILN_BUILDREQ_STUBS, build_spec, import_files
 
 pytestmark = [
     pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="the namespace build root needs root"),
 ]
-
-STUBS = """
-Name: kiln-buildreq-stubs
-Version: 1
-Release: 1
-Summary: stands in for the Fedora packages kiln.spec builds with
-License: MIT
-BuildArch: noarch
-Provides: python3-devel = 3.11
-Provides: python3-pip = 23
-Provides: python3-setuptools = 80
-%description
-stubs
-%files
-"""
-
-
-def import_package(admin: koji.ClientSession, root: Path, spec_text: str, name: str) -> None:
-    spec = root / f"{name}.spec"
-    spec.write_text(textwrap.dedent(spec_text).lstrip())
-    top = root / "rpmbuild"
-    subprocess.run(
-        ["rpmbuild", "-ba", "--nodeps", "--define", f"_topdir {top}", str(spec)], check=True, capture_output=True
-    )
-    uploader = ClientSession(admin.baseurl, opts={"max_retries": 0})
-    uploader.login(*ADMIN)
-    for path in [*(top / "SRPMS").glob("*.rpm"), *(top / "RPMS" / "noarch").glob("*.rpm")]:
-        area = f"imports/{unique()}"
-        upload_file(uploader, path, area)
-        admin.importRPM(area, path.name)
 
 
 def test_kiln_builds_its_own_srpm(admin, builder, cli, tmp_path):  # noqa: F811 - fixtures
@@ -70,7 +38,9 @@ def test_kiln_builds_its_own_srpm(admin, builder, cli, tmp_path):  # noqa: F811 
     admin.createBuildTarget(target, build, dest)
     for name in ("kiln", "kiln-buildreq-stubs"):
         admin.packageListAdd(dest, name, owner="admin")
-    import_package(admin, tmp_path, STUBS, "kiln-buildreq-stubs")
+    uploader = ClientSession(admin.baseurl, opts={"max_retries": 0})
+    uploader.login(*ADMIN)
+    import_files(admin, uploader, build_spec(tmp_path, "kiln-buildreq-stubs", KILN_BUILDREQ_STUBS))
     admin.tagBuildBypass(dest, "kiln-buildreq-stubs-1-1")
 
     done = cli("build", "--wait", "--wait-repo", target, str(srpm), check=False)

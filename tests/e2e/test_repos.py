@@ -17,13 +17,12 @@ import requests
 from defusedxml import ElementTree
 
 from kiln.client import ClientSession
-from kiln.client.uploads import upload_file
 from tests.compat.conftest import KojiCLI
 from tests.conftest import ADMIN, host_session, make_user, unique
 from tests.support.builder import BuilderProcess, wait_for
 from tests.support.hub import HubProcess
 from tests.support.repod import RepodProcess
-from tests.support.rpms import make_package
+from tests.support.rpms import import_files, make_package
 
 pytestmark = pytest.mark.slow
 
@@ -56,11 +55,7 @@ def uploader(hub: HubProcess) -> ClientSession:
 def import_build(admin: koji.ClientSession, uploader: ClientSession, root: Path, name: str, version: str = "1.0"):
     """A build of ``name`` made by rpmbuild and imported (source and noarch package); its NVR."""
     root.mkdir(parents=True, exist_ok=True)
-    srpm, rpm = make_package(root, name, version)
-    for path in (srpm, rpm):
-        area = f"imports/{unique()}"
-        upload_file(uploader, path, area)
-        admin.importRPM(area, path.name)
+    import_files(admin, uploader, list(make_package(root, name, version)))
     return f"{name}-{version}-1"
 
 

@@ -8,10 +8,9 @@ import pytest
 import requests
 
 from kiln.client import ClientSession
-from kiln.client.uploads import upload_file
 from tests.compat.conftest import KojiCLI
 from tests.conftest import ADMIN, unique
-from tests.support.rpms import make_package
+from tests.support.rpms import import_files, make_package
 
 
 @pytest.fixture(scope="module")
@@ -30,11 +29,7 @@ def cli(hub, tmp_path) -> KojiCLI:
 
 
 def imported(admin, uploader, tmp_path, name: str) -> dict:
-    srpm, rpm = make_package(tmp_path, name)
-    for path in (srpm, rpm):
-        area = f"imports/{unique()}"
-        upload_file(uploader, path, area)
-        admin.importRPM(area, path.name)
+    import_files(admin, uploader, list(make_package(tmp_path, name)))
     return admin.getBuild(f"{name}-1.0-1")
 
 

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import textwrap
+import uuid
 from pathlib import Path
+from typing import Any
+
+from kiln.client.uploads import upload_file
 
 SPECS = {
     "kiln-base": """
@@ -87,3 +91,41 @@ def make_package(root: Path, name: str, version: str = "1.0", release: str = "1"
     )
     nvr = f"{name}-{version}-{release}"
     return top / "SRPMS" / f"{nvr}.src.rpm", top / "RPMS" / "noarch" / f"{nvr}.noarch.rpm"
+
+
+# Stands in for the Fedora packages kiln.spec builds with (python3-devel, pip,
+# setuptools >= 77): installs nothing, provides the names.
+KILN_BUILDREQ_STUBS = """
+    Name: kiln-buildreq-stubs
+    Version: 1
+    Release: 1
+    Summary: stands in for the Fedora packages kiln.spec builds with
+    License: MIT
+    BuildArch: noarch
+    Provides: python3-devel = 3.11
+    Provides: python3-pip = 23
+    Provides: python3-setuptools = 80
+    %description
+    stubs
+    %files
+"""
+
+
+def build_spec(root: Path, name: str, spec_text: str) -> list[Path]:
+    """rpmbuild -ba of a spec (given as indented text): the source RPM, then the binary ones."""
+    root.mkdir(parents=True, exist_ok=True)
+    spec = root / f"{name}.spec"
+    spec.write_text(textwrap.dedent(spec_text).lstrip())
+    top = root / f"rpmbuild-{name}"
+    subprocess.run(
+        ["rpmbuild", "-ba", "--nodeps", "--define", f"_topdir {top}", str(spec)], check=True, capture_output=True
+    )
+    return [*sorted((top / "SRPMS").glob("*.rpm")), *sorted((top / "RPMS").rglob("*.rpm"))]
+
+
+def import_files(admin: Any, uploader: Any, files: list[Path]) -> None:
+    """Upload each RPM (source first) into a fresh area of the work directory and importRPM it."""
+    for path in files:
+        area = f"imports/{uuid.uuid4().hex[:12]}"
+        upload_file(uploader, path, area)
+        admin.importRPM(area, path.name)

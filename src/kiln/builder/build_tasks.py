@@ -143,6 +143,13 @@ class BuildRootTask(BaseTaskHandler):
             pending += [required["name"] for required in found.get("grouplist", [])]
         return list(dict.fromkeys(packages))
 
+    def srpm_root(self, build_tag: Any, opts: dict | None, log: Path) -> BuildRoot:
+        """A build root for making a source package: the tag's ``srpm-build`` group, from the repo ``opts`` names."""
+        repo = self.repo_of(opts)
+        build_config = self.session.getBuildConfig(build_tag, event=repo["create_event"])
+        packages = self.group_packages(build_tag, "srpm-build", repo["create_event"])
+        return self.make_root(repo, self.root_arch("noarch", build_config), packages, build_config, log)
+
     def make_root(self, repo: dict, arch: str, packages: list[str], build_config: dict, log: Path) -> BuildRoot:
         """The build root from ``repo`` for ``arch`` with ``packages``; ``log`` (root.log) says what it holds."""
         macros = {
@@ -261,14 +268,9 @@ class BuildSRPMFromSCMTask(BuildRootTask):
 
     def handler(self, url: str, build_tag: Any, opts: dict | None = None) -> dict:
         scm = SCM.parse(url)
-        repo = self.repo_of(opts)
-        event = repo["create_event"]
-        build_config = self.session.getBuildConfig(build_tag, event=event)
-        root_arch = self.root_arch("noarch", build_config)
-        packages = self.group_packages(build_tag, "srpm-build", event)
         root_log, build_log = self.workdir / "root.log", self.workdir / "build.log"
         try:
-            broot = self.make_root(repo, root_arch, packages, build_config, root_log)
+            broot = self.srpm_root(build_tag, opts, root_log)
             into = (broot.builddir / "scm").relative_to(self.workdir)
             checkout = self.checkout_scm(url, into=str(into))
             sourcedir = Path(checkout["path"])
@@ -331,15 +333,10 @@ class RebuildSRPMTask(BuildRootTask):
     _taskWeight = 1.0
 
     def handler(self, srpm: str, build_tag: Any, opts: dict | None = None) -> dict:
-        repo = self.repo_of(opts)
-        event = repo["create_event"]
         source = self.work_file(srpm)
-        build_config = self.session.getBuildConfig(build_tag, event=event)
-        root_arch = self.root_arch("noarch", build_config)
-        packages = self.group_packages(build_tag, "srpm-build", event)
         root_log, build_log = self.workdir / "root.log", self.workdir / "build.log"
         try:
-            broot = self.make_root(repo, root_arch, packages, build_config, root_log)
+            broot = self.srpm_root(build_tag, opts, root_log)
             (broot.builddir / "input").mkdir(exist_ok=True)
             shutil.copyfile(source, broot.builddir / "input" / source.name)
             args = ["-rs", "--nodeps", "--define", f"_srcrpmdir {INSIDE / 'result'}", f"{INSIDE}/input/{source.name}"]

@@ -39,18 +39,11 @@ class RpmHeader:
 
 def read(path: str | Path) -> RpmHeader:
     try:
-        done = subprocess.run(
-            ["rpm", "-qp", "--nosignature", "--nodigest", "--qf", _FORMAT, str(path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={"PATH": "/usr/bin:/bin", "LC_ALL": "C"},
-        )
-    except FileNotFoundError:
-        raise errors.GenericError("the rpm tool is not installed on the hub") from None
-    lines = done.stdout.splitlines()
-    if done.returncode != 0 or len(lines) != 1 or lines[0].count("\t") != len(_FIELDS) - 1:
-        raise errors.GenericError(f"not an RPM file: {Path(path).name}: {done.stderr.strip()[-200:]}")
+        lines = _rpm_query(path, _FORMAT).splitlines()
+    except errors.GenericError as exc:
+        raise errors.GenericError(f"not an RPM file: {Path(path).name}: {str(exc)[-200:]}") from None
+    if len(lines) != 1 or lines[0].count("\t") != len(_FIELDS) - 1:
+        raise errors.GenericError(f"not an RPM file: {Path(path).name}")
     name, version, release, epoch, arch, sourcerpm, buildtime, sigmd5 = lines[0].split("\t")
     source = sourcerpm in ("(none)", "")
     return RpmHeader(
