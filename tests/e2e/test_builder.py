@@ -150,7 +150,8 @@ def test_failany_cancels_the_other_children(admin, channel, builder):
 
 
 def test_a_killed_daemon_restarts_and_the_task_finishes_exactly_once(admin, channel, builder):
-    seconds = f"4.{int(unique('')[:4], 16)}"  # short, and unique among the machine's processes
+    # short, and unique among the machine's processes; ends in 1 so that float() gives the same text back
+    seconds = f"4.{int(unique('')[:4], 16)}1"
     task_id = admin.makeTask("example.spin", [float(seconds)], channel=channel)
     first = wait_for(lambda: processes_with_args("sleep", seconds), 30, what="the task's process")
     started = time.monotonic()

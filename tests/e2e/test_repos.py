@@ -18,7 +18,7 @@ from defusedxml import ElementTree
 
 from kiln.client import ClientSession
 from tests.compat.conftest import KojiCLI
-from tests.conftest import ADMIN, host_session, make_user, unique
+from tests.conftest import ADMIN, channel_builder, host_session, make_user, unique
 from tests.support.builder import BuilderProcess, wait_for
 from tests.support.hub import HubProcess
 from tests.support.repod import RepodProcess
@@ -269,3 +269,30 @@ def test_the_repo_daemon_expires_stale_build_roots_and_needs_the_repo_permission
         assert result.returncode != 0 and "repo permission required" in result.stderr + refused.log_text()
     finally:
         refused.cleanup()
+
+
+def test_repo_done_takes_only_its_own_arches_and_tasks_files(hub, admin, channel):
+    """host.repoDone refuses metadata from elsewhere, or for an arch the repo does not have; nothing moves."""
+    tag = unique("rdone")
+    admin.createTag(tag, arches="x86_64")
+    host, _ = channel_builder(hub, admin, channel)
+    task_id = admin.makeTask("newRepo", [tag], channel=channel)
+    assert host.host.openTask(task_id)["state"] == koji.TASK_STATES["OPEN"]
+    repo_id, _event = host.host.repoInit(tag, task_id=task_id)
+    own = f"tasks/{task_id % 10000}/{task_id}"
+    host.uploadWrapper(str(hub.topdir / "repos" / tag / str(repo_id) / "repo.json"), own, "repomd.xml")
+    for arch, path in (
+        ("..", own),
+        ("groups", own),
+        ("x86_64", "imports/x"),
+        ("x86_64", f"tasks/{(task_id + 1) % 10000}/{task_id}"),
+    ):
+        with pytest.raises(koji.GenericError, match="has no arch|own tasks"):
+            host.host.repoDone(repo_id, {arch: [path, ["repomd.xml"]]})
+    assert (hub.topdir / "work" / own / "repomd.xml").exists()  # nothing moved
+    assert admin.repoInfo(repo_id)["state"] == koji.REPO_STATES["INIT"]
+    host.host.repoDone(repo_id, {"x86_64": [own, ["repomd.xml"]]})
+    assert (hub.topdir / "repos" / tag / str(repo_id) / "x86_64" / "repodata" / "repomd.xml").exists()
+    assert admin.repoInfo(repo_id)["state"] == READY
+    with pytest.raises(koji.GenericError, match="it names a directory"):
+        admin.createTag("..")

@@ -51,6 +51,8 @@ def test_search_finds_packages_builds_rpms_and_tags(hub, admin, uploader, cli, t
         admin.search(name, "nonsense", "glob")
     with pytest.raises(koji.GenericError, match="Invalid regular expression"):
         admin.search("(", "package", "regexp")
+    with pytest.raises(koji.GenericError, match="no repeated group"):
+        admin.search("(a+)+$", "package", "regexp")  # exponential backtracking, refused
 
 
 def test_untagged_references_and_delete(hub, admin, uploader, cli, tmp_path):
@@ -103,6 +105,9 @@ def test_rpm_headers_and_changelog_come_from_the_filed_package(hub, admin, uploa
     assert headers["buildtime"] == rpm["buildtime"] and isinstance(headers["requirename"], list)
     with pytest.raises(koji.GenericError, match="No such rpm header field"):
         admin.getRPMHeaders(rpmID=rpm["id"], headers=["nonsense"])
+    assert admin.getRPMHeaders(rpmID=99999999) == {}  # as Koji answers for an unknown RPM
+    with pytest.raises(koji.GenericError, match="No such rpm"):
+        admin.getRPMHeaders(rpmID=99999999, strict=True)
     shown = cli("rpminfo", f"{name}-1.0-1.noarch").stdout
     assert "License: MIT" in shown and f"SRPM: {name}-1.0-1" in shown
     assert admin.getChangelogEntries(buildID=build["id"]) == []  # the test spec has no %changelog

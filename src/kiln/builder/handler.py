@@ -25,6 +25,7 @@ from kiln.protocol.xmlrpc import decode_args
 # A parent that waits asks the hub about its children in long polls of this
 # many seconds (host.taskWait's timeout): the hub answers as soon as one ends.
 WAIT_POLL_SECONDS = 10.0
+WAIT_BUSY_HUB_SECONDS = 0.5
 
 
 def task_output_dir(task_id: int) -> str:
@@ -108,7 +109,11 @@ class BaseTaskHandler:
             poll = WAIT_POLL_SECONDS
             if timeout is not None:
                 poll = max(0.0, min(poll, timeout - (time.monotonic() - started)))
+            asked = time.monotonic()
             finished, unfinished = self.session.host.taskWait(self.id, timeout=poll)
+            if not finished and unfinished and time.monotonic() - asked < poll / 2:
+                # The hub answered at once (its waiting slots are full, or it stops): no spinning.
+                time.sleep(WAIT_BUSY_HUB_SECONDS)
             if not unfinished:
                 break
             if finished and not all:

@@ -149,7 +149,13 @@ class WaitrepoTask(BaseTaskHandler):
                 if time.monotonic() - started > self.TIMEOUT:
                     raise errors.GenericError(f"no repo for tag {tag_info['name']} within {self.TIMEOUT} seconds")
                 time.sleep(WAITREPO_POLL_SECONDS)
-                repo = self.session.repo.checkRequest(answer["request"]["id"])["repo"]
+                check = self.session.repo.checkRequest(answer["request"]["id"])
+                repo = check["repo"]
+                if repo is None and not check["request"]["active"]:
+                    raise errors.GenericError(
+                        f"Repo request {check['request']['id']} for {tag_info['name']} was given up "
+                        f"after {check['request']['tries']} tries: no repo"
+                    )
             if self._holds(tag_info, repo, nvrs):
                 self.logger.info("repo %s of %s is ready", repo["id"], tag_info["name"])
                 return repo

@@ -1,11 +1,11 @@
 """kiln-repod's loop: check tags, then now and then clean up.
 
-- ``check_tags`` (every ``check_seconds``): the hub files a repo request for
-  each build tag whose newest repo is older than its last change (a change
-  to a parent counts: it reaches every tag inheriting from it), and the
-  queue's failed tasks are retried.  The work itself is newRepo tasks on
-  builders.
-- ``clean`` (every ``clean_seconds``): a READY repo that a newer one of the
+- ``check_tags`` (every ``check_seconds``): a read (repo.staleTags) names
+  the build tags whose newest repo is older than their last change (a change
+  to a parent counts: it reaches every tag inheriting from it); each gets a
+  repo request, hence a newRepo task on a builder.
+- ``clean`` (every ``clean_seconds``): the queue's failed tasks are retried
+  (repo.checkQueue); a READY repo that a newer one of the
   same tag and options replaced is EXPIRED; an expired repo older than
   ``deleted_repo_lifetime`` is deleted unless a build root still uses it; a
   repo whose task failed is marked PROBLEM and deleted after
@@ -77,15 +77,23 @@ class RepoDaemon:
     # --- the story -------------------------------------------------------
 
     def check_tags(self) -> None:
-        asked = self.session.repo.autoRequests()
+        """A read every check_seconds; a write (a request, which files a newRepo task) only for a changed tag."""
+        asked = []
+        for tag_id in self.session.repo.staleTags():
+            answer = self.session.repo.request(tag_id, min_event="last", priority=5)
+            if answer["request"] is not None and not answer["duplicate"]:
+                asked.append(tag_id)
         if asked:
             log.info("new repos requested for tags %s", asked)
+
+    def check_queue(self) -> None:
         queue = self.session.repo.checkQueue()
         if queue.get("retried") or queue.get("given_up"):
             log.warning("repo queue: %s", queue)
 
     def clean(self) -> dict[str, list[int]]:
         """One cleaning pass; the repos it expired, deleted and marked, by what it did."""
+        self.check_queue()
         now = time.time()
         repos = self.session.getActiveRepos()
         newest: dict[tuple, int] = {}

@@ -7,6 +7,7 @@ upload's own digest; signing is a separate matter).
 
 from __future__ import annotations
 
+import re
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -89,19 +90,29 @@ def _rpm_query(path: str | Path, query_format: str) -> str:
 
 
 def query(path: str | Path, names: list[str]) -> dict[str, object]:
-    """The named header tags of an RPM (any case), as Koji's getRPMHeaders answers; an unknown tag is an error."""
-    found: dict[str, object] = {}
+    """The named header tags of an RPM (any case), as Koji's getRPMHeaders answers; an unknown tag is an error.
+
+    One ``rpm`` run reads them all.
+    """
+    tags = []
     for name in names:
         tag = str(name).upper()
         if not tag or not set(tag) <= _TAG_NAME:
             raise errors.ParameterError(f"Invalid header name: {name!r}")
-        try:
-            raw = _rpm_query(path, f"[%{{{tag}}}{_UNIT}]")
-        except errors.GenericError as exc:
-            if "unknown tag" in str(exc):
-                raise errors.GenericError(f"No such rpm header field: {name}") from None
-            raise
-        values: list[object] = [v for v in raw.split(_UNIT)[:-1] if v != "(none)"]
+        tags.append(tag)
+    if not tags:
+        return {}
+    try:
+        raw = _rpm_query(path, "".join(f"[%{{{tag}}}{_UNIT}]{_RECORD}" for tag in tags))
+    except errors.GenericError as exc:
+        unknown = re.search(r'unknown tag: "([^"]+)"', str(exc))
+        if unknown:
+            raise errors.GenericError(f"No such rpm header field: {unknown.group(1).lower()}") from None
+        raise
+    records = raw.split(_RECORD)
+    found: dict[str, object] = {}
+    for name, tag, record in zip(names, tags, records, strict=False):
+        values: list[object] = [v for v in record.split(_UNIT)[:-1] if v != "(none)"]
         if tag in _NUMBER_TAGS:
             values = [int(v) for v in values if str(v).lstrip("-").isdigit()]
         if tag in _LIST_TAGS or tag.startswith(_LIST_PREFIXES):

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
-
 from kiln.hub.context import Context
-from kiln.hub.db import tables
 from kiln.hub.domain import buildroots, repo_requests, repos, tags, tasks
 from kiln.hub.rpc import HOST, LOGIN, export, has_perm
 from kiln.protocol import errors
@@ -38,13 +35,7 @@ def tagLastChangeEvent(ctx: Context, tag: Any, before: Any = None, inherit: bool
 
 @export()
 def tagFirstChangeEvent(ctx: Context, tag: Any, after: Any = None, inherit: bool = True) -> int | None:
-    tag_id = tags.get_id(ctx, tag)
-    if after is None:
-        c = tables.tag_config
-        return ctx.conn.execute(
-            select(c.c.create_event).where(c.c.tag_id == tag_id).order_by(c.c.create_event)
-        ).scalar()
-    return repos.first_change_event(ctx, tag_id, int(after), bool(inherit))
+    return repos.first_change_event(ctx, tags.get_id(ctx, tag), after, bool(inherit))
 
 
 @export(access=LOGIN, writes=True)
@@ -127,6 +118,15 @@ def autoRequests(ctx: Context) -> list:
     tags itself.  kiln keeps both in this one call: the tags asked for.
     """
     return repo_requests.auto_requests(ctx, repos.watched_tags(ctx))
+
+
+@export("repo.staleTags")
+def staleTags(ctx: Context) -> list:
+    """kiln's: the build tags (as autoRequests sees them) changed since their newest repo, with no request yet.
+
+    A read: the repo daemon looks twice a second and asks (repo.request) only when this names a tag.
+    """
+    return repo_requests.stale(ctx, repos.watched_tags(ctx))
 
 
 @export("host.repoInit", access=HOST, writes=True)

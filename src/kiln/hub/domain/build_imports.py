@@ -117,14 +117,8 @@ def _task_files(ctx: Context, task_id: int) -> Any:
     topdir = ctx.settings.topdir
 
     def read(relpath: Any) -> Path:
-        parts = relpath.split("/") if isinstance(relpath, str) else []
-        if (
-            len(parts) != 4
-            or parts[0] != "tasks"
-            or not parts[2].isdigit()
-            or int(parts[2]) not in allowed
-            or parts[1] != str(int(parts[2]) % 10000)
-        ):
+        directory, _, name = relpath.rpartition("/") if isinstance(relpath, str) else ("", "", "")
+        if storage.task_of_upload_dir(directory) not in allowed or not name:
             raise errors.ActionNotAllowed(f"a build's files must come from its own tasks' output, not {relpath!r}")
         found = rpms.work_file(topdir, relpath)
         if (Path(topdir) / "work" / relpath).is_symlink():
@@ -211,7 +205,7 @@ def move_to_scratch(ctx: Context, host_id: int, task_id: Any, srpm: Any, rpm_pat
     topdir = ctx.settings.topdir
     owner = users.find(ctx, row.owner, strict=True)
     assert owner is not None
-    target = Path(topdir) / "scratch" / owner["name"] / f"task_{row.id}"
+    target = Path(topdir) / "scratch" / storage.component(owner["name"], "user name") / f"task_{row.id}"
     task_file = _task_files(ctx, row.id)
     files = [(target, task_file(path)) for path in [srpm, *rpm_paths]]
     for key, paths in logs.items():

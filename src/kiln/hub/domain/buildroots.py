@@ -17,7 +17,7 @@ from kiln.hub.context import Context
 from kiln.hub.db import tables
 from kiln.hub.domain import tasks
 from kiln.protocol import errors
-from kiln.protocol.constants import BuildrootState
+from kiln.protocol.constants import BuildrootState, RepoState
 
 br = tables.buildroot
 bl = tables.buildroot_listing
@@ -77,6 +77,12 @@ def new(ctx: Context, host_id: int, repo: Any, arch: Any, task_id: Any = None) -
         raise errors.ParameterError(f"Invalid arch: {arch!r}")
     if task_id is not None:
         tasks.assert_running_on(tasks.row(ctx, task_id), host_id, int(task_id))
+    if repo is not None:
+        from kiln.hub.domain import repos
+
+        state = repos.lock(ctx, int(repo))  # repoDelete takes the same lock before it counts users
+        if state is None or state == RepoState.DELETED:
+            raise errors.GenericError(f"repo {repo} is {'deleted' if state is not None else 'unknown'}")
     values = {
         "host_id": host_id,
         "arch": arch,

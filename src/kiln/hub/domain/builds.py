@@ -120,11 +120,11 @@ def create(
 ) -> int:
     """A new build; refused when its NVR exists already, whatever its state."""
     for label, value in (("version", version), ("release", release)):
-        if not isinstance(value, str) or not _EVR_PART.match(value):
+        if not isinstance(value, str) or not _EVR_PART.match(value) or value in (".", ".."):
             raise errors.GenericError(f"Invalid {label}: {value!r} (letters, digits and . _ + ~ ^ only, as RPM allows)")
     if epoch is not None and (isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0):
         raise errors.GenericError(f"Invalid epoch: {epoch!r}")
-    package = packages.get(ctx, names.internal_name(name), create=True)
+    package = packages.get(ctx, names.directory_name(names.internal_name(name), "package name"), create=True)
     assert package is not None
     nvr = f"{package['name']}-{version}-{release}"
     found = ctx.conn.execute(

@@ -57,3 +57,10 @@ def arches(value: object) -> str:
         if not _ARCH.match(arch):
             raise errors.GenericError("Architecture can be only [a-zA-Z0-9_-]")
     return " ".join(parts)
+
+
+def directory_name(name: str, what: str) -> str:
+    """Names that become directories under topdir (packages/<name>, repos/<tag>) may not climb out of it."""
+    if "/" in name or name in (".", ".."):
+        raise errors.GenericError(f"Invalid {what}: {name!r} (it names a directory: no '/', not . or ..)")
+    return name

@@ -115,6 +115,9 @@ def request(
             raise errors.ActionNotAllowed("only admins may create high-priority requests")
         priority = PRIORITY_DEFAULT + priority
     answer: dict[str, Any] = {"repo": None, "request": None, "duplicate": False}
+    if ctx.conn.dialect.name == "postgresql":
+        # Requests for one tag, one at a time: two at once would each file a request (and a task).
+        ctx.conn.execute(select(tables.tag.c.id).where(tables.tag.c.id == tag["id"]).with_for_update())
     if not force:
         repo = repos.best(ctx, tag["id"], min_event=min_event, at_event=at_event, opts=wanted)
         if repo is not None:
@@ -218,12 +221,10 @@ def fulfil(ctx: Context, repo_id: int) -> None:
 
 def check_queue(ctx: Context) -> dict:
     """The repo daemon's pass over the queue: retry failed tasks, start waiting ones; what it did."""
-    rows = ctx.conn.execute(
-        select(*_COLS)
-        .select_from(_FROM)
-        .where(q.c.active.is_(True), q.c.repo_id.is_(None))
-        .order_by(q.c.priority, q.c.id)
-    ).all()
+    query = select(*_COLS).select_from(_FROM).where(q.c.active.is_(True), q.c.repo_id.is_(None))
+    if ctx.conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=q, skip_locked=True)  # two daemons' passes never take one request twice
+    rows = ctx.conn.execute(query.order_by(q.c.priority, q.c.id)).all()
     running = 0
     waiting, retried, given_up = [], 0, 0
     for req in (_shape(r) for r in rows):
@@ -265,14 +266,38 @@ def _closed_with_repo(ctx: Context, req: dict) -> bool:
     return True
 
 
-def auto_requests(ctx: Context, tag_ids: list[int]) -> list[int]:
-    """Requests for the tags whose newest repo is older than their last change; the tags asked for."""
-    asked = []
+def stale(ctx: Context, tag_ids: list[int]) -> list[int]:
+    """Of these tags, those changed since their newest repo (READY or being made) with no request new enough.
+
+    Read-only, so that the repo daemon's frequent look takes no write lock.
+    """
+    rp = tables.repo
+    found = []
     for tag_id in tag_ids:
         last = repos.last_change_event(ctx, tag_id)
         if last is None:
             continue
-        answer = request(ctx, tag_id, min_event=last, priority=5)
+        newest = ctx.conn.execute(
+            select(rp.c.create_event)
+            .where(rp.c.tag_id == tag_id, rp.c.state.in_([RepoState.READY, RepoState.INIT]), rp.c.dist.is_(False))
+            .order_by(rp.c.create_event.desc())
+            .limit(1)
+        ).scalar()
+        if newest is not None and newest >= last:
+            continue
+        asked = ctx.conn.execute(
+            select(q.c.id).where(q.c.tag_id == tag_id, q.c.active.is_(True), q.c.min_event >= last).limit(1)
+        ).first()
+        if asked is None:
+            found.append(tag_id)
+    return found
+
+
+def auto_requests(ctx: Context, tag_ids: list[int]) -> list[int]:
+    """Requests for the tags whose newest repo is older than their last change; the tags asked for."""
+    asked = []
+    for tag_id in stale(ctx, tag_ids):
+        answer = request(ctx, tag_id, min_event="last", priority=5)
         if answer["request"] is not None and not answer["duplicate"]:
             asked.append(tag_id)
     return asked

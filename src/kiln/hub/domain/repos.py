@@ -23,7 +23,7 @@ from sqlalchemy import func, insert, literal, select, union_all, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
-from kiln.hub.domain import groups, inheritance, packages, rpms, tags
+from kiln.hub.domain import groups, inheritance, packages, rpms, storage, tags
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
 from kiln.protocol.constants import BuildrootState, RepoState
@@ -186,8 +186,13 @@ def last_change_event(ctx: Context, tag_info: Any, before: Any = None, inherit: 
     return max(found) if found else None
 
 
-def first_change_event(ctx: Context, tag_id: int, after: int, inherit: bool = True) -> int | None:
-    """The oldest event after ``after`` that changed what the tag holds, or None if none did."""
+def first_change_event(ctx: Context, tag_id: int, after: Any = None, inherit: bool = True) -> int | None:
+    """The oldest event after ``after`` that changed what the tag holds, or None if none did (no ``after``:
+    the tag's creation)."""
+    after = _int_or_none("after", after)
+    if after is None:
+        tc = tables.tag_config
+        return ctx.conn.execute(select(func.min(tc.c.create_event)).where(tc.c.tag_id == tag_id)).scalar()
     ids = _tag_ids(ctx, tag_id, after, inherit)
     parts = []
     for name in _CONTENT_TABLES:
@@ -202,7 +207,7 @@ def first_change_event(ctx: Context, tag_id: int, after: int, inherit: bool = Tr
 
 
 def repo_dir(topdir: str, tag_name: str, repo_id: int) -> Path:
-    return Path(topdir) / "repos" / tag_name / str(repo_id)
+    return Path(topdir) / "repos" / storage.component(tag_name, "tag name") / str(repo_id)
 
 
 def _repo_arches(tag: dict, opts: dict) -> list[str]:
@@ -319,28 +324,25 @@ def init(
     path = repo_dir(ctx.settings.topdir, tag["name"], repo_id)
     if path.exists():  # left by a repo id handed out before, in a transaction that did not commit
         shutil.rmtree(path)
-    ctx.on_rollback(lambda: shutil.rmtree(path, ignore_errors=True))
     comps = groups.comps_xml(groups.read(ctx, tag["id"], event=event_id))
-    _write_layout(path, ctx.settings.topdir, tag, summary, rpm_list, blocked, comps)
+
+    def remove() -> None:
+        shutil.rmtree(path, ignore_errors=True)
+
+    ctx.on_rollback(remove)
+    try:
+        _write_layout(path, ctx.settings.topdir, tag, summary, rpm_list, blocked, comps)
+    except BaseException:
+        remove()  # also when only this call's savepoint rolls back (a multicall goes on)
+        raise
     return [repo_id, event_id]
 
 
 def _upload_source(topdir: str, upload_path: Any, name: Any, allowed_tasks: set[int]) -> Path:
     """A file a createrepo task uploaded, under its own task directory (no other place in work/)."""
-    if not isinstance(upload_path, str) or not isinstance(name, str):
-        raise errors.ParameterError(f"Invalid repo upload: {upload_path!r}, {name!r}")
-    parts = upload_path.strip("/").split("/")
-    if (
-        len(parts) != 3
-        or parts[0] != "tasks"
-        or not parts[2].isdigit()
-        or int(parts[2]) not in allowed_tasks
-        or parts[1] != str(int(parts[2]) % 10000)
-    ):
-        raise errors.ActionNotAllowed(f"repo metadata must come from the repo's own tasks, not {upload_path}")
-    if "/" in name or name in ("", ".", ".."):
-        raise errors.ParameterError(f"Invalid file name: {name!r}")
-    source = Path(topdir) / "work" / upload_path.strip("/") / name
+    if storage.task_of_upload_dir(upload_path) not in allowed_tasks:
+        raise errors.ActionNotAllowed(f"repo metadata must come from the repo's own tasks, not {upload_path!r}")
+    source = Path(topdir) / "work" / upload_path / storage.component(name, "file name")
     if source.is_symlink() or not source.is_file():
         raise errors.GenericError(f"no uploaded file {upload_path}/{name}")
     return source
@@ -367,22 +369,35 @@ def done(
     }
     moves = []
     for arch, entry in data.items():
-        if not (path / str(arch)).is_dir() or "/" in str(arch):
-            raise errors.GenericError(f"repo {repo['id']} has no arch {arch}")
+        if not isinstance(arch, str) or arch in ("", ".", "..", "groups") or not (path / arch / "pkglist").is_file():
+            raise errors.GenericError(f"repo {repo['id']} has no arch {arch!r}")
         if not isinstance(entry, (list, tuple)) or len(entry) != 2 or not isinstance(entry[1], (list, tuple)):
             raise errors.ParameterError(f"repoDone data for {arch} must be [upload path, [files]]")
         for name in entry[1]:
             source = _upload_source(ctx.settings.topdir, entry[0], name, children)
             moves.append((source, path / str(arch) / "repodata" / name))
-    for source, target in moves:
-        target.parent.mkdir(exist_ok=True)
-        os.replace(source, target)
-        ctx.on_rollback(lambda s=source, d=target: os.replace(d, s) if d.exists() else None)
-    if json_updates:
-        summary = json.loads((path / "repo.json").read_text())
-        summary.update(json_updates)
-        (path / "repo.json").write_text(json.dumps(summary, indent=2))
-    set_state(ctx, repo["id"], RepoState.EXPIRED if expire else RepoState.READY)
+    moved: list[tuple[Path, Path]] = []
+
+    def put_back() -> None:
+        for source, target in reversed(moved):
+            if target.exists():
+                os.replace(target, source)
+        moved.clear()
+
+    ctx.on_rollback(put_back)
+    try:
+        for source, target in moves:
+            target.parent.mkdir(exist_ok=True)
+            os.replace(source, target)
+            moved.append((source, target))
+        if json_updates:
+            summary = json.loads((path / "repo.json").read_text())
+            summary.update(json_updates)
+            (path / "repo.json").write_text(json.dumps(summary, indent=2))
+        set_state(ctx, repo["id"], RepoState.EXPIRED if expire else RepoState.READY)
+    except BaseException:
+        put_back()  # also when only this call's savepoint rolls back: the task may try again
+        raise
     if not expire:
         ctx.on_commit(lambda: _link_latest(ctx.settings.topdir, repo))
 
@@ -416,10 +431,7 @@ def set_state(ctx: Context, repo_id: int, state: Any) -> None:
         new = RepoState(int(state)) if not isinstance(state, str) else RepoState[state.upper()]
     except (KeyError, ValueError, TypeError):
         raise errors.ParameterError(f"Unknown repo state: {state!r}") from None
-    query = select(rp.c.state).where(rp.c.id == repo_id)
-    if ctx.conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    old = ctx.conn.execute(query).scalar()
+    old = lock(ctx, repo_id)
     if old is None:
         raise errors.GenericError(f"No such repo: {repo_id}")
     old = RepoState(old)
@@ -434,6 +446,14 @@ def set_state(ctx: Context, repo_id: int, state: Any) -> None:
         from kiln.hub.domain import repo_requests
 
         repo_requests.fulfil(ctx, repo_id)
+
+
+def lock(ctx: Context, repo_id: int) -> int | None:
+    """The repo's state, its row locked for this transaction on PostgreSQL (SQLite writes one at a time)."""
+    query = select(rp.c.state).where(rp.c.id == repo_id)
+    if ctx.conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    return ctx.conn.execute(query).scalar()
 
 
 def references(ctx: Context, repo_id: Any) -> list[dict]:
@@ -452,6 +472,7 @@ def delete(ctx: Context, repo_id: Any) -> int:
     """
     repo = info(ctx, repo_id, strict=True)
     assert repo is not None
+    lock(ctx, repo["id"])  # before counting: host.newBuildRoot takes the same lock to use it
     used = references(ctx, repo["id"])
     if used:
         return len(used)

@@ -14,8 +14,10 @@ from kiln.hub.context import Context
 from kiln.hub.domain import builds, rpms
 from kiln.hub.domain.times import epoch_seconds, timestamp_text
 from kiln.protocol import errors
+from kiln.protocol.constants import BuildState
 from kiln.rpm import headers
 
+MAX_HEADERS = 64
 DEFAULT_HEADERS = ["name", "version", "release", "epoch", "arch", "summary", "description", "license", "url"]
 DEFAULT_HEADERS += ["buildtime", "buildhost", "sourcerpm", "size"]
 
@@ -31,16 +33,20 @@ def _task_file(ctx: Context, task_id: Any, filepath: Any) -> Path:
     return path
 
 
-def _rpm_file(ctx: Context, rpm_id: Any) -> Path:
-    rpm = rpms.get(ctx, int(rpm_id), strict=True)
-    assert rpm is not None
-    build = builds.get(ctx, rpm["build_id"], strict=True)
+def _rpm_file(ctx: Context, rpm_id: Any, strict: bool = True) -> Path | None:
+    """Where a build's RPM is filed; None (unless ``strict``) for an unknown RPM or one of a deleted build."""
+    rpm = rpms.get(ctx, int(rpm_id), strict=strict)
+    build = builds.get(ctx, rpm["build_id"], strict=True) if rpm is not None else None
+    if rpm is None or build is None or build["state"] == BuildState.DELETED:
+        if strict:
+            raise errors.GenericError(f"No such rpm file: {rpm_id}")
+        return None
     return rpms.build_dir(ctx.settings.topdir, build) / rpm["arch"] / rpms.filename(rpm)
 
 
-def _locate(ctx: Context, rpm_id: Any, task_id: Any, filepath: Any) -> Path:
+def _locate(ctx: Context, rpm_id: Any, task_id: Any, filepath: Any, strict: bool = True) -> Path | None:
     if rpm_id is not None:
-        return _rpm_file(ctx, rpm_id)
+        return _rpm_file(ctx, rpm_id, strict)
     if task_id is not None and filepath is not None:
         return _task_file(ctx, task_id, filepath)
     raise errors.ParameterError("give rpmID, or taskID and filepath")
@@ -50,15 +56,17 @@ def header_fields(
     ctx: Context, rpm_id: Any = None, task_id: Any = None, filepath: Any = None, names: Any = None, strict: bool = False
 ) -> dict:
     """getRPMHeaders: the asked-for header fields (lower-case keys); {} for a missing file unless ``strict``."""
-    path = _locate(ctx, rpm_id, task_id, filepath)
-    if not path.is_file():
+    path = _locate(ctx, rpm_id, task_id, filepath, strict)
+    if path is None or not path.is_file():
         if strict:
-            raise errors.GenericError(f"No such file: {path.name}")
+            raise errors.GenericError(f"No such file: {path.name if path else rpm_id}")
         return {}
     if names is None:
         names = DEFAULT_HEADERS
     if isinstance(names, str) or not all(isinstance(n, str) for n in names):
         raise errors.ParameterError("headers must be a list of header names")
+    if len(names) > MAX_HEADERS:
+        raise errors.ParameterError(f"at most {MAX_HEADERS} headers in one call")
     return headers.query(path, list(names))
 
 
@@ -80,12 +88,12 @@ def changelog_entries(
             if strict:
                 raise errors.GenericError(f"build {build['nvr']} has no source package")
             return []
-        path = _rpm_file(ctx, sources[0]["id"])
+        path = _rpm_file(ctx, sources[0]["id"], strict)
     else:
         path = _locate(ctx, None, task_id, filepath)
-    if not path.is_file():
+    if path is None or not path.is_file():
         if strict:
-            raise errors.GenericError(f"No such file: {path.name}")
+            raise errors.GenericError(f"No such file: {path.name if path else build_id}")
         return []
     low = epoch_seconds("after", after) if after is not None else None
     high = epoch_seconds("before", before) if before is not None else None

@@ -51,7 +51,9 @@ def shape(row: Any) -> dict:
 
 
 def build_dir(topdir: str, build: dict) -> Path:
-    return Path(topdir) / "packages" / build["name"] / build["version"] / build["release"]
+    """Koji's packages/<name>/<version>/<release>; each part refused if it could lead outside."""
+    parts = [storage.component(build[key], key) for key in ("name", "version", "release")]
+    return Path(topdir).joinpath("packages", *parts)
 
 
 def _upload_path(topdir: str, path: Any, basename: Any) -> Path:

@@ -3,8 +3,8 @@
 A build's name is its N-V-R, an RPM's its file name (N-V-R.A.rpm).  ``glob``
 matches case-insensitively with * and ?; ``regexp`` is a case-insensitive
 regular expression searched anywhere in the name; anything else is an exact
-match.  Regular expressions are applied in Python, so SQLite and PostgreSQL
-answer alike.
+match.  Regular expressions run in PostgreSQL (``~*``) or, on SQLite, in
+Python; patterns whose backtracking could run away are refused.
 """
 
 from __future__ import annotations
@@ -52,13 +52,32 @@ def search(ctx: Context, terms: Any, kind: Any, match_type: Any) -> list[dict]:
         pattern = terms.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = pattern.replace("*", "%").replace("?", "_")
         query = query.where(name.ilike(pattern, escape="\\"))
-    elif match_type != "regexp":
+    elif match_type == "regexp":
+        expression = _expression(terms)
+        if ctx.conn.dialect.name == "postgresql":
+            query = query.where(name.op("~*")(terms))
+            expression = None
+    else:
         query = query.where(name == terms)
     rows = [dict(r._mapping) for r in ctx.conn.execute(query.order_by(name))]
-    if match_type == "regexp":
-        try:
-            expression = re.compile(terms, re.IGNORECASE)
-        except re.error as exc:
-            raise errors.GenericError(f"Invalid regular expression {terms!r}: {exc}") from None
+    if match_type == "regexp" and expression is not None:
         rows = [row for row in rows if expression.search(row["name"])]
     return rows
+
+
+# A group with a quantifier inside, itself repeated: (a+)+, (x|y*)* ... the shapes whose backtracking
+# can take exponential time.  Anyone may search, so such patterns are refused.
+_NESTED_REPEAT = re.compile(r"\([^()]*[*+?}][^()]*\)\s*[*+{]")
+MAX_PATTERN = 200
+
+
+def _expression(terms: str) -> re.Pattern:
+    if len(terms) > MAX_PATTERN or _NESTED_REPEAT.search(terms):
+        raise errors.GenericError(
+            f"Invalid regular expression {terms!r}: at most {MAX_PATTERN} characters, and no repeated group"
+            " that itself repeats (such as (a+)+)"
+        )
+    try:
+        return re.compile(terms, re.IGNORECASE)
+    except re.error as exc:
+        raise errors.GenericError(f"Invalid regular expression {terms!r}: {exc}") from None

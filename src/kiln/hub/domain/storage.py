@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 from pathlib import Path
+from typing import Any
 
 from kiln.hub.context import Context
 from kiln.protocol import errors
@@ -72,3 +74,21 @@ class Filing:
         for path in reversed(dirs):
             with contextlib.suppress(OSError):  # not empty (someone else's file), or gone already
                 path.rmdir()
+
+
+def component(name: Any, what: str) -> str:
+    """``name`` as one path component under topdir: refused if it could lead elsewhere (``..``, ``/``, NUL)."""
+    if not isinstance(name, str) or name in ("", ".", "..") or "/" in name or "\0" in name:
+        raise errors.GenericError(f"{what} {name!r} cannot name a directory under topdir")
+    return name
+
+
+_TASK_DIR = re.compile(r"^tasks/([0-9]+)/([0-9]+)$")
+
+
+def task_of_upload_dir(upload_dir: Any) -> int | None:
+    """The task whose output directory ``tasks/<id % 10000>/<id>`` this is (ASCII digits only), else None."""
+    match = _TASK_DIR.match(upload_dir) if isinstance(upload_dir, str) else None
+    if match is None or match.group(1) != str(int(match.group(2)) % 10000):
+        return None
+    return int(match.group(2))

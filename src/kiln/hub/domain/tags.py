@@ -123,7 +123,7 @@ def create(
 ) -> int:
     from kiln.hub.domain import inheritance
 
-    name = names.internal_name(name)
+    name = names.directory_name(names.internal_name(name), "tag name")
     if get(ctx, name) is not None:
         raise errors.GenericError(f"A tag with the name {name!r} already exists")
     # A deleted tag's row stays (history names it); a new tag of that name takes it back, as in Koji.
@@ -181,7 +181,7 @@ def edit(ctx: Context, info: Any, **kwargs: Any) -> None:
     tag_id = tag["id"]
     event = ctx.event_id()
     if kwargs.get("name") is not None and kwargs["name"] != tag["name"]:
-        new_name = names.internal_name(kwargs["name"])
+        new_name = names.directory_name(names.internal_name(kwargs["name"]), "tag name")
         if ctx.conn.execute(select(t.c.id).where(t.c.name == new_name)).scalar() is not None:
             raise errors.GenericError(f"Name {new_name} already taken by tag")
         ctx.conn.execute(update(t).where(t.c.id == tag_id).values(name=new_name))
