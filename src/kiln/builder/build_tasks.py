@@ -38,7 +38,7 @@ from kiln.builder.handler import BaseTaskHandler, task_output_dir
 from kiln.builder.scm import SCM
 from kiln.protocol import errors
 from kiln.protocol.constants import RepoState
-from kiln.rpm import srpms
+from kiln.rpm import comps, srpms
 
 RPMBUILD_TIMEOUT = 24 * 3600
 BUILD_ARCH_WEIGHT = 1.5
@@ -129,19 +129,7 @@ class BuildRootTask(BaseTaskHandler):
         when the tag has no such group (the root is then the builder's own
         tools, which give rpmbuild).
         """
-        groups = {found["name"]: found for found in self.session.getTagGroups(tag, event=event)}
-        seen: set[str] = set()
-        packages: list[str] = []
-        pending = [group]
-        while pending:
-            found = groups.get(pending.pop(0))
-            if found is None or found["name"] in seen:
-                continue
-            seen.add(found["name"])
-            kinds = ("mandatory", "default")
-            packages += [p["package"] for p in found.get("packagelist", []) if p.get("type", "mandatory") in kinds]
-            pending += [required["name"] for required in found.get("grouplist", [])]
-        return list(dict.fromkeys(packages))
+        return comps.packages_of(self.session.getTagGroups(tag, event=event), group)
 
     def srpm_root(self, build_tag: Any, opts: dict | None, log: Path) -> BuildRoot:
         """A build root for making a source package: the tag's ``srpm-build`` group, from the repo ``opts`` names."""

@@ -240,6 +240,6 @@ def build_logs(ctx: Context, build_info: Any) -> list[dict]:
             path = Path(dirpath) / name
             if path.is_symlink() or not path.is_file():
                 continue
-            relative = f"{top.relative_to(topdir)}/{subdir}/{name}"
+            relative = os.path.normpath(f"{top.relative_to(topdir)}/{subdir}/{name}")
             found.append({"name": name, "dir": subdir, "path": relative})
     return sorted(found, key=lambda entry: (entry["dir"], entry["name"]))

@@ -19,6 +19,7 @@ from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
 from kiln.hub.domain import inheritance, names, tags
 from kiln.protocol import errors
+from kiln.rpm.comps import packages_of
 
 g = tables.groups
 gc = tables.group_config
@@ -269,20 +270,6 @@ def req_unblock(ctx: Context, tag_info: Any, group_info: Any, req_info: Any) -> 
             f"requirement on group {required['name']} is NOT blocked in group {group['name']}, tag {tag['name']}"
         )
     versioned.revoke(ctx.conn, gr, where, ctx.event_id(), ctx.user_id)
-
-
-def packages_of(groups: list[dict], name: str) -> list[str]:
-    """The packages a build root installs for group ``name``: its own and its required groups', once each."""
-    by_name = {group["name"]: group for group in groups}
-    seen, order, todo = set(), [], [name]
-    while todo:
-        group = by_name.get(todo.pop(0))
-        if group is None or group["name"] in seen:
-            continue
-        seen.add(group["name"])
-        order += [p["package"] for p in group.get("packagelist", []) if p["type"] in ("mandatory", "default")]
-        todo += [r["name"] for r in group.get("grouplist", [])]
-    return list(dict.fromkeys(order))
 
 
 def comps_xml(groups: list[dict]) -> str:
