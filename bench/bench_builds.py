@@ -129,6 +129,8 @@ def kiln_rounds(admin: koji.ClientSession, uploader: ClientSession, root: Path, 
     import_files(admin, uploader, build_spec(root / "stubs", "kiln-buildreq-stubs", KILN_BUILDREQ_STUBS))
     admin.tagBuildBypass("dest", "kiln-buildreq-stubs-1-1")
     admin.editTag2("build", extra={"rpm.macro.__python3": sys.executable})
+    changed = admin.tagLastChangeEvent("build")
+    wait_for(lambda: (admin.getRepo("build") or {}).get("create_event", 0) >= changed, 60, what="a repo with the stubs")
     spec_text = (REPO / "kiln.spec").read_text()
     version = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["version"]
     baseline, pipeline = [], []
