@@ -1,0 +1,275 @@
+"""``kiln X`` prints what ``koji X`` prints, against the same real hub, from the same koji.conf.
+
+Both clients read one koji.conf (kiln accepts koji's format as it is) and run
+with TZ=UTC, so times print alike.  Listings cover the whole hub, which other
+tests of this module also write to: each comparison runs kiln and koji back
+to back, with nothing writing in between.  ``--json`` is checked against
+what the hub itself answers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ADMIN, host_session, make_user, unique
+from tests.support.hub import HubProcess
+from tests.support.koji_cli import KojiCLI, write_koji_conf
+
+KILN = Path(sys.executable).parent / "kiln"
+
+
+@pytest.fixture
+def koji_cli(hub: HubProcess, tmp_path: Path) -> KojiCLI:
+    return KojiCLI(hub, write_koji_conf(hub, tmp_path / "koji.conf"))
+
+
+def kiln(config: Path, *args: str, user: tuple[str, str] | None = None) -> subprocess.CompletedProcess:
+    auth = ["--user", user[0], "--password", user[1]] if user else []
+    environ = {k: v for k, v in os.environ.items() if k != "KILN_SERVER"}
+    return subprocess.run(
+        [str(KILN), "-c", str(config), *auth, *args],
+        capture_output=True,
+        text=True,
+        env={**environ, "TZ": "UTC"},
+        timeout=60,
+        check=False,
+    )
+
+
+def same_output(koji_cli: KojiCLI, *args: str, user: tuple[str, str] | None = None) -> str:
+    """Run ``kiln ARGS`` and ``koji ARGS``; assert they print the same and exit alike; return the text."""
+    ours = kiln(koji_cli.config, *args, user=user)
+    theirs = koji_cli(*args, user=user, check=False)
+    assert ours.returncode == theirs.returncode, (ours.stderr, theirs.stderr)
+    assert ours.stdout == theirs.stdout
+    return ours.stdout
+
+
+def kiln_json(koji_cli: KojiCLI, *args: str, user: tuple[str, str] | None = None) -> object:
+    done = kiln(koji_cli.config, *args, "--json", user=user)
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def plain(data: object) -> object:
+    """The hub's answer as JSON would carry it (what ``--json`` promises)."""
+    return json.loads(json.dumps(data, default=str))
+
+
+# --- misc --------------------------------------------------------------------
+
+
+def test_moshimoshi_anonymous_and_logged_in(koji_cli, hub):
+    for user in (None, ADMIN):
+        ours = kiln(koji_cli.config, "moshimoshi", user=user).stdout.splitlines()
+        theirs = koji_cli("moshimoshi", user=user).stdout.splitlines()
+        greeting = 1 if user is None else 0
+        assert ours[:greeting] == theirs[:greeting]
+        assert ours[greeting].split(", ", 1)[1] == theirs[greeting].split(", ", 1)[1]
+        assert ours[greeting + 1 :] == theirs[greeting + 1 :]
+    assert "Authenticated via password" in ours
+
+
+def test_version_reports_the_hub_as_koji_does(koji_cli):
+    ours = kiln(koji_cli.config, "version").stdout.splitlines()
+    theirs = koji_cli("version", user=None).stdout.splitlines()
+    assert ours[1] == theirs[1] and ours[1].startswith("Hub:    ")
+    assert ours[0].startswith("Client: ")
+
+
+def test_list_api(koji_cli, admin):
+    text = same_output(koji_cli, "list-api")
+    assert "getBuildTargets(" in text
+    assert same_output(koji_cli, "list-api", "getTag", "listTags").strip()
+    methods = kiln_json(koji_cli, "list-api")
+    assert methods == sorted(plain(admin._listapi()), key=lambda m: m["name"])
+
+
+def test_list_api_unknown_method(koji_cli):
+    done = kiln(koji_cli.config, "list-api", "noSuchMethod")
+    assert done.returncode == koji_cli("list-api", "noSuchMethod", check=False).returncode == 2
+    assert done.stderr.splitlines()[-1] == "kiln list-api: error: Unknown method: noSuchMethod"
+
+
+# --- tags ----------------------------------------------------------------------
+
+
+@pytest.fixture
+def tags(admin) -> dict[str, str]:
+    """A build tag, a destination tag (locked, with a permission) and a target between them."""
+    prefix = unique("clitag")
+    names = {"build": f"{prefix}-build", "dest": f"{prefix}-dest", "target": f"{prefix}-target"}
+    admin.createTag(names["build"], arches="x86_64")
+    admin.createTag(names["dest"], parent=names["build"], perm="admin", locked=True)
+    admin.createBuildTarget(names["target"], names["build"], names["dest"])
+    names["prefix"] = prefix
+    return names
+
+
+@pytest.mark.parametrize(
+    "options", [[], ["--show-id"], ["--verbose"], ["--unlocked"], ["--show-id", "--verbose"]], ids=str
+)
+def test_list_tags(koji_cli, tags, options):
+    text = same_output(koji_cli, "list-tags", *options)
+    assert tags["build"] in text
+    text = same_output(koji_cli, "list-tags", *options, f"{tags['prefix']}*")
+    assert (tags["dest"] in text) != ("--unlocked" in options)
+
+
+def test_list_tags_json_and_unknown_package(koji_cli, admin, tags):
+    assert kiln_json(koji_cli, "list-tags", f"{tags['prefix']}*") == plain(
+        sorted(admin.listTags(pattern=f"{tags['prefix']}*"), key=lambda t: t["name"])
+    )
+    ghost = unique("ghost")
+    done = kiln(koji_cli.config, "list-tags", "--package", ghost)
+    assert done.returncode == 2 == koji_cli("list-tags", "--package", ghost, check=False).returncode
+    assert done.stderr.splitlines()[-1] == f"kiln list-tags: error: No such package: {ghost}"
+
+
+@pytest.mark.parametrize("options", [[], ["--quiet"]], ids=str)
+def test_list_targets(koji_cli, tags, options):
+    assert tags["target"] in same_output(koji_cli, "list-targets", *options)
+    assert same_output(koji_cli, "list-targets", "--name", tags["target"], *options)
+    assert same_output(koji_cli, "-q", "list-targets", "--name", tags["target"]).count("\n") == 1
+
+
+def test_list_targets_json_and_unknown_target(koji_cli, admin, tags):
+    assert kiln_json(koji_cli, "list-targets", "--name", tags["target"]) == plain(admin.getBuildTargets(tags["target"]))
+    ghost = unique("ghost")
+    done = kiln(koji_cli.config, "list-targets", "--name", ghost)
+    assert done.returncode == 2 == koji_cli("list-targets", "--name", ghost, check=False).returncode
+    assert done.stderr.splitlines()[-1] == f"kiln list-targets: error: No such build target: {ghost}"
+
+
+# --- hosts ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def hosts(hub: HubProcess, admin) -> dict[str, object]:
+    """A channel with one checked-in, ready host in it and one disabled host."""
+    channel = unique("clichan")
+    admin.addChannel(channel, description="a channel\nfor the CLI tests")
+    _, ready_id = host_session(hub, admin, arches=("x86_64", "noarch"), capacity=4.0, channels=(channel,))
+    idle = unique("idle")
+    idle_id = admin.addHost(idle, ["aarch64"])
+    admin.addHostToChannel(idle, channel)
+    admin.disableHost(idle)
+    admin.editHost(idle, comment="out for repairs " + "x" * 60)
+    return {"channel": channel, "ready": admin.getHost(ready_id)["name"], "idle": idle, "idle_id": idle_id}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        [],
+        ["--quiet"],
+        ["--show-channels"],
+        ["--comment", "--description"],
+        ["--enabled"],
+        ["--not-enabled"],
+        ["--ready"],
+        ["--arch", "aarch64"],
+    ],
+    ids=str,
+)
+def test_list_hosts(koji_cli, hosts, options):
+    same_output(koji_cli, "list-hosts", *options)
+    text = same_output(koji_cli, "list-hosts", "--channel", hosts["channel"], *options)
+    if not options:
+        assert hosts["ready"] in text and hosts["idle"] in text
+
+
+def test_list_hosts_json_unknown_channel_and_none_found(koji_cli, admin, hosts):
+    listed = kiln_json(koji_cli, "list-hosts", "--channel", hosts["channel"])
+    channel_id = admin.getChannel(hosts["channel"])["id"]
+    assert listed == plain(sorted(admin.listHosts(channelID=channel_id), key=lambda h: h["name"]))
+    ghost = unique("ghost")
+    done = kiln(koji_cli.config, "list-hosts", "--channel", ghost)
+    assert done.returncode == 2 == koji_cli("list-hosts", "--channel", ghost, check=False).returncode
+    assert done.stderr.splitlines()[-1] == f"kiln list-hosts: error: No such channel: {ghost}"
+    done = kiln(koji_cli.config, "list-hosts", "--arch", "s390x-none")
+    theirs = koji_cli("list-hosts", "--arch", "s390x-none", check=False)
+    assert (done.returncode, done.stdout, done.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--quiet"], ["--simple"], ["--simple", "--quiet"], ["--description", "--comment"], ["--enabled"]],
+    ids=str,
+)
+def test_list_channels(koji_cli, hosts, options):
+    text = same_output(koji_cli, "list-channels", *options)
+    assert hosts["channel"] in text
+    same_output(koji_cli, "list-channels", "--arch", "aarch64", *options)
+
+
+def test_list_channels_json(koji_cli, admin, hosts):
+    channels = {row["name"]: row for row in kiln_json(koji_cli, "list-channels")}
+    row = channels[hosts["channel"]]
+    assert row["id"] == admin.getChannel(hosts["channel"])["id"]
+    assert (row["enabled_hosts"], row["disabled_hosts"], row["ready_hosts"]) == (1, 1, 1)
+
+
+# --- users ---------------------------------------------------------------------
+
+
+@pytest.fixture
+def users(hub: HubProcess, admin) -> dict[str, str]:
+    prefix = unique("cliuser")
+    plain_user, _ = make_user(hub, admin, name=f"{prefix}-plain")
+    tagger, _ = make_user(hub, admin, name=f"{prefix}-tagger", perms=("tag", "repo"))
+    admin.disableUser(plain_user)
+    return {"prefix": prefix, "plain": plain_user, "tagger": tagger}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--usertype", "any"], ["--usertype", "host"], ["--perm", "tag"], ["--perm", "admin"]],
+    ids=str,
+)
+def test_list_users(koji_cli, users, options):
+    text = same_output(koji_cli, "list-users", *options, user=ADMIN)
+    same_output(koji_cli, "list-users", "--prefix", users["prefix"], *options, user=ADMIN)
+    if not options:
+        assert users["tagger"] in text
+
+
+def test_list_users_json_and_bad_values(koji_cli, admin, users):
+    listed = kiln_json(koji_cli, "list-users", "--prefix", users["prefix"], user=ADMIN)
+    assert listed == plain(admin.listUsers(prefix=users["prefix"]))
+    for option, value, message in [
+        ("--usertype", "robot", "Invalid usertype: robot"),
+        ("--perm", "flying", "Invalid permission: flying"),
+    ]:
+        done = kiln(koji_cli.config, "list-users", option, value, user=ADMIN)
+        theirs = koji_cli("list-users", option, value, check=False)
+        assert done.returncode == theirs.returncode == 1
+        assert done.stderr == f"kiln: error: {message}\n" and theirs.stderr == f"{message}\n"
+
+
+def test_userinfo(koji_cli, admin, users):
+    text = same_output(koji_cli, "userinfo", users["plain"], users["tagger"], ADMIN[0])
+    assert "Status: BLOCKED" in text and "Permissions:\n  repo\n  tag\n" in text
+    ghost = unique("ghost")
+    ours = kiln(koji_cli.config, "userinfo", ghost, users["tagger"])
+    theirs = koji_cli("userinfo", ghost, users["tagger"])
+    assert (ours.stdout, ours.stderr) == (theirs.stdout, theirs.stderr)
+    [info] = kiln_json(koji_cli, "userinfo", users["tagger"])
+    assert info["id"] == admin.getUser(users["tagger"])["id"]
+    assert sorted(info["permissions"]) == ["repo", "tag"]
+
+
+def test_anonymous_commands_never_log_in(koji_cli, hub, admin):
+    """A wrong password goes unnoticed by a command that needs no login, and stops one that does."""
+    name, _ = make_user(hub, admin)
+    done = kiln(koji_cli.config, "list-tags", user=(name, "wrong-password"))
+    assert done.returncode == 0, done.stderr
+    done = kiln(koji_cli.config, "list-users", user=(name, "wrong-password"))
+    assert done.returncode == 1
+    assert done.stderr == "kiln: error: AuthError: invalid username or password\n"
