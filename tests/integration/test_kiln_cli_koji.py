@@ -47,7 +47,8 @@ def same_output(koji_cli: KojiCLI, *args: str, user: tuple[str, str] | None = No
     ours = kiln(koji_cli.config, *args, user=user)
     theirs = koji_cli(*args, user=user, check=False)
     assert ours.returncode == theirs.returncode, (ours.stderr, theirs.stderr)
-    assert ours.stdout == theirs.stdout
+    assert ours.stdout == theirs.stdout, (ours.stderr, theirs.stderr)
+    assert ours.returncode != 0 or ours.stderr == theirs.stderr == "", (ours.stderr, theirs.stderr)
     return ours.stdout
 
 
@@ -273,3 +274,55 @@ def test_anonymous_commands_never_log_in(koji_cli, hub, admin):
     done = kiln(koji_cli.config, "list-users", user=(name, "wrong-password"))
     assert done.returncode == 1
     assert done.stderr == "kiln: error: AuthError: invalid username or password\n"
+
+
+def test_hostinfo(koji_cli, admin, hosts):
+    text = same_output(koji_cli, "hostinfo", hosts["ready"], str(hosts["idle_id"]))
+    assert "Enabled: no" in text and f"Channels: default {hosts['channel']}" in text
+    ghost = unique("ghost")
+    ours = kiln(koji_cli.config, "hostinfo", ghost, hosts["idle"])
+    theirs = koji_cli("hostinfo", ghost, hosts["idle"], check=False)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
+    assert ours.returncode == 1
+    [info] = kiln_json(koji_cli, "hostinfo", hosts["idle"])
+    assert info["id"] == hosts["idle_id"] and [c["name"] for c in info["channels"]] == ["default", hosts["channel"]]
+
+
+def test_taginfo(koji_cli, admin, tags):
+    admin.editTag2(tags["build"], extra={"mock.package_manager": "dnf", "rpm.macro.dist": ".el9"})
+    admin.groupListAdd(tags["build"], "build")
+    admin.groupListAdd(tags["build"], "srpm-build")
+    admin.setInheritanceData(
+        tags["dest"],
+        [
+            {
+                "parent_id": admin.getTag(tags["build"])["id"],
+                "priority": 5,
+                "maxdepth": 2,
+                "intransitive": True,
+                "noconfig": False,
+                "pkg_filter": "^kiln-.*",
+            }
+        ],
+        clear=True,
+    )
+    text = same_output(koji_cli, "taginfo", tags["build"], tags["dest"])
+    assert "Required permission: 'admin'" in text and "LOCKED" in text and "maxdepth: 2" in text
+    assert "Groups: build, srpm-build" in text and "rpm.macro.dist : '.el9'" in text
+    event = admin.getLastEvent()["id"]
+    admin.editTag2(tags["build"], arches="aarch64")
+    assert "Arches: x86_64" in same_output(koji_cli, "taginfo", "--event", str(event), tags["build"])
+    [info] = kiln_json(koji_cli, "taginfo", tags["dest"])
+    assert info["id"] == admin.getTag(tags["dest"])["id"] and info["inheritance"][0]["priority"] == 5
+
+
+def test_taginfo_unknown_tag_and_tag_ids(koji_cli, admin, tags):
+    """An unknown tag is one line (koji logs the hub's fault); an id works where koji's lookup fails."""
+    ghost = unique("ghost")
+    done = kiln(koji_cli.config, "taginfo", tags["build"], ghost)
+    theirs = koji_cli("taginfo", tags["build"], ghost, check=False)
+    assert done.returncode == theirs.returncode == 1 and done.stdout == theirs.stdout == ""
+    assert done.stderr == f"kiln: error: No such tag: {ghost}\n"
+    tag_id = admin.getTag(tags["dest"])["id"]
+    by_id = kiln(koji_cli.config, "taginfo", str(tag_id))
+    assert by_id.returncode == 0 and by_id.stdout == same_output(koji_cli, "taginfo", tags["dest"])

@@ -23,10 +23,12 @@ AREAS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "tags": (
         ("list-tags", "Print the list of tags"),
+        ("taginfo", "Print basic information about a tag"),
         ("list-targets", "List the build targets"),
     ),
     "hosts": (
         ("list-hosts", "Print the host listing"),
+        ("hostinfo", "Print basic information about a host"),
         ("list-channels", "Print channels listing"),
     ),
     "users": (

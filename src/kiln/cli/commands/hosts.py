@@ -143,6 +143,70 @@ def handle_list_channels(ctx: Context) -> int:
     return 0
 
 
+_BUILDROOT_STATES = {0: "INIT", 1: "WAITING", 2: "BUILDING"}
+
+
+def _print_multiline(label: str, text: str | None) -> None:
+    """``Label: first line`` with the next lines indented under it; ``Label:`` when empty."""
+    if not text:
+        print(f"{label}:")
+        return
+    first, *rest = text.splitlines()
+    print(f"{label}: {first}")
+    for line in rest:
+        print(" " * (len(label) + 2) + line)
+
+
+def _print_host(info: dict[str, Any]) -> None:
+    print(f"Name: {info['name']}")
+    print(f"ID: {info['id']}")
+    print(f"Arches: {info['arches']}")
+    print(f"Capacity: {info['capacity']}")
+    print(f"Task Load: {info['task_load']:.2f}")
+    _print_multiline("Description", info["description"])
+    _print_multiline("Comment", info["comment"])
+    print(f"Enabled: {'yes' if info['enabled'] else 'no'}")
+    print(f"Ready: {'yes' if info['ready'] else 'no'}")
+    update = info.get("update_ts")
+    print(f"Last Update: {'never' if update is None else format_time_long(update)}")
+    print(f"Channels: {' '.join(channel['name'] for channel in info['channels'])}")
+    print("Active Buildroots:")
+    if not info["buildroots"]:
+        print("None")
+        return
+    print(f"{'NAME':<50} {'STATE':<10} {'CREATION TIME':<20}")
+    for root in info["buildroots"]:
+        name = f"{root['tag_name']}-{root['id']}-{root['repo_id']}"
+        created = root["create_event_time"].split(".")[0]
+        print(f"{name:<50} {_BUILDROOT_STATES[root['state']]:<10} {created:<20}")
+
+
+def handle_hostinfo(ctx: Context) -> int:
+    """Each host named (by name or id): its settings, state, channels and active build roots."""
+    session = ctx.session()
+    found = []
+    missing = False
+    for word in ctx.options.hosts:
+        info = session.getHost(int(word) if word.isdigit() else word)
+        if info is None:
+            import sys
+
+            print(f"No such host: {word}\n", file=sys.stderr)
+            missing = True
+            continue
+        info = dict(info)
+        info["channels"] = session.listChannels(hostID=info["id"])
+        info["buildroots"] = [
+            root for state in _BUILDROOT_STATES for root in session.listBuildroots(hostID=info["id"], state=state)
+        ]
+        found.append(info)
+        if not ctx.json:
+            _print_host(info)
+    if ctx.json:
+        print_json(found)
+    return 1 if missing else 0
+
+
 def register(subparsers: Any) -> None:
     """Add the hosts commands."""
     hosts = add_command(subparsers, "list-hosts", handle_list_hosts)
@@ -155,6 +219,10 @@ def register(subparsers: Any) -> None:
     hosts.add_argument("--comment", action="store_true", help="show comments")
     hosts.add_argument("--description", action="store_true", help="show descriptions")
     add_json_option(hosts)
+
+    hostinfo = add_command(subparsers, "hostinfo", handle_hostinfo)
+    hostinfo.add_argument("hosts", nargs="+", metavar="hostname", help="host names or ids")
+    add_json_option(hostinfo)
 
     channels = add_command(subparsers, "list-channels", handle_list_channels)
     channels.add_argument("--simple", action="store_true", help="print just the channel names")

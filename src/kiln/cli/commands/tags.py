@@ -1,11 +1,11 @@
-"""The tags area: list-tags, list-targets."""
+"""The tags area: list-tags, taginfo, list-targets."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from kiln.cli.commands import add_command
-from kiln.cli.context import Context, UsageError, add_json_option, add_quiet_option, print_json
+from kiln.cli.context import CommandError, Context, UsageError, add_json_option, add_quiet_option, print_json
 
 
 def handle_list_tags(ctx: Context) -> int:
@@ -64,6 +64,151 @@ def handle_list_targets(ctx: Context) -> int:
     return 0
 
 
+def query_event(ctx: Context) -> dict[str, Any] | None:
+    """The event ``--event``, ``--ts`` or ``--repo`` names (at most one of them), or None."""
+    options = ctx.options
+    session = ctx.session()
+    given = [name for name in ("event", "ts", "repo") if getattr(options, name) is not None]
+    if len(given) > 1:
+        raise UsageError("give at most one of --event, --ts and --repo")
+    if options.event is not None:
+        return session.getEvent(options.event)
+    if options.ts is not None:
+        return session.getLastEvent(before=options.ts)
+    if options.repo is not None:
+        repo = session.repoInfo(options.repo)
+        if not repo:
+            raise UsageError(f"No such repo: {options.repo}")
+        return session.getEvent(repo["create_event"])
+    return None
+
+
+def inheritance_flags(parent: dict[str, Any]) -> str:
+    """Four columns, a letter where the link sets it: Maxdepth, package Filter, Intransitive, Noconfig."""
+    marks = (
+        ("M", parent["maxdepth"] is not None),
+        ("F", parent["pkg_filter"]),
+        ("I", parent["intransitive"]),
+        ("N", parent["noconfig"]),
+    )
+    return "".join(code if on else "." for code, on in marks)
+
+
+def _build_config(session: Any, tag: str | int, event_opts: dict[str, Any]) -> dict[str, Any] | None:
+    """The tag's build config, None for no such tag (the hub faults with a plain GenericError)."""
+    from kiln.protocol.errors import GenericError
+
+    try:
+        return session.getBuildConfig(tag, **event_opts)
+    except GenericError as exc:
+        if type(exc) is GenericError and "No such tag" in str(exc):
+            return None
+        raise
+
+
+def _fetch_tag(ctx: Context, word: str, event_opts: dict[str, Any]) -> dict[str, Any]:
+    session = ctx.session()
+    info = _build_config(session, word, event_opts)
+    if info is None and word.isdigit():
+        info = _build_config(session, int(word), event_opts)
+    if info is None:
+        raise CommandError(f"No such tag: {word}")
+    info = dict(info)
+    tag_id = info["id"]
+    info["groups"] = session.getTagGroups(tag_id, **event_opts)
+    info["dest_targets"] = session.getBuildTargets(destTagID=tag_id, **event_opts)
+    info["build_targets"] = session.getBuildTargets(buildTagID=tag_id, **event_opts)
+    info["external_repos"] = session.getTagExternalRepos(tag_info=tag_id, **event_opts)
+    info["inheritance"] = session.getInheritanceData(tag_id, **event_opts)
+    if not event_opts:
+        repo_tags = [target["build_tag"] for target in info["dest_targets"] + info["build_targets"]] + [tag_id]
+        info["repos"] = {repo_tag: session.getRepo(repo_tag) for repo_tag in dict.fromkeys(repo_tags)}
+    return info
+
+
+def _repo_text(repo: dict[str, Any] | None) -> str:
+    return "no active repo" if repo is None else f"repo#{repo['id']}: {repo['creation_time']}"
+
+
+def _print_tag(info: dict[str, Any], perms: dict[int, str], maven: bool, at_event: bool) -> None:
+    import pprint
+
+    print(f"Tag: {info['name']} [{info['id']}]")
+    print(f"Arches: {info['arches']}")
+    print("Groups: " + ", ".join(sorted(group["name"] for group in info["groups"])))
+    if info.get("locked"):
+        print("LOCKED")
+    if info.get("perm_id") is not None:
+        print(f"Required permission: {perms.get(info['perm_id'], info['perm_id'])!r}")
+    if maven:
+        print(f"Maven support?: {'yes' if info['maven_support'] else 'no'}")
+        print(f"Include all Maven archives?: {'yes' if info['maven_include_all'] else 'no'}")
+    if "extra" in info:
+        print("Tag options:")
+        inherited = info.get("config_inheritance", {}).get("extra", {})
+        for key in sorted(info["extra"]):
+            line = f"  {key} : {pprint.pformat(info['extra'][key])}"
+            if key in inherited:
+                line = f"{line:<30} [{inherited[key]['name']}]"
+            print(line)
+    repos = info.get("repos", {})
+    if info["dest_targets"]:
+        print("Targets that build into this tag:")
+        for target in info["dest_targets"]:
+            if at_event:
+                print(f"  {target['name']} ({target['build_tag_name']})")
+            else:
+                print(f"  {target['name']} ({target['build_tag_name']}, {_repo_text(repos[target['build_tag']])})")
+    if info["build_targets"]:
+        print("This tag is a buildroot for one or more targets")
+        if not at_event:
+            print(f"Current repo: {_repo_text(repos[info['id']])}")
+        print("Targets that build from this tag:")
+        for target in info["build_targets"]:
+            print(f"  {target['name']}")
+    elif info["id"] in repos:
+        print(f"Current repo: {_repo_text(repos[info['id']])}")
+    if info["external_repos"]:
+        print("External repos:")
+        for repo in info["external_repos"]:
+            arches = repo.get("arches", "-")
+            print(
+                f"  {repo['priority']:3d} {repo['external_repo_name']} "
+                f"({repo['url']}, merge mode: {repo['merge_mode']}), arches: {arches or 'inherited from tag'}"
+            )
+    print("Inheritance:")
+    for parent in info["inheritance"]:
+        print(f"  {parent['priority']:<4d} {inheritance_flags(parent)} {parent['name']} [{parent['parent_id']}]")
+        if parent["maxdepth"] is not None:
+            print(f"    maxdepth: {parent['maxdepth']}")
+        if parent["pkg_filter"]:
+            print(f"    package filter: {parent['pkg_filter']}")
+
+
+def handle_taginfo(ctx: Context) -> int:
+    """Each tag named: arches, groups, lock and permission, options, targets, repos, inheritance."""
+    import time
+
+    session = ctx.session()
+    event = query_event(ctx)
+    event_opts = {"event": event["id"]} if event else {}
+    if event and not ctx.json:
+        print(f"Querying at event {event['id']} ({time.asctime(time.localtime(event['ts']))})")
+    tags = [_fetch_tag(ctx, word, event_opts) for word in ctx.options.tags]
+    if ctx.json:
+        for info in tags:
+            info["repos"] = list(info.get("repos", {}).values())
+        print_json(tags)
+        return 0
+    perms = {perm["id"]: perm["name"] for perm in session.getAllPerms()}
+    maven = session.mavenEnabled()
+    for index, info in enumerate(tags):
+        if index:
+            print()
+        _print_tag(info, perms, maven, bool(event))
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add the tags commands."""
     tags = add_command(subparsers, "list-tags", handle_list_tags)
@@ -74,6 +219,13 @@ def register(subparsers: Any) -> None:
     tags.add_argument("--build", help="show tags associated with a build")
     tags.add_argument("--package", help="show tags associated with a package")
     add_json_option(tags)
+
+    taginfo = add_command(subparsers, "taginfo", handle_taginfo)
+    taginfo.add_argument("tags", nargs="+", metavar="tag", help="tag names or ids")
+    taginfo.add_argument("--event", type=int, metavar="EVENT#", help="query at event")
+    taginfo.add_argument("--ts", type=int, metavar="TIMESTAMP", help="query at the last event before timestamp")
+    taginfo.add_argument("--repo", type=int, metavar="REPO#", help="query at the event of a repo")
+    add_json_option(taginfo)
 
     targets = add_command(subparsers, "list-targets", handle_list_targets)
     targets.add_argument("--name", help="specify the build target name")
