@@ -326,3 +326,105 @@ def test_taginfo_unknown_tag_and_tag_ids(koji_cli, admin, tags):
     tag_id = admin.getTag(tags["dest"])["id"]
     by_id = kiln(koji_cli.config, "taginfo", str(tag_id))
     assert by_id.returncode == 0 and by_id.stdout == same_output(koji_cli, "taginfo", tags["dest"])
+
+
+# --- packages and builds ---------------------------------------------------------
+
+
+@pytest.fixture
+def content(hub: HubProcess, admin, tags) -> dict[str, object]:
+    """Packages listed in the build tag (one blocked in the destination), builds tagged into both."""
+    owner, _ = make_user(hub, admin)
+    prefix = tags["prefix"]
+    names = [f"{prefix}-alpha", f"{prefix}-beta", f"{prefix}-gamma"]
+    admin.packageListAdd(tags["build"], names[0], owner=ADMIN[0], extra_arches="ppc64le")
+    admin.packageListAdd(tags["build"], names[1], owner=owner)
+    admin.packageListAdd(tags["build"], names[2], owner=owner)
+    admin.editTag2(tags["dest"], locked=False)  # locked tags refuse even admins
+    admin.packageListBlock(tags["dest"], names[2])
+    builds = []
+    for name, version in [(names[0], "1.0"), (names[0], "1.1"), (names[1], "2.0")]:
+        build_id = admin.createEmptyBuild(name, version, "1", None)
+        admin.tagBuildBypass(tags["build"], build_id)
+        builds.append(admin.getBuild(build_id)["nvr"])
+    before = admin.getLastEvent()["id"]
+    admin.tagBuildBypass(tags["dest"], builds[1])
+    admin.editTag2(tags["dest"], locked=True)
+    return {"packages": names, "builds": builds, "owner": owner, "event": before}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--quiet"], ["--noinherit"], ["--show-blocked"], ["--show-dups"]],
+    ids=str,
+)
+def test_list_pkgs(koji_cli, tags, content, options):
+    text = same_output(koji_cli, "list-pkgs", "--tag", tags["dest"], *options)
+    if options in ([], ["--show-blocked"]):
+        assert (content["packages"][2] in text) == bool(options)
+    same_output(koji_cli, "list-pkgs", "--owner", content["owner"], *options)
+    same_output(koji_cli, "list-pkgs", "--package", content["packages"][0], *options)
+    same_output(koji_cli, "list-pkgs", "--tag", tags["build"], "--event", str(content["event"]), *options)
+
+
+def test_list_pkgs_everything_json_and_errors(koji_cli, admin, tags, content):
+    assert content["packages"][0] in same_output(koji_cli, "list-pkgs")
+    listed = kiln_json(koji_cli, "list-pkgs", "--tag", tags["build"])
+    assert listed == plain(admin.listPackages(tagID=admin.getTag(tags["build"])["id"], inherited=True, with_dups=False))
+    ghost = unique("ghost")
+    for args, code in [
+        (["--tag", ghost], 2),
+        (["--owner", ghost], 2),
+        (["--show-blocked"], 2),
+        (["--tag", tags["dest"], "--noinherit"], 0),
+        (["--package", ghost], 1),
+        (["--owner", ADMIN[0], "--tag", tags["dest"], "--noinherit"], 1),
+    ]:
+        ours = kiln(koji_cli.config, "list-pkgs", *args)
+        theirs = koji_cli("list-pkgs", *args, check=False)
+        assert ours.returncode == theirs.returncode == code, (args, ours.stderr, theirs.stderr)
+        assert ours.stdout == theirs.stdout
+        if code == 1:
+            expected = f"GenericError: No such package: {ghost!r}" if ghost in args else "(no matching packages)"
+            assert ours.stderr == f"kiln: error: {expected}\n"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--quiet"], ["--latest"], ["--latest-n", "2"], ["--inherit"], ["--rpms"], ["--inherit", "--latest"]],
+    ids=str,
+)
+def test_list_tagged(koji_cli, tags, content, options):
+    text = same_output(koji_cli, "list-tagged", tags["build"], *options)
+    if "--rpms" not in options:
+        assert content["builds"][2] in text
+    same_output(koji_cli, "list-tagged", tags["dest"], *options)
+    same_output(koji_cli, "list-tagged", tags["dest"], content["packages"][0], *options)
+    same_output(koji_cli, "list-tagged", "--event", str(content["event"]), tags["dest"], *options)
+
+
+def test_list_tagged_json_and_unknown_tag(koji_cli, admin, tags, content):
+    assert kiln_json(koji_cli, "list-tagged", tags["build"]) == plain(admin.listTagged(tags["build"]))
+    ghost = unique("ghost")
+    ours = kiln(koji_cli.config, "list-tagged", ghost)
+    assert ours.returncode == koji_cli("list-tagged", ghost, check=False).returncode == 2
+    assert ours.stderr.splitlines()[-1] == f"kiln list-tagged: error: No such tag: {ghost}"
+
+
+@pytest.mark.parametrize("options", [[], ["--quiet"]], ids=str)
+def test_latest_build(koji_cli, tags, content, options):
+    alpha, beta, _ = content["packages"]
+    text = same_output(koji_cli, "latest-build", tags["build"], alpha, beta, *options)
+    assert content["builds"][1] in text and content["builds"][0] not in text
+    same_output(koji_cli, "latest-build", tags["dest"], "--all", *options)
+    same_output(koji_cli, "latest-build", tags["build"], alpha, "--arch", "x86_64", *options)
+
+
+def test_latest_build_json_and_usage(koji_cli, admin, tags, content):
+    alpha = content["packages"][0]
+    assert kiln_json(koji_cli, "latest-build", tags["build"], alpha) == plain(
+        admin.getLatestBuilds(tags["build"], package=alpha)
+    )
+    for args in ([tags["build"]], [tags["build"], alpha, "--all"]):
+        ours = kiln(koji_cli.config, "latest-build", *args)
+        assert ours.returncode == koji_cli("latest-build", *args, check=False).returncode == 2

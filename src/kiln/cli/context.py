@@ -72,6 +72,24 @@ class Context:
         session.login(profile.user, password)
         return session
 
+    def query_event(self) -> dict[str, Any] | None:
+        """The event ``--event``, ``--ts`` or ``--repo`` names (at most one of them), or None."""
+        options = self.options
+        session = self.session()
+        given = [name for name in ("event", "ts", "repo") if getattr(options, name) is not None]
+        if len(given) > 1:
+            raise UsageError("give at most one of --event, --ts and --repo")
+        if options.event is not None:
+            return session.getEvent(options.event)
+        if options.ts is not None:
+            return session.getLastEvent(before=options.ts)
+        if options.repo is not None:
+            repo = session.repoInfo(options.repo)
+            if not repo:
+                raise UsageError(f"No such repo: {options.repo}")
+            return session.getEvent(repo["create_event"])
+        return None
+
     def close(self) -> None:
         """Log out if we logged in: a CLI run leaves no session behind on the hub."""
         if self._session is not None and self._session.logged_in:
@@ -99,3 +117,17 @@ def add_json_option(parser: argparse.ArgumentParser) -> None:
 def add_quiet_option(parser: argparse.ArgumentParser) -> None:
     """Koji's per-command ``--quiet``; the global ``--quiet`` sets it for every command."""
     parser.add_argument("--quiet", action="store_true", default=None, help="do not print the header information")
+
+
+def add_event_options(parser: argparse.ArgumentParser) -> None:
+    """koji's ``--event``, ``--ts`` and ``--repo``: query the hub as it was at one event."""
+    parser.add_argument("--event", type=int, metavar="EVENT#", help="query at event")
+    parser.add_argument("--ts", type=int, metavar="TIMESTAMP", help="query at the last event before timestamp")
+    parser.add_argument("--repo", type=int, metavar="REPO#", help="query at the event of a repo")
+
+
+def print_event(event: dict[str, Any]) -> None:
+    """The ``Querying at event N (time)`` line that koji prints first."""
+    import time
+
+    print(f"Querying at event {event['id']} ({time.asctime(time.localtime(event['ts']))})")

@@ -26,6 +26,11 @@ AREAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("taginfo", "Print basic information about a tag"),
         ("list-targets", "List the build targets"),
     ),
+    "packages": (("list-pkgs", "Print the package listing for tag or for owner"),),
+    "builds": (
+        ("list-tagged", "List the builds or rpms in a tag"),
+        ("latest-build", "Print the latest builds for a tag"),
+    ),
     "hosts": (
         ("list-hosts", "Print the host listing"),
         ("hostinfo", "Print basic information about a host"),

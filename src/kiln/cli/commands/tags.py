@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.cli.commands import add_command
-from kiln.cli.context import CommandError, Context, UsageError, add_json_option, add_quiet_option, print_json
+from kiln.cli.context import (
+    CommandError,
+    Context,
+    UsageError,
+    add_event_options,
+    add_json_option,
+    add_quiet_option,
+    print_event,
+    print_json,
+)
 
 
 def handle_list_tags(ctx: Context) -> int:
@@ -62,25 +71,6 @@ def handle_list_targets(ctx: Context) -> int:
     for target in targets:
         print(f"{target['name']:<30} {target['build_tag_name']:<30} {target['dest_tag_name']:<30}")
     return 0
-
-
-def query_event(ctx: Context) -> dict[str, Any] | None:
-    """The event ``--event``, ``--ts`` or ``--repo`` names (at most one of them), or None."""
-    options = ctx.options
-    session = ctx.session()
-    given = [name for name in ("event", "ts", "repo") if getattr(options, name) is not None]
-    if len(given) > 1:
-        raise UsageError("give at most one of --event, --ts and --repo")
-    if options.event is not None:
-        return session.getEvent(options.event)
-    if options.ts is not None:
-        return session.getLastEvent(before=options.ts)
-    if options.repo is not None:
-        repo = session.repoInfo(options.repo)
-        if not repo:
-            raise UsageError(f"No such repo: {options.repo}")
-        return session.getEvent(repo["create_event"])
-    return None
 
 
 def inheritance_flags(parent: dict[str, Any]) -> str:
@@ -187,13 +177,11 @@ def _print_tag(info: dict[str, Any], perms: dict[int, str], maven: bool, at_even
 
 def handle_taginfo(ctx: Context) -> int:
     """Each tag named: arches, groups, lock and permission, options, targets, repos, inheritance."""
-    import time
-
     session = ctx.session()
-    event = query_event(ctx)
+    event = ctx.query_event()
     event_opts = {"event": event["id"]} if event else {}
     if event and not ctx.json:
-        print(f"Querying at event {event['id']} ({time.asctime(time.localtime(event['ts']))})")
+        print_event(event)
     tags = [_fetch_tag(ctx, word, event_opts) for word in ctx.options.tags]
     if ctx.json:
         for info in tags:
@@ -222,9 +210,7 @@ def register(subparsers: Any) -> None:
 
     taginfo = add_command(subparsers, "taginfo", handle_taginfo)
     taginfo.add_argument("tags", nargs="+", metavar="tag", help="tag names or ids")
-    taginfo.add_argument("--event", type=int, metavar="EVENT#", help="query at event")
-    taginfo.add_argument("--ts", type=int, metavar="TIMESTAMP", help="query at the last event before timestamp")
-    taginfo.add_argument("--repo", type=int, metavar="REPO#", help="query at the event of a repo")
+    add_event_options(taginfo)
     add_json_option(taginfo)
 
     targets = add_command(subparsers, "list-targets", handle_list_targets)
