@@ -428,3 +428,96 @@ def test_latest_build_json_and_usage(koji_cli, admin, tags, content):
     for args in ([tags["build"]], [tags["build"], alpha, "--all"]):
         ours = kiln(koji_cli.config, "latest-build", *args)
         assert ours.returncode == koji_cli("latest-build", *args, check=False).returncode == 2
+
+
+# --- write commands: the same effect and the same output ---------------------------
+
+
+def same_effect(koji_cli: KojiCLI, template: list[str], user: tuple[str, str] = ADMIN) -> tuple[str, str]:
+    """Run ``template`` (with ``{name}`` filled in) as kiln, then as koji, each on a fresh name."""
+    ours_name, theirs_name = unique("kilnmade"), unique("kojimade")
+    ours = kiln(koji_cli.config, *[word.format(name=ours_name) for word in template], user=user)
+    theirs = koji_cli(*[word.format(name=theirs_name) for word in template], user=user, check=False)
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    assert ours.stdout.replace(ours_name, "NAME") == theirs.stdout.replace(theirs_name, "NAME")
+    assert ours.stderr == theirs.stderr == ""
+    return ours_name, theirs_name
+
+
+def without_identity(info: dict) -> dict:
+    return {key: value for key, value in info.items() if key not in ("id", "name")}
+
+
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--arches", "x86_64,aarch64"], ["--maven-support", "--include-all"], ["-x", "mock.x=1", "-x", "flag=True"]],
+    ids=str,
+)
+def test_add_tag(koji_cli, admin, tags, options):
+    ours, theirs = same_effect(koji_cli, ["add-tag", "{name}", "--parent", tags["build"], *options])
+    assert without_identity(admin.getTag(ours)) == without_identity(admin.getTag(theirs))
+    [ours_parent] = admin.getInheritanceData(ours)
+    [theirs_parent] = admin.getInheritanceData(theirs)
+    assert without_identity(ours_parent) | {"child_id": 0} == without_identity(theirs_parent) | {"child_id": 0}
+
+
+def test_add_target(koji_cli, admin, tags):
+    ours, theirs = same_effect(koji_cli, ["add-target", "{name}", tags["build"], tags["dest"]])
+    assert without_identity(admin.getBuildTarget(ours)) == without_identity(admin.getBuildTarget(theirs))
+
+
+def test_add_pkg(koji_cli, hub, admin, tags):
+    owner, _ = make_user(hub, admin)
+    for tag in ("one", "two"):
+        admin.createTag(f"{tags['prefix']}-{tag}")
+    template = ["add-pkg", "--owner", owner, "--extra-arches", "ppc64le,s390x", "{name}", "pkg-a", "already-there"]
+    first, second = f"{tags['prefix']}-one", f"{tags['prefix']}-two"
+    admin.packageListAdd(first, "already-there", owner=owner)
+    admin.packageListAdd(second, "already-there", owner=owner)
+    ours = kiln(koji_cli.config, *[w.format(name=first) for w in template], user=ADMIN)
+    theirs = koji_cli(*[w.format(name=second) for w in template], check=False)
+    assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
+    assert ours.stdout.replace(first, "TAG") == theirs.stdout.replace(second, "TAG")
+    assert "Adding 1 packages to tag TAG" in ours.stdout.replace(first, "TAG")
+
+    def listing(tag: str) -> list:
+        rows = admin.listPackages(tagID=admin.getTag(tag)["id"])
+        return sorted((r["package_name"], r["owner_name"], r["extra_arches"], r["blocked"]) for r in rows)
+
+    assert listing(first) == listing(second)
+    assert ("pkg-a", owner, "ppc64le s390x", False) in listing(first)
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "message"),
+    [
+        (["add-tag", "{ghost}"], 2, "kiln add-tag: error: This action requires tag or admin privileges"),
+        (
+            ["add-target", "{ghost}", "{build}"],
+            2,
+            "kiln add-target: error: This action requires target or admin privileges",
+        ),
+    ],
+)
+def test_write_commands_refuse_without_the_permission(koji_cli, hub, admin, tags, args, code, message):
+    user = make_user(hub, admin)
+    words = [w.format(ghost=unique("ghost"), build=tags["build"]) for w in args]
+    ours = kiln(koji_cli.config, *words, user=user)
+    theirs = koji_cli(*words, user=user, check=False)
+    assert ours.returncode == theirs.returncode == code
+    assert ours.stderr.splitlines()[-1] == message
+
+
+def test_write_command_errors_match_koji(koji_cli, hub, admin, tags):
+    ghost = unique("ghost")
+    for args, message in [
+        (["add-target", ghost, ghost], f"No such tag: {ghost}"),
+        (["add-target", ghost, tags["dest"]], f"Build tag has no arches: {tags['dest']}"),
+        (["add-target", ghost, tags["build"], ghost], f"No such destination tag: {ghost}"),
+        (["add-pkg", "--owner", ghost, tags["build"], "p"], f"No such user: {ghost}"),
+        (["add-pkg", "--owner", ADMIN[0], ghost, "p"], f"No such tag: {ghost}"),
+    ]:
+        ours = kiln(koji_cli.config, *args, user=ADMIN)
+        theirs = koji_cli(*args, check=False)
+        assert ours.returncode == theirs.returncode == 1, args
+        assert (ours.stderr, theirs.stderr) == (f"kiln: error: {message}\n", f"{message}\n")

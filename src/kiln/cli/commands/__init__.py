@@ -24,9 +24,14 @@ AREAS: dict[str, tuple[tuple[str, str], ...]] = {
     "tags": (
         ("list-tags", "Print the list of tags"),
         ("taginfo", "Print basic information about a tag"),
+        ("add-tag", "Add a new tag to the database"),
         ("list-targets", "List the build targets"),
+        ("add-target", "Create a new build target"),
     ),
-    "packages": (("list-pkgs", "Print the package listing for tag or for owner"),),
+    "packages": (
+        ("list-pkgs", "Print the package listing for tag or for owner"),
+        ("add-pkg", "Add a package to the listing for tag"),
+    ),
     "builds": (
         ("list-tagged", "List the builds or rpms in a tag"),
         ("latest-build", "Print the latest builds for a tag"),

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import math
 import pprint
 import random
-from collections.abc import Sequence
 from typing import Any
 
 from kiln.cli.commands import add_command
 from kiln.cli.context import Context, UsageError, add_json_option, print_json
+from kiln.cli.values import split_call_args
 from kiln.protocol.constants import AuthType
 
 _AUTH_NAMES = {
@@ -70,41 +69,6 @@ def handle_version(ctx: Context) -> int:
     print(f"Client: {kiln.__version__}")
     print(f"Hub:    {ctx.session().getKojiVersion()}")
     return 0
-
-
-_WORDS = {"None": None, "True": True, "False": False}
-
-
-def parse_value(text: str) -> Any:
-    """A command-line word as Koji's ``call`` reads it: int, float, None/True/False, else str.
-
-    Only finite floats count, so "nan" and "inf" stay strings.
-    """
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        number = float(text)
-    except ValueError:
-        pass
-    else:
-        if math.isfinite(number):
-            return number
-    return _WORDS.get(text, text)
-
-
-def split_call_args(words: Sequence[str]) -> tuple[list[Any], dict[str, Any]]:
-    """``a 1 key=value`` -> positional and keyword arguments (keys must be identifiers)."""
-    args: list[Any] = []
-    kwargs: dict[str, Any] = {}
-    for word in words:
-        key, sep, value = word.partition("=")
-        if sep and key.isidentifier():
-            kwargs[key] = parse_value(value)
-        else:
-            args.append(parse_value(word))
-    return args, kwargs
 
 
 def handle_call(ctx: Context) -> int:

@@ -1,4 +1,4 @@
-"""The packages area: list-pkgs."""
+"""The packages area: list-pkgs, add-pkg."""
 
 from __future__ import annotations
 
@@ -88,6 +88,38 @@ def handle_list_pkgs(ctx: Context) -> int:
     return 0
 
 
+def handle_add_pkg(ctx: Context) -> int:
+    """List packages in a tag with an owner; those already listed are named and skipped."""
+    from kiln.cli.values import parse_arches
+
+    options = ctx.options
+    session = ctx.session()
+    if not session.getUser(options.owner):
+        raise CommandError(f"No such user: {options.owner}")
+    session = ctx.login_session()
+    tag = session.getTag(options.tag)
+    if tag is None:
+        raise CommandError(f"No such tag: {options.tag}")
+    listed = {package["package_name"] for package in session.listPackages(tagID=tag["id"], with_owners=False)}
+    to_add = []
+    for name in options.packages:
+        if name in listed:
+            print(f"Package {name} already exists in tag {options.tag}")
+        else:
+            to_add.append(name)
+    settings: dict[str, Any] = {"force": options.force, "block": False}
+    if options.extra_arches:
+        try:
+            settings["extra_arches"] = parse_arches(options.extra_arches)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    print(f"Adding {len(to_add)} packages to tag {tag['name']}")
+    with session.multicall(strict=True) as m:
+        for name in to_add:
+            m.packageListAdd(options.tag, name, options.owner, **settings)
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add the packages commands."""
     pkgs = add_command(subparsers, "list-pkgs", handle_list_pkgs)
@@ -100,3 +132,10 @@ def register(subparsers: Any) -> None:
     pkgs.add_argument("--show-dups", action="store_true", help="show superseded owners")
     add_event_options(pkgs)
     add_json_option(pkgs)
+
+    add_pkg = add_command(subparsers, "add-pkg", handle_add_pkg)
+    add_pkg.add_argument("tag")
+    add_pkg.add_argument("packages", nargs="+", metavar="package")
+    add_pkg.add_argument("--owner", required=True, help="the packages' owner")
+    add_pkg.add_argument("--force", action="store_true", help="override blocks if necessary")
+    add_pkg.add_argument("--extra-arches", help="extra arches for the packages")

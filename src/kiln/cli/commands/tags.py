@@ -1,4 +1,4 @@
-"""The tags area: list-tags, taginfo, list-targets."""
+"""The tags area: list-tags, taginfo, add-tag, list-targets, add-target."""
 
 from __future__ import annotations
 
@@ -197,6 +197,60 @@ def handle_taginfo(ctx: Context) -> int:
     return 0
 
 
+def require_perm(session: Any, *perms: str) -> None:
+    """Refuse early, as koji does, when the logged-in user holds none of ``perms`` (admin counts)."""
+    if not any(session.hasPerm(perm) for perm in ("admin", *perms)):
+        raise UsageError(f"This action requires {' or '.join(perms)} or admin privileges")
+
+
+def handle_add_tag(ctx: Context) -> int:
+    """Create a tag, with its parent, arches, Maven settings and extra options."""
+    from kiln.cli.values import parse_arches, parse_value
+
+    options = ctx.options
+    session = ctx.login_session()
+    require_perm(session, "tag")
+    settings: dict[str, Any] = {}
+    if options.parent:
+        settings["parent"] = options.parent
+    if options.arches:
+        try:
+            settings["arches"] = parse_arches(options.arches)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    if options.maven_support:
+        settings["maven_support"] = True
+    if options.include_all:
+        settings["maven_include_all"] = True
+    if options.extra:
+        extra = {}
+        for word in options.extra:
+            key, sep, value = word.partition("=")
+            if not sep:
+                raise UsageError(f"--extra takes key=value, not {word!r}")
+            extra[key] = parse_value(value)
+        settings["extra"] = extra
+    session.createTag(options.name, **settings)
+    return 0
+
+
+def handle_add_target(ctx: Context) -> int:
+    """Create a build target; the destination tag defaults to the target's own name."""
+    options = ctx.options
+    session = ctx.login_session()
+    require_perm(session, "target")
+    dest_tag = options.dest_tag or options.name
+    build = session.getTag(options.build_tag)
+    if not build:
+        raise CommandError(f"No such tag: {options.build_tag}")
+    if not build.get("arches"):
+        raise CommandError(f"Build tag has no arches: {options.build_tag}")
+    if not session.getTag(dest_tag):
+        raise CommandError(f"No such destination tag: {dest_tag}")
+    session.createBuildTarget(options.name, options.build_tag, dest_tag)
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add the tags commands."""
     tags = add_command(subparsers, "list-tags", handle_list_tags)
@@ -213,7 +267,20 @@ def register(subparsers: Any) -> None:
     add_event_options(taginfo)
     add_json_option(taginfo)
 
+    add_tag = add_command(subparsers, "add-tag", handle_add_tag)
+    add_tag.add_argument("name")
+    add_tag.add_argument("--parent", help="set a parent tag with priority 0")
+    add_tag.add_argument("--arches", help="the tag's arches (comma- or space-separated)")
+    add_tag.add_argument("--maven-support", action="store_true", help="enable Maven repos for this tag")
+    add_tag.add_argument("--include-all", action="store_true", help="all packages in this tag's Maven repos")
+    add_tag.add_argument("-x", "--extra", action="append", default=[], metavar="key=value", help="an extra option")
+
     targets = add_command(subparsers, "list-targets", handle_list_targets)
     targets.add_argument("--name", help="specify the build target name")
     add_quiet_option(targets)
     add_json_option(targets)
+
+    add_target = add_command(subparsers, "add-target", handle_add_target)
+    add_target.add_argument("name")
+    add_target.add_argument("build_tag", metavar="build-tag")
+    add_target.add_argument("dest_tag", metavar="dest-tag", nargs="?", help="default: the target's name")
