@@ -521,3 +521,38 @@ def test_write_command_errors_match_koji(koji_cli, hub, admin, tags):
         theirs = koji_cli(*args, check=False)
         assert ours.returncode == theirs.returncode == 1, args
         assert (ours.stderr, theirs.stderr) == (f"kiln: error: {message}\n", f"{message}\n")
+
+
+@pytest.mark.parametrize(
+    "options",
+    [[], ["--quiet"], ["-k", "owner_name", "-k", "build_id"], ["--reverse"], ["--state", "COMPLETE"], ["--state", "1"]],
+    ids=str,
+)
+def test_list_builds(koji_cli, content, options):
+    alpha = content["packages"][0]
+    text = same_output(koji_cli, "list-builds", "--package", alpha, *options)
+    assert content["builds"][0] in text and content["builds"][2] not in text
+    same_output(koji_cli, "list-builds", "--prefix", alpha.rsplit("-", 1)[0], *options)
+    same_output(koji_cli, "list-builds", "--owner", ADMIN[0], "--pattern", f"{alpha}*", *options)
+    same_output(koji_cli, "list-builds", "--buildid", content["builds"][1], *options)
+
+
+def test_list_builds_json_and_errors(koji_cli, admin, content):
+    alpha = content["packages"][0]
+    listed = kiln_json(koji_cli, "list-builds", "--package", alpha)
+    assert listed == plain(sorted(admin.listBuilds(packageID=admin.getPackageID(alpha)), key=lambda b: b["build_id"]))
+    ghost = unique("ghost")
+    for args, message in [
+        ([], "Filter must be provided for list"),
+        (["--package", ghost], f"No such package: {ghost}"),
+        (["--owner", ghost], f"No such user: {ghost}"),
+        (["--state", "MELTED"], "Invalid state: MELTED"),
+        (["--state", "9"], "Invalid state: 9"),
+        (["--task", "x"], "Task id must be an integer"),
+        (["--buildid", f"{ghost}-1-1"], f"No such build: '{ghost}-1-1'"),
+    ]:
+        ours = kiln(koji_cli.config, "list-builds", *args)
+        theirs = koji_cli("list-builds", *args, check=False)
+        assert ours.returncode == theirs.returncode == 2, (args, theirs.stderr)
+        assert ours.stderr.splitlines()[-1] == f"kiln list-builds: error: {message}"
+        assert theirs.stderr.splitlines()[-1] == f"koji: error: {message}"

@@ -33,6 +33,7 @@ AREAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("add-pkg", "Add a package to the listing for tag"),
     ),
     "builds": (
+        ("list-builds", "Print the build listing"),
         ("list-tagged", "List the builds or rpms in a tag"),
         ("latest-build", "Print the latest builds for a tag"),
     ),

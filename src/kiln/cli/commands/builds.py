@@ -1,4 +1,4 @@
-"""The builds area: list-tagged, latest-build."""
+"""The builds area: list-builds, list-tagged, latest-build."""
 
 from __future__ import annotations
 
@@ -109,8 +109,113 @@ def handle_latest_build(ctx: Context) -> int:
     return 0
 
 
+_SORT_KEYS = ("build_id", "owner_name", "state")
+
+
+def _int_or_lookup(word: str, lookup: Any, what: str) -> int:
+    """An id given as a number, else the id ``lookup(word)`` finds (a usage error when none)."""
+    if word.isdigit():
+        return int(word)
+    found = lookup(word)
+    if found is None:
+        raise UsageError(f"No such {what}: {word}")
+    return found
+
+
+def _builds_query(ctx: Context) -> dict[str, Any]:
+    """listBuilds' arguments from the options (every name checked, as koji checks them)."""
+    from kiln.protocol.constants import BuildState
+
+    options = ctx.options
+    session = ctx.session()
+    query: dict[str, Any] = {key: getattr(options, key) for key in ("type", "prefix", "pattern", "source")}
+    query = {key: value for key, value in query.items() if value is not None}
+    if options.no_draft and options.draft_only:
+        raise UsageError("--draft-only conflits with --no-draft")
+    if options.no_draft or options.draft_only:
+        query["draft"] = bool(options.draft_only)
+    if options.cg:
+        query["cgID"] = options.cg
+    if options.package:
+        query["packageID"] = _int_or_lookup(options.package, session.getPackageID, "package")
+    if options.owner:
+        query["userID"] = _int_or_lookup(options.owner, lambda name: (session.getUser(name) or {}).get("id"), "user")
+    if options.state:
+        if options.state.isdigit() and int(options.state) in {state.value for state in BuildState}:
+            query["state"] = int(options.state)
+        elif options.state in BuildState.__members__:
+            query["state"] = BuildState[options.state].value
+        else:
+            raise UsageError(f"Invalid state: {options.state}")
+    if options.task:
+        if not options.task.isdigit():
+            raise UsageError("Task id must be an integer")
+        query["taskID"] = int(options.task)
+    return query
+
+
+def handle_list_builds(ctx: Context) -> int:
+    """Builds matching the filters (one at least), sorted by id or the keys given."""
+    import sys
+
+    from kiln.protocol.constants import BuildState
+
+    options = ctx.options
+    session = ctx.session()
+    query = _builds_query(ctx)
+    if options.buildid:
+        build_ref: int | str = int(options.buildid) if options.buildid.isdigit() else options.buildid
+        build = session.getBuild(build_ref)
+        if build is None:
+            raise UsageError(f"No such build: '{build_ref}'")
+        builds = [build]
+    elif query:
+        builds = session.listBuilds(**query)
+    else:
+        raise UsageError("Filter must be provided for list")
+    keys = options.sort_key or ["build_id"]
+    for key in keys:
+        if key not in _SORT_KEYS:
+            print(f"Invalid sort_key: {key}.", file=sys.stderr)
+    builds = sorted(builds, key=lambda build: [build.get(key) for key in keys], reverse=options.reverse)
+    if ctx.json:
+        print_json(builds)
+        return 0
+    if not ctx.quiet:
+        print(f"{'Build':<55}  {'Built by':<16}  State")
+        print(f"{'-' * 55}  {'-' * 16}  {'-' * 16}")
+    for build in builds:
+        print(f"{build['nvr']:<55}  {build['owner_name']:<16}  {BuildState(build['state']).name}")
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add the builds commands."""
+    builds = add_command(subparsers, "list-builds", handle_list_builds)
+    builds.add_argument("--package", help="builds of this package (name or id)")
+    builds.add_argument("--buildid", help="the one build of this id or NVR")
+    builds.add_argument("--state", help="builds in this state (name or number)")
+    builds.add_argument("--task", help="builds of this task")
+    builds.add_argument("--type", help="builds of this type")
+    builds.add_argument("--prefix", help="builds whose names start with this")
+    builds.add_argument("--pattern", help="builds whose NVR matches this glob")
+    builds.add_argument("--cg", help="builds imported by this content generator")
+    builds.add_argument("--source", help="builds whose source matches this glob")
+    builds.add_argument("--owner", help="builds built by this user (name or id)")
+    builds.add_argument("--draft-only", action="store_true", help="only draft builds")
+    builds.add_argument("--no-draft", action="store_true", help="only regular builds")
+    builds.add_argument(
+        "-k",
+        "--sort-key",
+        action="append",
+        default=[],
+        metavar="FIELD",
+        help="sort by this field: build_id, owner_name or state",
+    )
+    builds.add_argument("-r", "--reverse", action="store_true", help="print the list in reverse order")
+    add_quiet_option(builds)
+    add_json_option(builds)
+
     tagged = add_command(subparsers, "list-tagged", handle_list_tagged)
     tagged.add_argument("tag")
     tagged.add_argument("package", nargs="?")
