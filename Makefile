@@ -78,6 +78,7 @@ bench: venv deps
 	$(PY) -m bench.bench_hub
 	$(PY) -m bench.bench_tasks
 	$(PY) -m bench.bench_repos
+	$(PY) -m bench.bench_cli
 
 # The sdist is the RPM's source too: it carries kiln.spec (hence rpmbuild -t).
 tarball: venv

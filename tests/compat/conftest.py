@@ -1,56 +1,17 @@
-"""Run the official koji CLI (the one installed next to this interpreter) against a test hub."""
+"""The official koji CLI against a test hub: the ``koji_cli`` fixture (tests/support/koji_cli.py)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from tests.support.hub import ADMIN, HubProcess
+from tests.support.hub import HubProcess
+from tests.support.koji_cli import KOJI, KojiCLI, write_koji_conf
 
-KOJI = Path(sys.executable).parent / "koji"
-
-
-@dataclass
-class KojiCLI:
-    """``koji -c CONF [--user U --password P | --noauth] COMMAND ...`` as a subprocess."""
-
-    hub: HubProcess
-    config: Path
-
-    def __call__(
-        self, *args: str, user: tuple[str, str] | None = ADMIN, check: bool = True
-    ) -> subprocess.CompletedProcess:
-        # koji's config file ignores user/password keys, so credentials go on the command line
-        auth = ["--user", user[0], "--password", user[1]] if user else ["--noauth"]
-        result = subprocess.run(
-            [str(KOJI), "-c", str(self.config), *auth, *args],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "TZ": "UTC"},
-            timeout=60,
-        )
-        if check and result.returncode != 0:
-            raise AssertionError(
-                f"koji {' '.join(args)} exited {result.returncode}\nstdout:\n{result.stdout}\nstderr:\n{result.stderr}"
-            )
-        return result
+__all__ = ["KOJI", "KojiCLI", "koji_cli"]
 
 
 @pytest.fixture
 def koji_cli(hub: HubProcess, tmp_path: Path) -> KojiCLI:
-    base = f"http://127.0.0.1:{hub.port}"
-    config = tmp_path / "koji.conf"
-    config.write_text(
-        "[koji]\n"
-        f"server = {hub.url}\n"
-        f"weburl = {base}/koji\n"
-        f"topurl = {base}/kojifiles\n"
-        "anon_retry = false\n"
-        "max_retries = 0\n"
-    )
-    return KojiCLI(hub, config)
+    return KojiCLI(hub, write_koji_conf(hub, tmp_path / "koji.conf"))

@@ -133,11 +133,104 @@ def test_an_unreachable_hub_is_an_error_not_a_traceback():
     assert "Traceback" not in done.stderr and len(done.stderr.splitlines()) == 1
 
 
-@pytest.mark.parametrize("args", [[], ["nosuchcommand"], ["call"]])
+@pytest.mark.parametrize("args", [[], ["call"]])
 def test_usage_errors_exit_2(args):
     done = run_kiln(*args)
     assert done.returncode == 2
     assert "usage: kiln" in done.stderr
+
+
+def test_an_unknown_command_exits_1_as_koji_does():
+    done = run_kiln("nosuchcommand")
+    assert done.returncode == 1
+    assert done.stderr == "kiln: error: unknown command: nosuchcommand (see kiln --help)\n"
+
+
+@pytest.mark.parametrize("option", ["-u", "--user", "--server=http://x", "--noauth", "-p"])
+def test_a_global_option_after_the_command_says_where_it_belongs(option):
+    done = run_kiln("hello", option, "admin")
+    assert done.returncode == 2
+    flag = option.split("=")[0]
+    assert done.stderr.splitlines()[-1] == (
+        f"kiln hello: error: {flag} is a global option: put it before the command (kiln {flag} ... hello ...)"
+    )
+
+
+def test_help_lists_every_command_without_importing_one():
+    code = (
+        "import sys\n"
+        "from kiln.cli.main import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "loaded = [m for m in sys.modules if m.startswith('kiln.cli.commands.') or m in ('kiln.client', 'requests')]\n"
+        "print('LOADED', loaded)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False)
+    assert done.stdout.rstrip().splitlines()[-1] == "LOADED []"
+    for name in ("hello", "list-tags", "list-hosts", "userinfo", "list-api"):
+        assert f"    {name} " in done.stdout
+
+
+def profile_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "kiln.conf"
+    path.write_text(text)
+    return path
+
+
+def test_a_profile_names_the_hub_and_the_user(hub, admin, tmp_path):
+    name, password = make_user(hub, admin)
+    config = profile_file(
+        tmp_path,
+        f"[kiln]\nserver = http://127.0.0.1:1/nowhere\n\n[test]\nserver = {hub.url}\nuser = {name}\n"
+        f"password = {password}\nmax_retries = 0\n",
+    )
+    done = run_kiln("-c", str(config), "-p", "test", "hello")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(f"Hello, {name}!\n")
+    done = run_kiln("-c", str(config), "-p", "test", "--noauth", "hello")
+    assert done.stdout.startswith("Hello, anonymous user!\n")
+
+
+def test_a_koji_conf_works_as_it_is(hub, tmp_path):
+    config = profile_file(tmp_path, f"[koji]\nserver = {hub.url}\nanon_retry = false\nuse_fast_upload = yes\n")
+    done = run_kiln("-c", str(config), "hello")
+    assert done.returncode == 0, done.stderr
+    assert f"You are using the hub at {hub.url} " in done.stdout
+
+
+def test_the_user_config_file_is_read(hub, tmp_path):
+    (tmp_path / "kiln").mkdir()
+    (tmp_path / "kiln" / "config").write_text(f"[kiln]\nserver = {hub.url}\n")
+    done = run_kiln("hello", env={"XDG_CONFIG_HOME": str(tmp_path)})
+    assert done.returncode == 0, done.stderr
+    assert f"You are using the hub at {hub.url} " in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "args", "message"),
+    [
+        ("[kiln]\n", ["-p", "prod"], "kiln: error: no such profile: prod (looked in {config})"),
+        ("[kiln]\nnoauth = maybe\n", [], "kiln: error: profile kiln: noauth must be yes or no, not 'maybe'"),
+        (
+            "[kiln]\nauthtype = magic\n",
+            [],
+            "kiln: error: profile kiln: authtype must be one of password, ssl, kerberos, noauth, not 'magic'",
+        ),
+        ("not an ini file\n", [], "kiln: error: cannot read config file {config}: line 1 comes before any [section]"),
+        ("[kiln]\nserver\n", [], "kiln: error: cannot read config file {config}: cannot parse line 2"),
+    ],
+)
+def test_config_errors_are_one_line(tmp_path, text, args, message):
+    config = profile_file(tmp_path, text)
+    done = run_kiln("-c", str(config), *args, "hello")
+    assert done.returncode == 1
+    assert len(done.stderr.splitlines()) == 1
+    assert done.stderr.startswith(message.format(config=config))
+
+
+def test_a_missing_config_file_is_an_error(tmp_path):
+    done = run_kiln("-c", str(tmp_path / "absent.conf"), "hello")
+    assert done.returncode == 1
+    assert done.stderr == f"kiln: error: config file not found: {tmp_path / 'absent.conf'}\n"
 
 
 def test_version():

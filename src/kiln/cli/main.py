@@ -1,206 +1,181 @@
-"""``kiln``: the command-line client (a stub: ``hello`` and ``call`` for now).
+"""``kiln``: global options, the command's dispatch, and error handling.
 
-The layout is the one the full CLI grows into: global options come before
-the command; each area of commands (misc, tasks, builds, tags, ...) is one
-module offering ``register(subparsers)``, which adds its commands and sets
-``handler`` on each.  A handler receives a ready :class:`Context` and returns
-the exit status.  Until the areas get modules of their own, the two stub
-commands live here as the ``misc`` area.
+As with koji, global options come before the command and the command's own
+options after it: ``kiln -u admin tag-build TAG NVR``.  Parsing is in two
+steps.  The global parser reads up to the first word that is not an option
+(the command) and keeps the rest untouched; then only the command's area
+module (``kiln.cli.commands.<area>``) is imported, registers its commands on
+a fresh parser, and that parser reads the rest.  ``kiln --help`` therefore
+imports no command module and no client library: it lists the commands from
+the index in :mod:`kiln.cli.commands`.
 
-Errors become one line, ``kiln: error: <Class>: <message>``, on stderr and
-exit status 1; ``--debug`` adds the traceback, because a user needs the
-message and a developer needs the stack.
+Errors are one line on stderr: usage errors (``kiln taginfo: error: ...``,
+exit 2, as koji's option parser), faults from the hub and failures to reach
+it (``kiln: error: <Class>: <message>``, exit 1).  ``--debug`` adds the
+traceback, because a user needs the message and a developer needs the stack.
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
-import json
-import logging
-import math
-import os
-import pprint
 import sys
-import traceback
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
 
-import kiln
-from kiln.client import DEFAULT_OPTS, ClientSession
-from kiln.protocol.constants import AuthType
+from kiln.cli import commands
+from kiln.cli.profiles import AUTHTYPES, ConfigError, Profile, load_profile
 
-DEFAULT_SERVER = "http://127.0.0.1:8080/kojihub"
 PROG = "kiln"
 
-Handler = Callable[["Context"], int]
+# Global option -> the Profile field it overrides.
+_OVERRIDES = ("server", "weburl", "topurl", "topdir", "user", "password", "authtype", "cert", "max_retries")
 
 
-@dataclass
-class Context:
-    """What a command needs: its parsed options and a session, logged in on demand."""
+def _version() -> str:
+    import kiln
 
-    options: argparse.Namespace
-    session: ClientSession = field(init=False)
-
-    def __post_init__(self) -> None:
-        opts = {"max_retries": self.options.max_retries, "retry_interval": self.options.retry_interval}
-        self.session = ClientSession(self.options.server, opts=opts)
-
-    def activate(self) -> None:
-        """Log in when a user was given (and --noauth was not); otherwise stay anonymous."""
-        options = self.options
-        if options.noauth or not options.user:
-            return
-        password = options.password
-        if password is None:
-            password = getpass.getpass(f"Password for {options.user}: ")
-        self.session.login(options.user, password)
-
-    def close(self) -> None:
-        if self.session.logged_in:
-            self.session.logout()
+    return f"{PROG} {kiln.__version__}"
 
 
-# --- misc area: hello, call --------------------------------------------------
+class _VersionAction(argparse.Action):
+    """``--version`` without importing kiln's package metadata unless asked."""
 
-_AUTH_NAMES = {
-    AuthType.NORMAL: "password",
-    AuthType.KERBEROS: "Kerberos",
-    AuthType.SSL: "client certificate",
-    AuthType.GSSAPI: "GSSAPI",
-}
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="print kiln's version and exit")
 
-
-def handle_hello(ctx: Context) -> int:
-    """Greet the caller and say which hub answered (the quickest "does it work?")."""
-    ctx.activate()
-    session = ctx.session
-    user = session.getLoggedInUser()
-    print(f"Hello, {user['name']}!" if user else "Hello, anonymous user!")
-    print()
-    versions = f"Koji {session.hub_version_str}"
-    if session.kiln_version:
-        versions += f", kiln {session.kiln_version}"
-    print(f"You are using the hub at {session.baseurl} ({versions})")
-    if user:
-        authtype = user.get("authtype")
-        print(f"Authenticated via {_AUTH_NAMES.get(authtype, f'authtype {authtype}')}")
-    return 0
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        print(_version())
+        parser.exit()
 
 
-_WORDS = {"None": None, "True": True, "False": False}
+def commands_epilog() -> str:
+    lines = ["commands:"]
+    for area, entries in commands.AREAS.items():
+        lines.append(f"  [{area}]")
+        lines += [f"    {name:<20} {summary}" for name, summary in entries]
+    lines.append("")
+    lines.append(f"Run '{PROG} COMMAND --help' for a command's own options.")
+    return "\n".join(lines)
 
 
-def parse_value(text: str) -> Any:
-    """A command-line word as Koji's ``call`` reads it: int, float, None/True/False, else str.
-
-    Only finite floats count, so "nan" and "inf" stay strings.
-    """
-    try:
-        return int(text)
-    except ValueError:
-        pass
-    try:
-        number = float(text)
-    except ValueError:
-        pass
-    else:
-        if math.isfinite(number):
-            return number
-    return _WORDS.get(text, text)
-
-
-def split_call_args(words: Sequence[str]) -> tuple[list[Any], dict[str, Any]]:
-    """``a 1 key=value`` -> positional and keyword arguments (keys must be identifiers)."""
-    args: list[Any] = []
-    kwargs: dict[str, Any] = {}
-    for word in words:
-        key, sep, value = word.partition("=")
-        if sep and key.isidentifier():
-            kwargs[key] = parse_value(value)
-        else:
-            args.append(parse_value(word))
-    return args, kwargs
-
-
-def handle_call(ctx: Context) -> int:
-    """Call any hub method and print its answer."""
-    ctx.activate()
-    args, kwargs = split_call_args(ctx.options.args)
-    result = ctx.session.callMethod(ctx.options.method, *args, **kwargs)
-    if ctx.options.json_output:
-        print(json.dumps(result, indent=2, default=str))
-    else:
-        pprint.pprint(result)
-    return 0
-
-
-def register_misc(subparsers: Any) -> None:
-    hello = subparsers.add_parser("hello", help="say hello to the hub")
-    hello.set_defaults(handler=handle_hello)
-
-    call = subparsers.add_parser(
-        "call",
-        help="call any hub method",
-        description="Values are read as int, float, None, True or False where they can be, else as strings; "
-        "key=value passes a keyword argument.",
+def build_global_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        usage=f"{PROG} [global options] COMMAND [command options] [arguments]",
+        description="The kiln client: talk to a kiln (or Koji) hub.",
+        epilog=commands_epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    call.add_argument("--json-output", action="store_true", help="print the result as JSON")
-    call.add_argument("method", help="the hub method, e.g. getUser")
-    call.add_argument("args", nargs="*", metavar="arg", help="positional value or key=value")
-    call.set_defaults(handler=handle_call)
-
-
-# Each area of commands registers itself; new areas get modules of their own.
-AREAS: tuple[Callable[[Any], None], ...] = (register_misc,)
-
-
-# --- the command itself ---------------------------------------------------------
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog=PROG, description="The kiln client: talk to a kiln (or Koji) hub.")
-    parser.add_argument("--version", action="version", version=f"{PROG} {kiln.__version__}")
-    parser.add_argument(
-        "--server",
-        default=os.environ.get("KILN_SERVER") or DEFAULT_SERVER,
-        help=f"hub URL (default: $KILN_SERVER or {DEFAULT_SERVER})",
-    )
-    parser.add_argument("--user", help="log in as this user (password login)")
-    parser.add_argument("--password", help="the user's password (asked for when missing)")
-    parser.add_argument("--noauth", action="store_true", help="do not log in, even when a user is given")
-    parser.add_argument("--debug", action="store_true", help="log the client's work and show tracebacks")
-    parser.add_argument(
-        "--max-retries",
-        type=int,
-        default=DEFAULT_OPTS["max_retries"],
-        help="retries of a call that got no answer (default %(default)s)",
-    )
-    parser.add_argument(
-        "--retry-interval",
-        type=float,
-        default=DEFAULT_OPTS["retry_interval"],
-        help="seconds between retries, after an immediate first one (default %(default)s)",
-    )
-    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for register in AREAS:
-        register(subparsers)
+    add = parser.add_argument
+    add("--version", action=_VersionAction)
+    add("-c", "--config", metavar="FILE", help="read this one config file instead of the usual ones")
+    add("-p", "--profile", help="the config section (hub) to use (default: kiln, else koji)")
+    add("-s", "--server", help="URL of the hub's XML-RPC endpoint (default: $KILN_SERVER or the profile's)")
+    add("--weburl", help="URL of the web interface")
+    add("--topurl", help="URL of the hub's file access")
+    add("--topdir", help="the hub's top directory, where it is mounted")
+    add("-u", "--user", help="log in as this user")
+    add("--password", help="the user's password (asked for when missing)")
+    add("--noauth", action="store_true", default=None, help="do not log in, even when a user is given")
+    add("--authtype", choices=AUTHTYPES, help="how to log in")
+    add("--cert", metavar="FILE", help="client certificate for ssl login")
+    add("-d", "--debug", action="store_true", default=None, help="log the client's work and show tracebacks")
+    add("-q", "--quiet", action="store_true", default=False, help="leave out headers (each command's --quiet)")
+    add("--max-retries", type=int, help="retries of a call that got no answer (profile key max_retries)")
+    add("--retry-interval", type=float, help="seconds between retries, after an immediate first one")
+    add("command", nargs="?", metavar="COMMAND", help=argparse.SUPPRESS)
+    add("args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    options = build_parser().parse_args(argv)
+def global_flags(parser: argparse.ArgumentParser) -> set[str]:
+    """Every global option string, to tell a misplaced one from an unknown one."""
+    return {flag for action in parser._actions for flag in action.option_strings} - {"-h", "--help"}
+
+
+def build_command_parser(command: str) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
+    """The parser of ``command``'s area, and the subparser of ``command`` itself."""
+    from importlib import import_module
+
+    area = import_module(f"kiln.cli.commands.{commands.area_of(command)}")
+    parser = argparse.ArgumentParser(prog=PROG, add_help=False)
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    area.register(subparsers)
+    return parser, subparsers.choices[commands.ALIASES.get(command, command)]
+
+
+def parse_command(global_parser: argparse.ArgumentParser, command: str, args: list[str]) -> argparse.Namespace:
+    """The command's options; a global option after the command is an error that says so."""
+    parser, subparser = build_command_parser(command)
+    options, extra = parser.parse_known_args([commands.ALIASES.get(command, command), *args])
+    if extra:
+        misplaced = [word for word in extra if word.split("=", 1)[0] in global_flags(global_parser)]
+        if misplaced:
+            flag = misplaced[0].split("=", 1)[0]
+            subparser.error(f"{flag} is a global option: put it before the command ({PROG} {flag} ... {command} ...)")
+        subparser.error(f"unrecognized arguments: {' '.join(extra)}")
+    return options
+
+
+def make_profile(options: argparse.Namespace) -> Profile:
+    """The chosen profile from the config files, with the global options laid over it."""
+    profile = load_profile(options.profile, options.config)
+    for key in _OVERRIDES:
+        value = getattr(options, key)
+        if value is not None:
+            setattr(profile, key, value)
+    if options.retry_interval is not None:
+        profile.retry_interval = options.retry_interval
+    if options.noauth:
+        profile.noauth = True
     if options.debug:
-        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
-    ctx = Context(options)
+        profile.debug = True
+    return profile
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    global_parser = build_global_parser()
+    options = global_parser.parse_args(argv)
+    if options.command is None:
+        global_parser.print_usage(sys.stderr)
+        print(f"{PROG}: error: no command given (see {PROG} --help)", file=sys.stderr)
+        return 2
+    if commands.area_of(options.command) is None:
+        print(f"{PROG}: error: unknown command: {options.command} (see {PROG} --help)", file=sys.stderr)
+        return 1
     try:
-        return options.handler(ctx)
+        profile = make_profile(options)
+    except ConfigError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
+    command_options = parse_command(global_parser, options.command, options.args)
+    if getattr(command_options, "quiet", False) is None:
+        command_options.quiet = options.quiet
+    return run(command_options, profile)
+
+
+def run(options: argparse.Namespace, profile: Profile) -> int:
+    """Run the handler; errors become one line on stderr (with the traceback under --debug)."""
+    from kiln.cli.context import CommandError, Context, UsageError
+
+    if profile.debug:
+        import logging
+
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    ctx = Context(options, profile)
+    try:
+        return options.handler(ctx) or 0
     except KeyboardInterrupt:
         return 130
+    except UsageError as exc:
+        print(f"{PROG} {options.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except CommandError as exc:
+        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
-        if options.debug:
+        if profile.debug:
+            import traceback
+
             traceback.print_exc()
         print(f"{PROG}: error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
@@ -208,5 +183,5 @@ def main(argv: Sequence[str] | None = None) -> int:
         try:
             ctx.close()
         except Exception as exc:  # a failed logout must not hide the command's outcome
-            if options.debug:
+            if profile.debug:
                 print(f"{PROG}: logout failed: {exc}", file=sys.stderr)

@@ -1,0 +1,71 @@
+"""The index of ``kiln``'s commands: which area module holds each, and its one-line summary.
+
+The index is what lets ``kiln --help`` list every command without importing
+a single command module (nor the client library and ``requests`` behind
+them): only the module of the command being run is imported.  Each area
+module offers ``register(subparsers)``; a test checks that every module
+registers exactly the commands the index gives it, with the same summaries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+# area -> ((command, summary), ...), in the order ``kiln --help`` lists them.
+AREAS: dict[str, tuple[tuple[str, str], ...]] = {
+    "misc": (
+        ("hello", "Say hello to the hub and say which hub answered"),
+        ("moshimoshi", "Introduce yourself"),
+        ("version", "Report client and hub versions"),
+        ("call", "Execute an arbitrary XML-RPC call"),
+        ("list-api", "Print the list of XML-RPC APIs"),
+    ),
+    "tags": (
+        ("list-tags", "Print the list of tags"),
+        ("taginfo", "Print basic information about a tag"),
+        ("add-tag", "Add a new tag to the database"),
+        ("list-targets", "List the build targets"),
+        ("add-target", "Create a new build target"),
+    ),
+    "packages": (
+        ("list-pkgs", "Print the package listing for tag or for owner"),
+        ("add-pkg", "Add a package to the listing for tag"),
+    ),
+    "builds": (
+        ("list-builds", "Print the build listing"),
+        ("list-tagged", "List the builds or rpms in a tag"),
+        ("latest-build", "Print the latest builds for a tag"),
+    ),
+    "hosts": (
+        ("list-hosts", "Print the host listing"),
+        ("hostinfo", "Print basic information about a host"),
+        ("list-channels", "Print channels listing"),
+    ),
+    "users": (
+        ("list-users", "List of users"),
+        ("userinfo", "Show information about a user"),
+    ),
+}
+
+# Koji's other names for the same commands.
+ALIASES = {"moshi": "moshimoshi"}
+
+COMMANDS: dict[str, str] = {command: area for area, entries in AREAS.items() for command, _ in entries}
+
+
+def area_of(command: str) -> str | None:
+    """The area module name that holds ``command`` (an alias resolved), or None."""
+    return COMMANDS.get(ALIASES.get(command, command))
+
+
+def summary(command: str) -> str:
+    """The command's one-line summary, as the index gives it."""
+    return dict(AREAS[COMMANDS[command]])[command]
+
+
+def add_command(subparsers: Any, name: str, handler: Callable[..., int], **kwargs: Any) -> Any:
+    """Add ``name``'s parser with the index's summary as its help; ``handler`` runs it."""
+    parser = subparsers.add_parser(name, help=summary(name), description=kwargs.pop("description", summary(name)))
+    parser.set_defaults(handler=handler)
+    return parser
