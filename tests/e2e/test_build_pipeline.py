@@ -21,7 +21,8 @@ import pytest
 import requests
 
 from tests.compat.conftest import KojiCLI
-from tests.conftest import ADMIN, host_session, unique
+from tests.conftest import unique
+from tests.e2e.conftest import topdir_builder
 from tests.support.builder import BuilderProcess, processes_with_args, wait_for
 from tests.support.hub import HubProcess
 
@@ -37,15 +38,7 @@ GIT_ENV = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAM
 
 @pytest.fixture(scope="module")
 def builder(hub: HubProcess) -> Iterator[BuilderProcess]:
-    admin = koji.ClientSession(hub.url)
-    admin.opts.update(user=ADMIN[0], password=ADMIN[1])
-    admin.login()
-    session, host_id = host_session(hub, admin, channels=("createrepo",))
-    name = admin.getHost(host_id)["name"]
-    session.logout()
-    process = BuilderProcess(
-        hub.url, name, "hostpw", check_seconds=0.5, topdir=str(hub.topdir), allowed_scms=":/tmp/*"
-    ).start()
+    process = topdir_builder(hub)
     yield process
     process.cleanup()
 

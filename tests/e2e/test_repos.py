@@ -19,6 +19,7 @@ from defusedxml import ElementTree
 from kiln.client import ClientSession
 from tests.compat.conftest import KojiCLI
 from tests.conftest import ADMIN, channel_builder, host_session, make_user, unique
+from tests.e2e.conftest import topdir_builder
 from tests.support.builder import BuilderProcess, wait_for
 from tests.support.hub import HubProcess
 from tests.support.repod import RepodProcess
@@ -34,13 +35,7 @@ _COMMON = "{http://linux.duke.edu/metadata/common}"
 @pytest.fixture(scope="module")
 def repo_builder(hub: HubProcess) -> Iterator[BuilderProcess]:
     """A kiln-builder in the createrepo channel (and default), reading the hub's topdir."""
-    admin = koji.ClientSession(hub.url)
-    admin.opts.update(user=ADMIN[0], password=ADMIN[1])
-    admin.login()
-    session, host_id = host_session(hub, admin, channels=("createrepo",))
-    name = admin.getHost(host_id)["name"]
-    session.logout()
-    process = BuilderProcess(hub.url, name, "hostpw", check_seconds=0.5, topdir=str(hub.topdir)).start()
+    process = topdir_builder(hub)
     yield process
     process.cleanup()
 
