@@ -56,6 +56,17 @@ def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
     return start_hub(request, request.param, tmp_path_factory.mktemp("hub"))
 
 
+@pytest.fixture(scope="module")
+def sqlite_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> HubProcess:
+    """One hub on SQLite for a module that tests a client (the CLI) rather than the database.
+
+    Such a module overrides ``hub`` with ``def hub(sqlite_hub): return sqlite_hub``:
+    the hub's calls are tested on both engines by the API tests; running every
+    CLI comparison twice would only double the suite's time.
+    """
+    return start_hub(request, "sqlite", tmp_path_factory.mktemp("hub"))
+
+
 @pytest.fixture
 def backend(hub: HubProcess) -> str:
     return "sqlite" if hub.db_url.startswith("sqlite") else "postgres"

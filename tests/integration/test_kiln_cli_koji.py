@@ -9,58 +9,24 @@ what the hub itself answers.
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ADMIN, host_session, make_user, unique
 from tests.support.hub import HubProcess
+from tests.support.kiln_cli import kiln, kiln_json, plain, same_output
 from tests.support.koji_cli import KojiCLI, write_koji_conf
 
-KILN = Path(sys.executable).parent / "kiln"
+
+@pytest.fixture(scope="module")
+def hub(sqlite_hub: HubProcess) -> HubProcess:
+    return sqlite_hub
 
 
 @pytest.fixture
 def koji_cli(hub: HubProcess, tmp_path: Path) -> KojiCLI:
     return KojiCLI(hub, write_koji_conf(hub, tmp_path / "koji.conf"))
-
-
-def kiln(config: Path, *args: str, user: tuple[str, str] | None = None) -> subprocess.CompletedProcess:
-    auth = ["--user", user[0], "--password", user[1]] if user else []
-    environ = {k: v for k, v in os.environ.items() if k != "KILN_SERVER"}
-    return subprocess.run(
-        [str(KILN), "-c", str(config), *auth, *args],
-        capture_output=True,
-        text=True,
-        env={**environ, "TZ": "UTC"},
-        timeout=60,
-        check=False,
-    )
-
-
-def same_output(koji_cli: KojiCLI, *args: str, user: tuple[str, str] | None = None) -> str:
-    """Run ``kiln ARGS`` and ``koji ARGS``; assert they print the same and exit alike; return the text."""
-    ours = kiln(koji_cli.config, *args, user=user)
-    theirs = koji_cli(*args, user=user, check=False)
-    assert ours.returncode == theirs.returncode, (ours.stderr, theirs.stderr)
-    assert ours.stdout == theirs.stdout, (ours.stderr, theirs.stderr)
-    assert ours.returncode != 0 or ours.stderr == theirs.stderr == "", (ours.stderr, theirs.stderr)
-    return ours.stdout
-
-
-def kiln_json(koji_cli: KojiCLI, *args: str, user: tuple[str, str] | None = None) -> object:
-    done = kiln(koji_cli.config, *args, "--json", user=user)
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout)
-
-
-def plain(data: object) -> object:
-    """The hub's answer as JSON would carry it (what ``--json`` promises)."""
-    return json.loads(json.dumps(data, default=str))
 
 
 # --- misc --------------------------------------------------------------------
