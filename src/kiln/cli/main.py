@@ -140,7 +140,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"{PROG}: error: no command given (see {PROG} --help)", file=sys.stderr)
         return 2
     if commands.area_of(options.command) is None:
-        print(f"{PROG}: error: unknown command: {options.command} (see {PROG} --help)", file=sys.stderr)
+        import difflib
+
+        near = difflib.get_close_matches(options.command, [*commands.COMMANDS, *commands.ALIASES], n=1)
+        hint = f"did you mean {near[0]}? " if near else ""
+        print(f"{PROG}: error: unknown command: {options.command} ({hint}see {PROG} --help)", file=sys.stderr)
         return 1
     try:
         profile = make_profile(options)
