@@ -461,3 +461,10 @@ def test_admin_commands_listed_in_help(koji_cli: KojiCLI):
     text = kiln(koji_cli.config, "--help").stdout
     for command in ("add-user", "grant-permission", "list-permissions", "add-host", "remove-host-from-channel"):
         assert f"    {command} " in text
+
+
+def test_list_permissions_mine_needs_a_user(koji_cli):
+    """koji fails here with a TypeError from inside the command; kiln says what is missing."""
+    done = kiln(koji_cli.config, "--noauth", "list-permissions", "--mine")
+    assert done.returncode == koji_cli("list-permissions", "--mine", user=None, check=False).returncode == 1
+    assert done.stderr == ("kiln: error: --mine needs a logged-in user (give one with --user before the command)\n")

@@ -49,9 +49,10 @@ class _VersionAction(argparse.Action):
 
 def commands_epilog() -> str:
     lines = ["commands:"]
+    width = max(len(name) for name in commands.COMMANDS)
     for area, entries in commands.AREAS.items():
         lines.append(f"  [{area}]")
-        lines += [f"    {name:<20} {summary}" for name, summary in entries]
+        lines += [f"    {name:<{width}}  {summary}" for name, summary in entries]
     lines.append("")
     lines.append(f"Run '{PROG} COMMAND --help' for a command's own options.")
     return "\n".join(lines)
