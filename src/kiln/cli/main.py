@@ -27,7 +27,18 @@ from kiln.cli.profiles import AUTHTYPES, ConfigError, Profile, load_profile
 PROG = "kiln"
 
 # Global option -> the Profile field it overrides.
-_OVERRIDES = ("server", "weburl", "topurl", "topdir", "user", "password", "authtype", "cert", "max_retries")
+_OVERRIDES = (
+    "server",
+    "weburl",
+    "topurl",
+    "topdir",
+    "user",
+    "password",
+    "authtype",
+    "cert",
+    "serverca",
+    "max_retries",
+)
 
 
 def _version() -> str:
@@ -77,7 +88,8 @@ def build_global_parser() -> argparse.ArgumentParser:
     add("--password", help="the user's password (asked for when missing)")
     add("--noauth", action="store_true", default=None, help="do not log in, even when a user is given")
     add("--authtype", choices=AUTHTYPES, help="how to log in")
-    add("--cert", metavar="FILE", help="client certificate for ssl login")
+    add("--cert", metavar="FILE", help="client certificate and key (one PEM file) for ssl login")
+    add("--serverca", metavar="FILE", help="CA certificate the hub's https certificate must verify against")
     add("-d", "--debug", action="store_true", default=None, help="log the client's work and show tracebacks")
     add("-q", "--quiet", action="store_true", default=False, help="leave out headers (each command's --quiet)")
     add("--max-retries", type=int, help="retries of a call that got no answer (profile key max_retries)")
