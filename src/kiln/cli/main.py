@@ -58,22 +58,42 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+def plugin_commands() -> dict:
+    """The installed plugins' commands (loaded on first use, see :mod:`kiln.cli.plugins`)."""
+    from kiln.cli import plugins
+
+    return plugins.commands(frozenset(commands.COMMANDS) | frozenset(commands.ALIASES))
+
+
 def commands_epilog() -> str:
     lines = ["commands:"]
     for area, entries in commands.AREAS.items():
         lines.append(f"  [{area}]")
         lines += [f"    {name:<20} {summary}" for name, summary in entries]
+    by_plugin: dict[str, list] = {}
+    for found in plugin_commands().values():
+        by_plugin.setdefault(found.plugin, []).append(found.command)
+    for plugin, offered in by_plugin.items():
+        lines.append(f"  [plugin {plugin}]")
+        lines += [f"    {command.name:<20} {command.summary}" for command in offered]
     lines.append("")
     lines.append(f"Run '{PROG} COMMAND --help' for a command's own options.")
     return "\n".join(lines)
 
 
+class _GlobalParser(argparse.ArgumentParser):
+    """The global parser; its list of commands is made only when help is shown (plugins are loaded then)."""
+
+    def format_help(self) -> str:
+        self.epilog = commands_epilog()
+        return super().format_help()
+
+
 def build_global_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _GlobalParser(
         prog=PROG,
         usage=f"{PROG} [global options] COMMAND [command options] [arguments]",
         description="The kiln client: talk to a kiln (or Koji) hub.",
-        epilog=commands_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
@@ -105,14 +125,26 @@ def global_flags(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def build_command_parser(command: str) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The parser of ``command``'s area, and the subparser of ``command`` itself."""
-    from importlib import import_module
-
-    area = import_module(f"kiln.cli.commands.{commands.area_of(command)}")
+    """The parser of ``command``'s area (or plugin), and the subparser of ``command`` itself."""
     parser = argparse.ArgumentParser(prog=PROG, add_help=False)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    area.register(subparsers)
-    return parser, subparsers.choices[commands.ALIASES.get(command, command)]
+    area_name = commands.area_of(command)
+    if area_name is not None:
+        from importlib import import_module
+
+        import_module(f"kiln.cli.commands.{area_name}").register(subparsers)
+        return parser, subparsers.choices[commands.ALIASES.get(command, command)]
+    offered = plugin_commands()[command].command
+    subparser = subparsers.add_parser(command, help=offered.summary, description=offered.summary)
+    if offered.arguments is not None:
+        offered.arguments(subparser)
+    subparser.set_defaults(handler=offered.handler)
+    return parser, subparser
+
+
+def is_command(command: str) -> bool:
+    """A built-in command (or alias), else one a plugin adds (plugins are loaded only then)."""
+    return commands.area_of(command) is not None or command in plugin_commands()
 
 
 def parse_command(global_parser: argparse.ArgumentParser, command: str, args: list[str]) -> argparse.Namespace:
@@ -151,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         global_parser.print_usage(sys.stderr)
         print(f"{PROG}: error: no command given (see {PROG} --help)", file=sys.stderr)
         return 2
-    if commands.area_of(options.command) is None:
+    if not is_command(options.command):
         print(f"{PROG}: error: unknown command: {options.command} (see {PROG} --help)", file=sys.stderr)
         return 1
     try:
