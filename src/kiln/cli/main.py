@@ -177,6 +177,11 @@ def make_profile(options: argparse.Namespace) -> Profile:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["__complete"]:  # the completion scripts asking for candidates (kiln.cli.completion)
+        from kiln.cli.completion import complete_main
+
+        return complete_main(argv[1:])
     global_parser = build_global_parser()
     options = global_parser.parse_args(argv)
     if options.command is None:

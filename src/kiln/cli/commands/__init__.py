@@ -46,6 +46,7 @@ AREAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("list-users", "List of users"),
         ("userinfo", "Show information about a user"),
     ),
+    "shell": (("completion", "Print the shell completion script for bash or zsh"),),
 }
 
 # Koji's other names for the same commands.
