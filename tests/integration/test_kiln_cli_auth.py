@@ -148,3 +148,19 @@ def test_identity_headers_from_the_client_are_not_believed(site):
     )
     with pytest.raises(errors.AuthError, match="no client certificate was presented"):
         anon.sslLogin()
+
+
+def test_an_expired_certificate_session_is_renewed_with_the_certificate(site):
+    """The client logs in again through sslLogin(renew=True): same session id, and the call goes through."""
+    import sqlite3
+
+    user = unique("ssl")
+    session = ClientSession(site.proxy.url, opts={"max_retries": 0})
+    session.ssl_login(str(site.ca.client_pem(user)), str(site.ca.cert))
+    first, key = session.sinfo["session-id"], session.sinfo["session-key"]
+    assert session.getLoggedInUser()["name"] == user
+    with sqlite3.connect(site.hub.db_url.removeprefix("sqlite:///")) as db:
+        db.execute("UPDATE sessions SET expired = 1 WHERE id = ?", (first,))
+    assert session.getLoggedInUser()["name"] == user
+    assert session.sinfo["session-id"] == first and session.sinfo["session-key"] != key
+    session.logout()
