@@ -62,6 +62,7 @@ AREAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("grant-permission", "Grant a permission to a user"),
         ("revoke-permission", "Revoke a permission from a user"),
     ),
+    "shell": (("completion", "Print the shell completion script for bash or zsh"),),
 }
 
 # Koji's other names for the same commands.
