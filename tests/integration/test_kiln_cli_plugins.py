@@ -9,6 +9,7 @@ points, which is all an installed distribution is to the scan.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -71,7 +72,7 @@ def test_the_plugin_command_is_listed_in_help():
     done = subprocess.run([str(KILN), "--help"], capture_output=True, text=True, check=True)
     lines = done.stdout.splitlines()
     assert "  [plugin example]" in lines
-    assert "    example-hello        Greet the caller from the example plugin" in lines
+    assert ["example-hello", "Greet the caller from the example plugin"] in [line.split(None, 1) for line in lines]
     assert done.stderr == ""
 
 
@@ -95,7 +96,7 @@ def test_the_plugin_command_reports_errors_as_built_ins_do(config):
 def test_each_broken_plugin_is_one_warning_line_and_the_rest_works(broken_path):
     done = subprocess.run([str(KILN), "--help"], capture_output=True, text=True, env=with_path(broken_path))
     assert done.returncode == 0
-    assert "    example-hello        Greet the caller from the example plugin" in done.stdout
+    assert re.search(r"^    example-hello +Greet the caller from the example plugin$", done.stdout, re.M)
     assert "Not the real list-tags" not in done.stdout
     warnings = sorted(done.stderr.splitlines())
     assert len(warnings) == 4, done.stderr
