@@ -65,10 +65,11 @@ class Profile:
     debug: bool = False
     max_retries: int = 30
     retry_interval: float = 20.0
+    poll_interval: float = 6.0  # seconds between a waiting command's polls, as koji's key
 
 
 _BOOLEAN_KEYS = {"noauth", "debug"}
-_NUMBER_KEYS = {"max_retries": int, "retry_interval": float}
+_NUMBER_KEYS = {"max_retries": int, "retry_interval": float, "poll_interval": float}
 _KEYS = {f.name for f in fields(Profile)} - {"name"}
 
 

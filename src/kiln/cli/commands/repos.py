@@ -17,17 +17,11 @@ from typing import Any
 from kiln.cli.commands import add_command
 from kiln.cli.context import CommandError, Context, UsageError, add_quiet_option
 
-# Seconds between polls, as koji's default poll_interval.
-POLL_INTERVAL = 6.0
 TASK_STATES = ("FREE", "OPEN", "CLOSED", "CANCELED", "ASSIGNED", "FAILED")
 
 
 def warn(message: str) -> None:
     print(message, file=sys.stderr)
-
-
-def _interval(ctx: Context) -> float:
-    return float(getattr(ctx.profile, "poll_interval", None) or POLL_INTERVAL)
 
 
 def _nvr(text: str) -> dict[str, str]:
@@ -36,6 +30,13 @@ def _nvr(text: str) -> dict[str, str]:
     if not name or not version or not rest:
         raise CommandError(f"GenericError: invalid format: {text}")
     return {"name": name, "version": version, "release": rest}
+
+
+def _names(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b, and c``: koji's way of naming builds in a message."""
+    if len(words) < 3:
+        return " and ".join(words)
+    return ", ".join(words[:-1]) + ", and " + words[-1]
 
 
 def _duration(start: float) -> str:
@@ -80,7 +81,7 @@ class RepoWait:
         self.builds = builds
         self.min_event = session.tagLastChangeEvent(self.tag["id"]) if min_event == "last" else min_event
         self.opts = opts
-        self.interval = _interval(ctx)
+        self.interval = ctx.profile.poll_interval
         self.timeout = ctx.options.timeout * 60.0
         self.start = time.time()
 
@@ -89,11 +90,11 @@ class RepoWait:
             print(message)
 
     def pause(self) -> None:
-        if time.time() - self.start > self.timeout:
-            raise CommandError(
-                f"Failed to get repo -- Unsuccessfully waited {_duration(self.start)} for a new {self.tag['name']} repo"
-            )
         time.sleep(self.interval)
+
+    def check_timeout(self, waiting_for: str) -> None:
+        if time.time() - self.start > self.timeout:
+            raise CommandError(f"Failed to get repo -- Unsuccessfully waited {_duration(self.start)} for {waiting_for}")
 
     def builds_present(self, event: int | None) -> bool:
         for build in self.builds:
@@ -133,6 +134,7 @@ class RepoWait:
                         old, new = (TASK_STATES[v] if v is not None else v for v in (old, new))
                     self.info(f"Request updated: {key}: {old} -> {new}")
                     seen[key] = now[key]
+            self.check_timeout(f"a new {self.tag['name']} repo")
             if not now["active"]:
                 if now["task_id"]:
                     state = TASK_STATES[now["task_state"]]
@@ -158,8 +160,12 @@ class RepoWait:
                 repo = self.session.repo.get(self.tag["id"], min_event=min_event, at_event=None, opts=self.opts)
                 if repo and self.suits(repo):
                     return repo
+                # koji's client would poll on for ever here; kiln keeps to --timeout
+                self.check_timeout(f"a new {self.tag['name']} repo")
             if self.builds:
                 while not self.builds_present(None):
+                    nvrs = [f"{b['name']}-{b['version']}-{b['release']}" for b in self.builds]
+                    self.check_timeout(f"{_names(nvrs)} to appear in the {self.tag['name']} repo")
                     self.pause()
                 min_event = self.session.tagLastChangeEvent(self.tag["id"])
             if not anonymous:
@@ -172,7 +178,6 @@ class RepoWait:
                     self.info(f"Got request: {req['id']}")
                     if min_event is None:
                         min_event = req["min_event"]
-                    continue
             self.pause()
 
 
@@ -215,7 +220,9 @@ def _watch(ctx: Context, session: Any, task_id: int) -> int:
     """watch-task's output for the task (kiln.cli.watch); exit 1 unless it closed."""
     from kiln.cli.watch import watch_tasks
 
-    return watch_tasks(session, [task_id], quiet=ctx.quiet, poll_interval=_interval(ctx), topurl=ctx.profile.topurl)
+    return watch_tasks(
+        session, [task_id], quiet=ctx.quiet, poll_interval=ctx.profile.poll_interval, topurl=ctx.profile.topurl
+    )
 
 
 def handle_regen_repo(ctx: Context) -> int:
