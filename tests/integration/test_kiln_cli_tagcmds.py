@@ -536,3 +536,19 @@ def test_list_history_bad_usage(koji_cli):
     same_failure(koji_cli, ["list-history", "--host", ghost], 1, f"No such host: {ghost}")
     same_failure(koji_cli, ["list-history", "--channel", ghost], 1, f"No such channel: {ghost}")
     same_failure(koji_cli, ["list-history", "extra"], 2, "This command takes no arguments")
+
+
+def test_list_history_shows_edits_with_their_changed_fields(koji_cli, changes):
+    text = same_output(koji_cli, "list-history", "--tag", changes["tag"])
+    tag = changes["tag"]
+    for line in [
+        f"new tag: {tag} by {ADMIN[0]}",
+        f"tag configuration for {tag} altered by {ADMIN[0]}",
+        "    arches: x86_64 -> x86_64 aarch64",
+        f"tag option k for tag {tag} altered",
+        f"inheritance line {tag}->{changes['parent']} updated",
+        f"package owner changed for {changes['pkg']} in {tag}",
+        f"{changes['pkg']}-1.0-1 untagged from {tag}",
+        f"{changes['pkg']}-1.0-1 tagged into {tag} by {ADMIN[0]} [still active]",
+    ]:
+        assert line in text
