@@ -8,15 +8,18 @@ a prepared set of changes.
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import time
 
 import koji
 import pytest
 
-from tests.conftest import ADMIN, host_session, make_user, unique
+from tests.conftest import ADMIN, host_session, make_user, task_result, unique
 from tests.support.hub import HubProcess
-from tests.support.kiln_cli import kiln, kiln_json, plain, same_output
-from tests.support.koji_cli import KojiCLI, write_koji_conf
+from tests.support.kiln_cli import KILN, kiln, kiln_json, plain, same_output
+from tests.support.koji_cli import KOJI, KojiCLI, write_koji_conf
 
 
 @pytest.fixture(scope="module")
@@ -552,3 +555,45 @@ def test_list_history_shows_edits_with_their_changed_fields(koji_cli, changes):
         f"{changes['pkg']}-1.0-1 tagged into {tag} by {ADMIN[0]} [still active]",
     ]:
         assert line in text
+
+
+def test_regen_repo_make_task_waits_for_the_task(koji_cli, hub, admin):
+    """With --wait, both clients watch their newRepo task until it closes (a host closes them here)."""
+    tags = pair("mkwait")
+    for name in tags:
+        admin.createTag(name, arches="x86_64")
+    command = ["regen-repo", "--make-task", "--wait"]
+    auth = ["--user", ADMIN[0], "--password", ADMIN[1]]
+    environ = {**os.environ, "TZ": "UTC"}
+    environ.pop("KILN_SERVER", None)
+    runs = [
+        subprocess.Popen([str(KILN), "-c", str(koji_cli.config), *auth, *command, tags[0]], **PIPES, env=environ),
+        subprocess.Popen([str(KOJI), "-c", str(koji_cli.config), *auth, *command, tags[1]], **PIPES, env=environ),
+    ]
+    host, _ = host_session(hub, admin)
+    admin.addHostToChannel(admin.getHost(host.host.getID())["name"], "createrepo", create=True)
+    for name in tags:
+        [task] = wait_for_tasks(admin, name)
+        host.host.openTask(task["id"])
+        host.host.closeTask(task["id"], task_result(None))
+    outputs = []
+    for run, name in zip(runs, tags, strict=True):
+        stdout, stderr = run.communicate(timeout=60)
+        assert run.returncode == 0, stderr
+        task_id = re.search(r"Created task: (\d+)", stdout).group(1)
+        assert stdout.splitlines()[-1] == f"{task_id} newRepo ({name}) completed successfully"
+        outputs.append(stdout.splitlines()[:4])
+    assert outputs[0][3] == outputs[1][3] == "Watching tasks (this may be safely interrupted)..."
+
+
+PIPES = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, "text": True}
+
+
+def wait_for_tasks(admin, tag: str) -> list:
+    """The newRepo tasks of ``tag``, once the client has made one."""
+    for _ in range(200):
+        found = [t for t in admin.listTasks({"method": "newRepo", "decode": True}, {}) if t["request"][0] == tag]
+        if found:
+            return found
+        time.sleep(0.1)
+    raise AssertionError(f"no newRepo task for {tag}")

@@ -217,12 +217,36 @@ def _in_background() -> bool:
 
 
 def _watch(ctx: Context, session: Any, task_id: int) -> int:
-    """watch-task's output for the task (kiln.cli.watch); exit 1 unless it closed."""
-    from kiln.cli.watch import watch_tasks
+    """watch-task's output for the task (kiln.cli.watch); exit 1 unless it closed.
 
+    Until kiln.cli.watch is there, a short form of it: the header, then
+    koji's closing summary once the task has finished.
+    """
+    try:
+        from kiln.cli.watch import watch_tasks
+    except ImportError:
+        return _wait_task(ctx, session, task_id)
     return watch_tasks(
         session, [task_id], quiet=ctx.quiet, poll_interval=ctx.profile.poll_interval, topurl=ctx.profile.topurl
     )
+
+
+def _wait_task(ctx: Context, session: Any, task_id: int) -> int:
+    from kiln.cli.task_labels import task_label
+
+    if not ctx.quiet:
+        print("Watching tasks (this may be safely interrupted)...")
+    while True:
+        task = session.getTaskInfo(task_id, request=True)
+        state = TASK_STATES[task["state"]]
+        if state in ("CLOSED", "CANCELED", "FAILED"):
+            break
+        time.sleep(ctx.profile.poll_interval)
+    outcome = {"CLOSED": "completed successfully", "CANCELED": "was canceled", "FAILED": "failed"}[state]
+    if not ctx.quiet:
+        print()
+        print(f"{task_id} {task_label(task)} {outcome}")
+    return 0 if state == "CLOSED" else 1
 
 
 def handle_regen_repo(ctx: Context) -> int:
