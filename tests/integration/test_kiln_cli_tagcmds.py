@@ -597,3 +597,25 @@ def wait_for_tasks(admin, tag: str) -> list:
             return found
         time.sleep(0.1)
     raise AssertionError(f"no newRepo task for {tag}")
+
+
+def test_regen_repo_wait_follows_the_request(koji_cli, hub, admin):
+    """Both clients wait on one request (the hub hands them the one already made); a ready repo answers both."""
+    tag = unique("regenwait")
+    admin.createTag(tag, arches="x86_64")
+    auth = ["--user", ADMIN[0], "--password", ADMIN[1]]
+    environ = {key: value for key, value in os.environ.items() if key != "KILN_SERVER"} | {"TZ": "UTC"}
+    request = admin.repo.request(tag)["request"]
+    runs = [
+        subprocess.Popen(
+            [str(client), "-c", str(koji_cli.config), *auth, "regen-repo", "--wait", tag], **PIPES, env=environ
+        )
+        for client in (KILN, KOJI)
+    ]
+    time.sleep(2)  # both are following the request now
+    assert admin.repo.checkRequest(request["id"])["request"]["active"]
+    repo_id = ready_repo(hub, admin, tag)
+    ours, theirs = (run.communicate(timeout=60) for run in runs)
+    assert [run.returncode for run in runs] == [0, 0], (ours[1], theirs[1])
+    assert ours == theirs
+    assert ours[0].startswith(f"Got repo {repo_id}\nRepo info: ")
