@@ -16,8 +16,7 @@ from typing import Any
 
 from kiln.cli.commands import add_command
 from kiln.cli.context import CommandError, Context, UsageError, add_quiet_option
-
-TASK_STATES = ("FREE", "OPEN", "CLOSED", "CANCELED", "ASSIGNED", "FAILED")
+from kiln.protocol.constants import TaskState
 
 
 def warn(message: str) -> None:
@@ -131,13 +130,13 @@ class RepoWait:
                 if now[key] != seen[key]:
                     old, new = seen[key], now[key]
                     if key == "task_state":
-                        old, new = (TASK_STATES[v] if v is not None else v for v in (old, new))
+                        old, new = (TaskState(v).name if v is not None else v for v in (old, new))
                     self.info(f"Request updated: {key}: {old} -> {new}")
                     seen[key] = now[key]
             self.check_timeout(f"a new {self.tag['name']} repo")
             if not now["active"]:
                 if now["task_id"]:
-                    state = TASK_STATES[now["task_state"]]
+                    state = TaskState(now["task_state"]).name
                     raise CommandError(
                         f"Failed to get repo -- Repo request inactive: task {now['task_id']} state is {state}"
                     )
@@ -238,7 +237,7 @@ def _wait_task(ctx: Context, session: Any, task_id: int) -> int:
         print("Watching tasks (this may be safely interrupted)...")
     while True:
         task = session.getTaskInfo(task_id, request=True)
-        state = TASK_STATES[task["state"]]
+        state = TaskState(task["state"]).name
         if state in ("CLOSED", "CANCELED", "FAILED"):
             break
         time.sleep(ctx.profile.poll_interval)
