@@ -384,6 +384,9 @@ def test_regen_repo_requests_a_repo(koji_cli, hub, admin):
     assert same_output(koji_cli, "regen-repo", tag, user=ADMIN) == first.stdout
     repo_id = ready_repo(hub, admin, tag)
     assert same_output(koji_cli, "regen-repo", tag, "--nowait", user=ADMIN).startswith(f"Got repo {repo_id}\n")
+    target = unique("regentarget")
+    admin.createBuildTarget(target, tag, tag)
+    assert same_output(koji_cli, "regen-repo", "--target", target, user=ADMIN).startswith(f"Got repo {repo_id}\n")
     ghost = unique("ghost")
     same_failure(koji_cli, ["regen-repo", ghost], 2, f"No such tag: {ghost}")
     same_failure(koji_cli, ["regen-repo"], 2, "A tag name must be specified")
@@ -419,6 +422,12 @@ def test_wait_repo(koji_cli, hub, admin):
         assert ours.returncode == theirs.returncode == 0, (ours.stderr, theirs.stderr)
         assert (ours.stdout, ours.stderr) == (theirs.stdout, theirs.stderr)
         assert ours.stdout == ("" if options == ["--quiet"] else f"Got repo {repo_id}\n{ours.stdout.splitlines()[1]}\n")
+    target = unique("waittarget")
+    admin.createBuildTarget(target, tag, tag)
+    ours = kiln(koji_cli.config, "wait-repo", "--target", target)
+    theirs = koji_cli("wait-repo", "--target", target, user=None)
+    assert (ours.returncode, ours.stdout, ours.stderr) == (theirs.returncode, theirs.stdout, theirs.stderr)
+    assert ours.stdout.startswith(f"Got repo {repo_id}\n")
     build = admin.createEmptyBuild(unique("pkg"), "1", "1", None)
     nvr = admin.getBuild(build)["nvr"]
     admin.packageListAdd(tag, nvr.rsplit("-", 2)[0], owner=ADMIN[0])
