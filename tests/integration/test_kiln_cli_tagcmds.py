@@ -495,6 +495,7 @@ def changes(hub) -> dict:
     admin.removeHostFromChannel(names["host"], names["chan"])
     admin.groupListAdd(names["tag"], names["group"])
     admin.groupPackageListAdd(names["tag"], names["group"], "bash")
+    admin.groupPackageListAdd(names["tag"], names["group"], names["pkg"])
     admin.groupListRemove(names["tag"], names["group"])
     admin.logout()
     return names
@@ -628,3 +629,19 @@ def test_regen_repo_wait_follows_the_request(koji_cli, hub, admin):
     assert [run.returncode for run in runs] == [0, 0], (ours[1], theirs[1])
     assert ours == theirs
     assert ours[0].startswith(f"Got repo {repo_id}\nRepo info: ")
+
+
+def test_list_history_filters_as_kojis_hub(koji_cli, admin, changes):
+    """--xkey, --user and --package select what Koji's hub selects; --cg and --external-repo find nothing here."""
+    tag, pkg, user = changes["tag"], changes["pkg"], changes["user"]
+    text = same_output(koji_cli, "list-history", "--tag", tag, "--xkey", "k")
+    assert text and all(" tag option k for tag " in line for line in text.splitlines() if not line.startswith(" "))
+    assert set(admin.queryHistory(tag=tag, xkey="k")) == {"tag_extra"}
+    text = same_output(koji_cli, "list-history", "--user", user)
+    assert f"package owner {user} set for other-{pkg} in {tag}" in text
+    assert f"permission tag granted to {user}" in text
+    text = same_output(koji_cli, "list-history", "--package", pkg)
+    assert f"package {pkg} added to group {changes['group']} in tag {tag}" in text
+    assert "package bash" not in text
+    for option in ("--cg", "--external-repo"):
+        assert same_output(koji_cli, "list-history", option, "anything") == ""
