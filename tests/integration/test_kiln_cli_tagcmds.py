@@ -643,5 +643,8 @@ def test_list_history_filters_as_kojis_hub(koji_cli, admin, changes):
     text = same_output(koji_cli, "list-history", "--package", pkg)
     assert f"package {pkg} added to group {changes['group']} in tag {tag}" in text
     assert "package bash" not in text
+    assert same_output(koji_cli, "list-history", "--tag", changes["build"], "-s", "build_target_config") == ""
+    text = same_output(koji_cli, "list-history", "--tag", changes["parent"], "-s", "build_target_config")
+    assert f"build target deleted: {changes['target']}" in text
     for option in ("--cg", "--external-repo"):
         assert same_output(koji_cli, "list-history", option, "anything") == ""

@@ -58,7 +58,7 @@ _FILTERS: dict[str, dict[str, str]] = {
         "tag_inheritance": ("tag_id", "parent_id"),
         "tag_packages": "tag_id",
         "tag_package_owners": "tag_id",
-        "build_target_config": ("build_tag", "dest_tag"),
+        "build_target_config": "dest_tag",  # as Koji's hub: a target's destination, not its build tag
         "tag_listing": "tag_id",
         "group_config": "tag_id",
         "group_req_listing": "tag_id",
