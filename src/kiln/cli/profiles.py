@@ -65,7 +65,7 @@ class Profile:
     debug: bool = False
     max_retries: int = 30
     retry_interval: float = 20.0
-    poll_interval: float = 6.0  # seconds between a waiting command's polls, as koji's key
+    poll_interval: float | None = None  # seconds between a watcher's polls (koji's key; kiln's default 0.5)
 
 
 _BOOLEAN_KEYS = {"noauth", "debug"}
