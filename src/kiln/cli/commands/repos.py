@@ -80,7 +80,7 @@ class RepoWait:
         self.builds = builds
         self.min_event = session.tagLastChangeEvent(self.tag["id"]) if min_event == "last" else min_event
         self.opts = opts
-        self.interval = ctx.profile.poll_interval
+        self.interval = _interval(ctx)
         self.timeout = ctx.options.timeout * 60.0
         self.start = time.time()
 
@@ -216,36 +216,17 @@ def _in_background() -> bool:
 
 
 def _watch(ctx: Context, session: Any, task_id: int) -> int:
-    """watch-task's output for the task (kiln.cli.watch); exit 1 unless it closed.
+    """watch-task's output for the task; exit 1 unless it closed."""
+    from kiln.cli.watch import watch_tasks
 
-    Until kiln.cli.watch is there, a short form of it: the header, then
-    koji's closing summary once the task has finished.
-    """
-    try:
-        from kiln.cli.watch import watch_tasks
-    except ImportError:
-        return _wait_task(ctx, session, task_id)
-    return watch_tasks(
-        session, [task_id], quiet=ctx.quiet, poll_interval=ctx.profile.poll_interval, topurl=ctx.profile.topurl
-    )
+    return watch_tasks(session, [task_id], quiet=ctx.quiet, poll_interval=_interval(ctx), topurl=ctx.profile.topurl)
 
 
-def _wait_task(ctx: Context, session: Any, task_id: int) -> int:
-    from kiln.cli.task_labels import task_label
+def _interval(ctx: Context) -> float:
+    """The profile's poll_interval, else kiln's watchers' default (shorter than koji's 6 s)."""
+    from kiln.cli.watch import POLL_INTERVAL
 
-    if not ctx.quiet:
-        print("Watching tasks (this may be safely interrupted)...")
-    while True:
-        task = session.getTaskInfo(task_id, request=True)
-        state = TaskState(task["state"]).name
-        if state in ("CLOSED", "CANCELED", "FAILED"):
-            break
-        time.sleep(ctx.profile.poll_interval)
-    outcome = {"CLOSED": "completed successfully", "CANCELED": "was canceled", "FAILED": "failed"}[state]
-    if not ctx.quiet:
-        print()
-        print(f"{task_id} {task_label(task)} {outcome}")
-    return 0 if state == "CLOSED" else 1
+    return ctx.profile.poll_interval or POLL_INTERVAL
 
 
 def handle_regen_repo(ctx: Context) -> int:
