@@ -648,3 +648,31 @@ def test_list_history_filters_as_kojis_hub(koji_cli, admin, changes):
     assert f"build target deleted: {changes['target']}" in text
     for option in ("--cg", "--external-repo"):
         assert same_output(koji_cli, "list-history", option, "anything") == ""
+
+
+def test_list_history_watch_prints_new_changes(koji_cli, admin):
+    """--watch starts at the last event and prints each later change; both clients alike, until Ctrl-C."""
+    import signal
+
+    tag = unique("watched")
+    admin.createTag(tag)
+    auth = ["--user", ADMIN[0], "--password", ADMIN[1]]
+    environ = {key: value for key, value in os.environ.items() if key != "KILN_SERVER"} | {"TZ": "UTC"}
+    runs = [
+        subprocess.Popen(
+            [str(client), "-c", str(koji_cli.config), *auth, "list-history", "--tag", tag, "--watch"],
+            **PIPES,
+            env=environ,
+        )
+        for client in (KILN, KOJI)
+    ]
+    time.sleep(2)  # both have read the last event
+    admin.editTag2(tag, arches="x86_64")
+    admin.packageListAdd(tag, "watched-pkg", owner=ADMIN[0])
+    time.sleep(2.5)  # and polled since
+    for run in runs:
+        run.send_signal(signal.SIGINT)
+    ours, theirs = (run.communicate(timeout=30)[0] for run in runs)
+    assert ours == theirs
+    assert f"tag configuration for {tag} altered by {ADMIN[0]} [still active]" in ours
+    assert f"new tag: {tag}" not in ours

@@ -320,6 +320,12 @@ def _query(ctx: Context) -> tuple[list[str] | None, dict[str, Any]]:
     return tables, query
 
 
+def _poll_interval(ctx: Context) -> float:
+    from kiln.cli.watch import POLL_INTERVAL
+
+    return ctx.profile.poll_interval or POLL_INTERVAL
+
+
 def handle_list_history(ctx: Context) -> int:
     """The changes that the filters select, oldest first; with --watch, then new ones as they happen."""
     options = ctx.options
@@ -338,7 +344,7 @@ def handle_list_history(ctx: Context) -> int:
         if not options.watch:
             return 0
         sys.stdout.flush()
-        time.sleep(6)
+        time.sleep(_poll_interval(ctx))
         if changes:
             query["afterEvent"] = changes[-1].event
 
