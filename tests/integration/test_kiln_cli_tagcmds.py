@@ -350,6 +350,12 @@ def test_package_list_command_errors(koji_cli, admin):
         ours, theirs = both(koji_cli, args)
         assert ours.returncode == theirs.returncode == 1, args
         assert ours.stderr.rstrip("\n").endswith(message) and message in theirs.stderr, (ours.stderr, theirs.stderr)
+    # faults of the hub: the same text from both clients, kiln's on one line
+    for args in (["set-pkg-owner", ghost, tag, "here"], ["unblock-pkg", tag, "here"], ["unblock-pkg", ghost, "here"]):
+        ours, theirs = both(koji_cli, args)
+        assert ours.returncode == theirs.returncode == 1, args
+        fault = theirs.stderr.strip().splitlines()[-1].split(" koji: ", 1)[1]  # after koji's log prefix
+        assert ours.stderr == f"kiln: error: {fault}\n", (ours.stderr, theirs.stderr)
     for command in ("remove-pkg", "block-pkg", "unblock-pkg"):
         same_failure(koji_cli, [command, tag], 2, "Please specify a tag and at least one package")
     same_failure(
