@@ -32,7 +32,7 @@ def _poll_interval(ctx: Context) -> float:
     from kiln.cli.watch import POLL_INTERVAL
 
     value = getattr(ctx.profile, "poll_interval", None)
-    return float(value) if value else POLL_INTERVAL
+    return POLL_INTERVAL if value is None else float(value)
 
 
 def _running_in_background() -> bool:
