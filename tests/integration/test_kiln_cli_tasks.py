@@ -394,3 +394,16 @@ def test_list_tasks_fields_extension(boss, world):
     assert boss.listTasks(opts, {"order": "id", "fields": names}) == full  # without asList: ignored
     with pytest.raises(koji.ParameterError):
         boss.listTasks(opts, {"asList": True, "fields": ["create_time"]})
+
+
+def test_list_tasks_reads_a_koji_hubs_full_rows(boss, world):
+    """Koji's hub ignores ``fields`` and leaves asList requests as XML text: the CLI reads those rows too."""
+    from kiln.cli.commands.tasks import _FIELDS, rows_to_tasks
+
+    boss.makeTask("newRepo", ["koji-rows-tag"], channel=world["channel"])
+    opts = {"channel_id": boss.getChannel(world["channel"])["id"]}
+    full = boss.listTasks({**opts, "decode": True}, {"order": "id"})
+    for decode in (True, False):
+        rows = boss.listTasks({**opts, "decode": decode}, {"order": "id", "asList": True})
+        assert isinstance(rows[0][19], list if decode else str)  # the request, decoded or as XML text
+        assert [{k: t[k] for k in _FIELDS} for t in rows_to_tasks(rows)] == [{k: t[k] for k in _FIELDS} for t in full]

@@ -163,7 +163,11 @@ def _fetch_tasks(ctx: Context, opts: dict[str, Any]) -> list[dict[str, Any]]:
     and Koji's ignores).  Encoding and decoding that XML is where the time
     of a long listing goes, on both sides.
     """
-    rows = ctx.session().listTasks(opts, {"order": _ORDER, "asList": True, "fields": _FIELDS})
+    return rows_to_tasks(ctx.session().listTasks(opts, {"order": _ORDER, "asList": True, "fields": _FIELDS}))
+
+
+def rows_to_tasks(rows: list[list[Any]]) -> list[dict[str, Any]]:
+    """asList rows -> task dicts: a kiln hub's ``fields`` columns, or a Koji hub's full rows."""
     tasks = []
     for row in rows:
         # a Koji hub ignores ``fields`` and sends every column
