@@ -80,6 +80,7 @@ bench: venv deps
 	$(PY) -m bench.bench_tasks
 	$(PY) -m bench.bench_repos
 	$(PY) -m bench.bench_cli
+	$(PY) -m bench.bench_list_tasks
 
 # The sdist is the RPM's source too: it carries kiln.spec (hence rpmbuild -t).
 tarball: venv
