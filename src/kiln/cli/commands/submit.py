@@ -165,6 +165,9 @@ def _created(ctx: Context, task_id: int) -> int:
 def handle_build(ctx: Context) -> int:
     """A build of an SRPM (uploaded first) or an SCM URL for a target; watched as koji does."""
     options = ctx.options
+    if len(options.args) != 2:
+        raise UsageError("Exactly two arguments (a build target and a SCM URL or srpm file) are required")
+    options.target, options.source = options.args
     opts = _build_opts(ctx)
     session = ctx.login_session()
     target: str | None = options.target
@@ -373,8 +376,7 @@ def handle_import(ctx: Context) -> int:
 def register(subparsers: Any) -> None:
     """Add the submit commands."""
     build = add_command(subparsers, "build", handle_build)
-    build.add_argument("target", help="the build target (not its destination or build tag)")
-    build.add_argument("source", metavar="srpm path or scm url")
+    build.add_argument("args", nargs="*", metavar="<target> <srpm path or scm url>")
     build.add_argument("--skip-tag", action="store_true", default=None, help="Do not attempt to tag package")
     build.add_argument("--scratch", action="store_true", default=None, help="Perform a scratch build")
     build.add_argument(
@@ -416,7 +418,11 @@ def register(subparsers: Any) -> None:
     build.add_argument("--repo-id", type=int, help="Use a specific repo")
     build.add_argument("--noprogress", action="store_true", help="Do not display progress of the upload")
     build.add_argument("--background", action="store_true", help="Run the build at a lower priority")
-    build.add_argument("--priority", type=int, help="kiln: the task's priority (lower runs sooner; admins only)")
+    build.add_argument(
+        "--priority",
+        type=int,
+        help="kiln: the task's priority relative to the default (--background is 5; below 0 for admins only)",
+    )
     build.add_argument("--channel-override", help="kiln: run the build in this channel (admins only)")
     build.add_argument(
         "--custom-user-metadata",
