@@ -8,6 +8,7 @@ and ``sent`` tells how many bytes the client sent to the hub.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -57,10 +58,8 @@ class SlowProxy:
             pass
         finally:
             for sock in (source, dest):
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 sock.close()
 
     def close(self) -> None:
