@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import os
-import pty
 import re
-import select
 import signal
 import subprocess
 import time
@@ -26,6 +24,7 @@ from tests.support.hub import HubProcess
 from tests.support.kiln_cli import KILN
 from tests.support.koji_cli import write_koji_conf
 from tests.support.slow_proxy import SlowProxy
+from tests.support.terminal import run_in_pty
 
 MIB = 1 << 20
 
@@ -147,29 +146,6 @@ def test_a_dropped_connection_is_resumed_within_the_run(hub, target, tmp_path, e
     assert copy.read_bytes() == srpm.read_bytes()
     assert proxy.sent < 2 * size  # the cut chunk again, not the whole file
     proxy.close()
-
-
-def run_in_pty(args: list[str], env: dict[str, str], timeout: float = 60) -> tuple[int, str]:
-    """Run with stdin, stdout and stderr on a pseudo-terminal; its exit status and all it wrote there."""
-    leader, follower = pty.openpty()
-    proc = subprocess.Popen(args, stdin=follower, stdout=follower, stderr=follower, env=env, close_fds=True)
-    os.close(follower)
-    output = b""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.2)
-        if ready:
-            try:
-                data = os.read(leader, 65536)
-            except OSError:  # the far end closed
-                break
-            if not data:
-                break
-            output += data
-        elif proc.poll() is not None:
-            break
-    os.close(leader)
-    return proc.wait(timeout=10), output.decode(errors="replace")
 
 
 def test_progress_bars_on_a_terminal_and_not_in_a_pipe(hub, target, tmp_path, env):
