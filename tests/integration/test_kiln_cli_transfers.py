@@ -162,3 +162,26 @@ def test_progress_bars_on_a_terminal_and_not_in_a_pipe(hub, target, tmp_path, en
     assert piped.stdout.startswith(f"Uploading srpm: {srpm}\n\nCreated task: ")
     status, screen = run_in_pty([*args, "--nowait", "--noprogress"], env)
     assert status == 0 and "━" not in screen and "Created task: " in screen
+
+
+def test_resume_keeps_only_a_prefix_that_is_this_files(hub, tmp_path):
+    """What the hub holds is trusted only when its md5 is that of the local file's beginning."""
+    from kiln.client import ClientSession
+    from kiln.client.uploads import held_prefix, send_chunk, upload_file
+
+    session = ClientSession(hub.url, opts={"max_retries": 0})
+    session.login(*ADMIN)
+    local = tmp_path / "blob.bin"
+    data = os.urandom(3 * MIB + 5)
+    local.write_bytes(data)
+    area = f"cli-build/{unique()}"
+    send_chunk(session, data[:MIB], area, local.name, 0, overwrite=True)  # the start of this file
+    assert held_prefix(session, local, area, local.name)[0] == MIB
+    assert upload_file(session, local, area, resume=True) == len(data)
+    assert (hub.topdir / "work" / area / local.name).read_bytes() == data
+    other = area + "x"
+    send_chunk(session, os.urandom(MIB), other, local.name, 0, overwrite=True)  # bytes of some other file
+    assert held_prefix(session, local, other, local.name)[0] == 0
+    upload_file(session, local, other, resume=True)
+    assert (hub.topdir / "work" / other / local.name).read_bytes() == data
+    session.logout()
