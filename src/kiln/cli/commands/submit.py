@@ -148,18 +148,20 @@ def _created(ctx: Context, task_id: int) -> int:
         print(f"Task info: {ctx.profile.weburl}/taskinfo?taskID={task_id}")
     sys.stdout.flush()
     if options.wait or (options.wait is None and not running_in_background()):
-        from kiln.cli.watch import watch_tasks
-
         session = ctx.session()
         session.logout()  # koji watches anonymously, leaving no session behind
-        return watch_tasks(
-            session,
-            [task_id],
-            quiet=ctx.quiet,
-            poll_interval=getattr(ctx.profile, "poll_interval", 6),
-            topurl=ctx.profile.topurl,
-        )
+        return watch(ctx, [task_id])
     return 0
+
+
+def watch(ctx: Context, task_ids: list[int]) -> int:
+    """koji's watch of the tasks (kiln.cli.watch), at the profile's poll interval if it names one."""
+    from kiln.cli.watch import watch_tasks
+
+    kwargs = {}
+    if getattr(ctx.profile, "poll_interval", None) is not None:
+        kwargs["poll_interval"] = ctx.profile.poll_interval
+    return watch_tasks(ctx.session(), task_ids, quiet=ctx.quiet, topurl=ctx.profile.topurl, **kwargs)
 
 
 def handle_build(ctx: Context) -> int:
