@@ -185,3 +185,23 @@ def test_resume_keeps_only_a_prefix_that_is_this_files(hub, tmp_path):
     upload_file(session, local, other, resume=True)
     assert (hub.topdir / "work" / other / local.name).read_bytes() == data
     session.logout()
+
+
+def test_import_and_download_draw_bars_on_a_terminal_and_keep_kojis_lines(hub, tmp_path, env):
+    from tests.support.rpms import make_package
+
+    srpm, rpm = make_package(tmp_path, unique("bars"))
+    conf = write_koji_conf(hub, tmp_path / "koji.conf")
+    kiln_cmd = [str(KILN), "-c", str(conf), "--user", ADMIN[0], "--password", ADMIN[1]]
+    status, screen = run_in_pty([*kiln_cmd, "import", str(srpm), str(rpm)], {**env, "COLUMNS": "100"})
+    assert status == 0, screen
+    assert "━" in screen
+    for path in (srpm, rpm):  # the bar is wiped before koji's line is written, whole
+        assert f"uploading {path}... done\r\nimporting {path}... done\r\n" in screen
+    here = tmp_path / "download"
+    here.mkdir()
+    nvr = srpm.name.removesuffix(".src.rpm")
+    status, screen = run_in_pty([*kiln_cmd, "download-build", nvr], {**env, "COLUMNS": "100"}, cwd=here)
+    assert status == 0, screen
+    assert "Downloading [1/2]: " in screen and "━" in screen and "kB" in screen
+    assert sorted(os.listdir(here)) == sorted([srpm.name, rpm.name])

@@ -33,11 +33,12 @@ def _ignore(done: int, total: int | None) -> None:
 
 
 @contextmanager
-def bar(description: str, enabled: bool, transient: bool = False) -> Iterator[Update]:
+def bar(description: str, enabled: bool, transient: bool = False, total: int | None = None) -> Iterator[Update]:
     """A bar for one file; yields the function that moves it (a no-op when not ``enabled``).
 
-    A ``transient`` bar is wiped when done, for a bar drawn in the middle
-    of a line of koji's output (import's ``uploading X... done``).
+    A ``transient`` bar is wiped when done (import's, after which koji's
+    ``uploading X... done`` line is written).  ``total`` is the size when
+    known at the start.
     """
     if not enabled:
         yield _ignore
@@ -60,7 +61,7 @@ def bar(description: str, enabled: bool, transient: bool = False) -> Iterator[Up
         TimeRemainingColumn(),
     )
     with Progress(*columns, console=Console(stderr=True), transient=transient) as progress:
-        task = progress.add_task(description, total=None)
+        task = progress.add_task(description, total=total)
 
         def update(done: int, total: int | None) -> None:
             progress.update(task, completed=done, total=total)

@@ -34,6 +34,7 @@ import requests
 from kiln.protocol import errors
 
 CHUNK_SIZE = 1 << 20
+LOCK_PATIENCE = 30.0  # seconds to wait, after a cut, for the hub to release the file
 
 # progress(done, total): bytes the hub holds so far, of the file's size.
 Progress = Callable[[int, int], None]
@@ -78,6 +79,48 @@ def held_prefix(session: Any, local: str | os.PathLike, path: str, name: str) ->
     return size, digest
 
 
+class _Retries:
+    """How long an upload goes on after a cut: ``retries`` lost connections, and a while for a busy lock.
+
+    A LockError right after a cut is the hub still busy with the cut chunk
+    (it lets go once it notices the chunk ended); before any cut it is
+    another upload of the same file, and final.
+    """
+
+    def __init__(self, retries: int, interval: float) -> None:
+        self.retries, self.interval = retries, interval
+        self.failures = self.lock_waits = 0
+
+    def pause(self, exc: Exception) -> None:
+        """Wait before resuming, or re-raise ``exc`` when it is time to give up."""
+        if isinstance(exc, errors.LockError):
+            self.lock_waits += 1
+            if not self.failures or self.lock_waits * 0.2 > LOCK_PATIENCE:
+                raise exc
+            time.sleep(0.2)
+            return
+        self.failures += 1
+        if self.failures > self.retries:
+            raise exc
+        time.sleep(self.interval if self.failures > 1 else 0)
+
+
+def _held_after_cut(
+    session: Any, local: str | os.PathLike, path: str, name: str, patience: float = LOCK_PATIENCE
+) -> tuple[int, Any]:
+    """``held_prefix`` once the hub lets go of the file: after a cut connection, the hub's worker
+    may still hold the upload's lock until it notices that the chunk it was reading has ended.
+    """
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            return held_prefix(session, local, path, name)
+        except errors.LockError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
 def upload_file(
     session: Any,
     local: str | os.PathLike,
@@ -105,7 +148,7 @@ def upload_file(
         retries = int(getattr(session, "opts", {}).get("max_retries", 0))
     interval = float(getattr(session, "opts", {}).get("retry_interval", 0))
     offset, digest = held_prefix(session, local, path, name) if resume else (0, hashlib.md5(usedforsecurity=False))
-    failures = 0
+    retry = _Retries(retries, interval)
     if progress:
         progress(offset, total)
     with open(local, "rb") as source:
@@ -117,12 +160,9 @@ def upload_file(
             try:
                 # overwrite truncates at the offset: whatever a cut-off chunk left behind goes
                 send_chunk(session, data, path, name, offset, overwrite=True)
-            except requests.RequestException:
-                failures += 1
-                if failures > retries:
-                    raise
-                time.sleep(interval if failures > 1 else 0)
-                offset, digest = held_prefix(session, local, path, name)
+            except (requests.RequestException, errors.LockError) as exc:
+                retry.pause(exc)
+                offset, digest = _held_after_cut(session, local, path, name)
                 source.seek(offset)
                 continue
             digest.update(data)

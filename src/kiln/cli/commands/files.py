@@ -49,7 +49,8 @@ def fetch(
         if offset and not quiet:
             print(f"Appending to existing file {relpath}")
     sys.stdout.flush()
-    with progress.bar(os.path.basename(relpath), progress.wanted(options.noprogress, quiet)) as update:
+    drawn = progress.wanted(options.noprogress, quiet)
+    with progress.bar(os.path.basename(relpath), drawn, total=filesize) as update:
         download(http, url, relpath, offset=offset, progress=update, size=filesize)
 
 

@@ -50,7 +50,10 @@ def cache_dir() -> Path:
 
 
 def upload(ctx: Context, local: str, prefix: str, show_progress: bool, transient: bool = False) -> str:
-    """Upload ``local`` into a work directory under ``prefix`` (resuming a cut-short upload); the directory."""
+    """Upload ``local`` into a work directory under ``prefix`` (resuming a cut-short upload); the directory.
+
+    ``transient``: wipe the bar when done (import writes its line after it).
+    """
     import requests
 
     from kiln.cli import progress
@@ -70,7 +73,8 @@ def upload(ctx: Context, local: str, prefix: str, show_progress: bool, transient
     name = os.path.basename(local)
     told = False
 
-    with progress.bar(name, progress.wanted(noprogress=not show_progress), transient=transient) as update:
+    drawn = progress.wanted(noprogress=not show_progress)
+    with progress.bar(name, drawn, transient=transient, total=os.path.getsize(local)) as update:
 
         def moved(done: int, total: int | None) -> None:
             nonlocal told
@@ -292,10 +296,16 @@ def _import_one(ctx: Context, path: str, header: Any) -> None:
         print(f"Linking rpm to: {dest / os.path.basename(path)}")
         os.link(path, dest / os.path.basename(path))
     else:
-        sys.stdout.write(f"uploading {path}... ")
-        sys.stdout.flush()
+        from kiln.cli import progress
+
+        # on a terminal the bar is drawn first and wiped, then koji's line is written whole:
+        # a bar drawn after "uploading X... " would overwrite it
+        later = progress.wanted(noprogress=options.noprogress)
+        if not later:
+            sys.stdout.write(f"uploading {path}... ")
+            sys.stdout.flush()
         serverdir = upload(ctx, path, "cli-import", not options.noprogress, transient=True)
-        print("done")
+        print(f"uploading {path}... done" if later else "done")
     sys.stdout.write(f"importing {path}... ")
     sys.stdout.flush()
     try:
