@@ -65,10 +65,11 @@ class Profile:
     debug: bool = False
     max_retries: int = 30
     retry_interval: float = 20.0
+    poll_interval: float | None = None  # seconds between a watcher's polls (koji's key; kiln's default 0.5)
 
 
 _BOOLEAN_KEYS = {"noauth", "debug"}
-_NUMBER_KEYS = {"max_retries": int, "retry_interval": float}
+_NUMBER_KEYS = {"max_retries": int, "retry_interval": float, "poll_interval": float}
 _KEYS = {f.name for f in fields(Profile)} - {"name"}
 
 

@@ -46,6 +46,16 @@ AREAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("download-build", "Download a completed build"),
         ("download-task", "Download the output of a build task"),
     ),
+    "tasks": (
+        ("watch-task", "Track progress of particular tasks"),
+        ("watch-logs", "Watch logs in realtime"),
+        ("list-tasks", "Print the list of tasks"),
+        ("taskinfo", "Show information about a task"),
+        ("cancel", "Cancel tasks and/or builds"),
+        ("resubmit", "Retry a canceled or failed task, using the same parameter as the original task."),
+        ("set-task-priority", "Set task priority"),
+        ("make-task", "Create an arbitrary task"),
+    ),
     "hosts": (
         ("list-hosts", "Print the host listing"),
         ("hostinfo", "Print basic information about a host"),
