@@ -21,17 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from kiln.cli.commands import add_command
+from kiln.cli.commands.tasks import _running_in_background as running_in_background
+from kiln.cli.commands.tasks import _watch as watch
 from kiln.cli.context import CommandError, Context, UsageError, add_quiet_option
 
 PRIO_BACKGROUND = 5  # koji's --background: relative to the default priority
-
-
-def running_in_background() -> bool:
-    """As koji decides whether to watch by default: no terminal on stdin, or not its foreground job."""
-    try:
-        return (not os.isatty(0)) or (os.getpgrp() != os.tcgetpgrp(0))
-    except OSError:
-        return True
 
 
 def unique_path(prefix: str) -> str:
@@ -152,20 +146,8 @@ def _created(ctx: Context, task_id: int) -> int:
         print(f"Task info: {ctx.profile.weburl}/taskinfo?taskID={task_id}")
     sys.stdout.flush()
     if options.wait or (options.wait is None and not running_in_background()):
-        session = ctx.session()
-        session.logout()  # koji watches anonymously, leaving no session behind
-        return watch(ctx, [task_id])
+        return watch(ctx, [task_id], ctx.quiet)  # logged out first, as koji watches
     return 0
-
-
-def watch(ctx: Context, task_ids: list[int]) -> int:
-    """koji's watch of the tasks (kiln.cli.watch), at the profile's poll interval if it names one."""
-    from kiln.cli.watch import watch_tasks
-
-    kwargs = {}
-    if getattr(ctx.profile, "poll_interval", None) is not None:
-        kwargs["poll_interval"] = ctx.profile.poll_interval
-    return watch_tasks(ctx.session(), task_ids, quiet=ctx.quiet, topurl=ctx.profile.topurl, **kwargs)
 
 
 def handle_build(ctx: Context) -> int:
