@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import ADMIN, unique
 from tests.support.hub import HubProcess
-from tests.support.kiln_cli import kiln
+from tests.support.kiln_cli import KILN, kiln
 from tests.support.koji_cli import KOJI, KojiCLI, write_koji_conf
 from tests.support.rpms import make_package
 
@@ -243,3 +243,27 @@ def test_download_build_errors(koji_cli, tmp_path):
         assert ours.returncode == theirs.returncode != 0, (ours.stderr, theirs.stderr)
         assert ours.stdout == theirs.stdout == ""
     assert os.listdir(tmp_path) == ["koji.conf"]
+
+
+def test_build_wait_watches_until_the_task_ends(koji_cli, admin, target):
+    """--wait watches even off a terminal; a canceled build ends the watch with koji's line and exit 1."""
+    koji_cli.config.write_text(koji_cli.config.read_text() + "poll_interval = 1\n")
+    url = "git://example.com/foo.git#main"
+    outputs = []
+    for command in ([str(KILN), "-c", str(koji_cli.config), "--user", ADMIN[0], "--password", ADMIN[1]],
+                    [str(KOJI), "-c", str(koji_cli.config), "--user", ADMIN[0], "--password", ADMIN[1]]):  # fmt: skip
+        proc = subprocess.Popen(
+            [*command, "build", "--wait", target["target"], url],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "TZ": "UTC"},
+        )  # fmt: skip
+        lines = [proc.stdout.readline(), proc.stdout.readline()]
+        assert _task_ids(lines[0]), (command[0], lines, proc.stderr.read() if proc.poll() is not None else "")
+        task_id = _task_ids(lines[0])[0]
+        admin.cancelTask(task_id)
+        rest, err = proc.communicate(timeout=60)
+        outputs.append((proc.returncode, task_id, "".join(lines) + rest, err))
+    for code, task_id, text, err in outputs:
+        assert code == 1, err
+        assert "Watching tasks (this may be safely interrupted)..." in text
+        assert text.endswith(f"\n\n{task_id} build ({target['target']}, /foo.git:main) was canceled\n"), text
+    assert admin.getTaskInfo(outputs[0][1])["state"] == 3  # CANCELED
