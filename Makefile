@@ -34,9 +34,10 @@ $(VENV)/.installed: pyproject.toml Makefile tests/plugins/kiln_example_plugin/py
 venv: $(VENV)/.installed
 
 # Debian packages the tests drive for real: PostgreSQL, git and Subversion
-# (SCM checkouts), rpm and createrepo-c (build roots and repos).
+# (SCM checkouts), rpm and createrepo-c (build roots and repos), nginx (the
+# TLS front proxy of certificate login), zsh (the CLI's zsh completion).
 DEB_TOOLS := /usr/bin/git:git /usr/bin/svn:subversion /usr/bin/svnadmin:subversion /usr/bin/rpmbuild:rpm \
-	/usr/bin/createrepo_c:createrepo-c
+	/usr/bin/createrepo_c:createrepo-c /usr/sbin/nginx:nginx /usr/bin/zsh:zsh
 deps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="postgresql"; \

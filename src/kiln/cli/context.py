@@ -46,30 +46,40 @@ class Context:
         if self._session is None:
             from kiln.client import ClientSession
 
-            opts = {"max_retries": self.profile.max_retries, "retry_interval": self.profile.retry_interval}
+            opts = {
+                "max_retries": self.profile.max_retries,
+                "retry_interval": self.profile.retry_interval,
+                "serverca": self.profile.serverca,
+            }
             self._session = ClientSession(self.profile.server, opts=opts)
         return self._session
 
     def login_session(self) -> ClientSession:
         """The session, logged in with the profile's credentials unless ``noauth`` says not to.
 
-        With no user to log in as, the session stays anonymous and the hub
-        says what the call lacks, so the message names the permission.
+        The authtype decides how, as koji's does: ``ssl`` logs in with the
+        client certificate ``cert``, ``password`` with ``user`` and
+        ``password`` (asked for when missing), ``kerberos`` through GSSAPI.
+        With no authtype, a ``cert`` that exists means ssl and a user means
+        password; with neither the session stays anonymous and the hub says
+        what the call lacks, so the message names the permission.
         """
         session = self.session()
         profile = self.profile
         if session.logged_in or profile.noauth or profile.authtype == "noauth":
             return session
-        if profile.authtype not in (None, "password"):
-            raise CommandError(f"authtype {profile.authtype} is not supported by kiln yet; use password")
-        if not profile.user:
-            return session
-        password = profile.password
-        if password is None:
-            import getpass
+        authtype = profile.authtype or _implied_authtype(profile)
+        if authtype == "ssl":
+            session.ssl_login(profile.cert, profile.serverca)
+        elif authtype == "kerberos":
+            _gssapi_login(session)
+        elif profile.user:
+            password = profile.password
+            if password is None:
+                import getpass
 
-            password = getpass.getpass(f"Password for {profile.user}: ")
-        session.login(profile.user, password)
+                password = getpass.getpass(f"Password for {profile.user}: ")
+            session.login(profile.user, password)
         return session
 
     def query_event(self) -> dict[str, Any] | None:
@@ -102,6 +112,26 @@ class Context:
     @property
     def json(self) -> bool:
         return bool(getattr(self.options, "json", False))
+
+
+def _implied_authtype(profile: Profile) -> str | None:
+    """Koji's choice when no authtype is given: a readable certificate, else a password."""
+    import os
+
+    if profile.cert and os.path.isfile(profile.cert):
+        return "ssl"
+    return "password" if profile.user else None
+
+
+def _gssapi_login(session: ClientSession) -> None:
+    """Kerberos through requests-gssapi, an optional dependency: without it, say how to get it."""
+    try:
+        import requests_gssapi  # noqa: F401
+    except ImportError:
+        raise CommandError(
+            "authtype kerberos needs the requests-gssapi package (pip install requests-gssapi)"
+        ) from None
+    session.gssapi_login()
 
 
 def print_json(data: Any) -> None:

@@ -27,7 +27,18 @@ from kiln.cli.profiles import AUTHTYPES, ConfigError, Profile, load_profile
 PROG = "kiln"
 
 # Global option -> the Profile field it overrides.
-_OVERRIDES = ("server", "weburl", "topurl", "topdir", "user", "password", "authtype", "cert", "max_retries")
+_OVERRIDES = (
+    "server",
+    "weburl",
+    "topurl",
+    "topdir",
+    "user",
+    "password",
+    "authtype",
+    "cert",
+    "serverca",
+    "max_retries",
+)
 
 
 def _version() -> str:
@@ -47,22 +58,43 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+def plugin_commands() -> dict:
+    """The installed plugins' commands (loaded on first use, see :mod:`kiln.cli.plugins`)."""
+    from kiln.cli import plugins
+
+    return plugins.commands(frozenset(commands.COMMANDS) | frozenset(commands.ALIASES))
+
+
 def commands_epilog() -> str:
     lines = ["commands:"]
+    width = max(len(name) for name in commands.COMMANDS)
     for area, entries in commands.AREAS.items():
         lines.append(f"  [{area}]")
-        lines += [f"    {name:<20} {summary}" for name, summary in entries]
+        lines += [f"    {name:<{width}}  {summary}" for name, summary in entries]
+    by_plugin: dict[str, list] = {}
+    for found in plugin_commands().values():
+        by_plugin.setdefault(found.plugin, []).append(found.command)
+    for plugin, offered in by_plugin.items():
+        lines.append(f"  [plugin {plugin}]")
+        lines += [f"    {command.name:<{width}}  {command.summary}" for command in offered]
     lines.append("")
     lines.append(f"Run '{PROG} COMMAND --help' for a command's own options.")
     return "\n".join(lines)
 
 
+class _GlobalParser(argparse.ArgumentParser):
+    """The global parser; its list of commands is made only when help is shown (plugins are loaded then)."""
+
+    def format_help(self) -> str:
+        self.epilog = commands_epilog()
+        return super().format_help()
+
+
 def build_global_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _GlobalParser(
         prog=PROG,
         usage=f"{PROG} [global options] COMMAND [command options] [arguments]",
         description="The kiln client: talk to a kiln (or Koji) hub.",
-        epilog=commands_epilog(),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     add = parser.add_argument
@@ -77,7 +109,8 @@ def build_global_parser() -> argparse.ArgumentParser:
     add("--password", help="the user's password (asked for when missing)")
     add("--noauth", action="store_true", default=None, help="do not log in, even when a user is given")
     add("--authtype", choices=AUTHTYPES, help="how to log in")
-    add("--cert", metavar="FILE", help="client certificate for ssl login")
+    add("--cert", metavar="FILE", help="client certificate and key (one PEM file) for ssl login")
+    add("--serverca", metavar="FILE", help="CA certificate the hub's https certificate must verify against")
     add("-d", "--debug", action="store_true", default=None, help="log the client's work and show tracebacks")
     add("-q", "--quiet", action="store_true", default=False, help="leave out headers (each command's --quiet)")
     add("--max-retries", type=int, help="retries of a call that got no answer (profile key max_retries)")
@@ -93,14 +126,26 @@ def global_flags(parser: argparse.ArgumentParser) -> set[str]:
 
 
 def build_command_parser(command: str) -> tuple[argparse.ArgumentParser, argparse.ArgumentParser]:
-    """The parser of ``command``'s area, and the subparser of ``command`` itself."""
-    from importlib import import_module
-
-    area = import_module(f"kiln.cli.commands.{commands.area_of(command)}")
+    """The parser of ``command``'s area (or plugin), and the subparser of ``command`` itself."""
     parser = argparse.ArgumentParser(prog=PROG, add_help=False)
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    area.register(subparsers)
-    return parser, subparsers.choices[commands.ALIASES.get(command, command)]
+    area_name = commands.area_of(command)
+    if area_name is not None:
+        from importlib import import_module
+
+        import_module(f"kiln.cli.commands.{area_name}").register(subparsers)
+        return parser, subparsers.choices[commands.ALIASES.get(command, command)]
+    offered = plugin_commands()[command].command
+    subparser = subparsers.add_parser(command, help=offered.summary, description=offered.summary)
+    if offered.arguments is not None:
+        offered.arguments(subparser)
+    subparser.set_defaults(handler=offered.handler)
+    return parser, subparser
+
+
+def is_command(command: str) -> bool:
+    """A built-in command (or alias), else one a plugin adds (plugins are loaded only then)."""
+    return commands.area_of(command) is not None or command in plugin_commands()
 
 
 def parse_command(global_parser: argparse.ArgumentParser, command: str, args: list[str]) -> argparse.Namespace:
@@ -133,14 +178,23 @@ def make_profile(options: argparse.Namespace) -> Profile:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["__complete"]:  # the completion scripts asking for candidates (kiln.cli.completion)
+        from kiln.cli.completion import complete_main
+
+        return complete_main(argv[1:])
     global_parser = build_global_parser()
     options = global_parser.parse_args(argv)
     if options.command is None:
         global_parser.print_usage(sys.stderr)
         print(f"{PROG}: error: no command given (see {PROG} --help)", file=sys.stderr)
         return 2
-    if commands.area_of(options.command) is None:
-        print(f"{PROG}: error: unknown command: {options.command} (see {PROG} --help)", file=sys.stderr)
+    if not is_command(options.command):
+        import difflib
+
+        near = difflib.get_close_matches(options.command, [*commands.COMMANDS, *commands.ALIASES], n=1)
+        hint = f"did you mean {near[0]}? " if near else ""
+        print(f"{PROG}: error: unknown command: {options.command} ({hint}see {PROG} --help)", file=sys.stderr)
         return 1
     try:
         profile = make_profile(options)

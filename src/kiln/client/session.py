@@ -13,10 +13,20 @@ Why it looks the way it does (see koji-api-notes.md, sections 1 to 3):
   first attempt did reach the hub and wrote, the hub answers RetryError
   instead of writing twice.  A fault is an answer, never retried.
 - A session past the hub's renewal timeout answers AuthExpired; when the
-  password is known we log in again with ``renew=True`` (same session id,
-  new key) and repeat the call once.
+  password (or the client certificate) is known we log in again with
+  ``renew=True`` (same session id, new key) and repeat the call once.
+- Certificate login (``ssl_login``) is Koji's: ``sslLogin`` is sent over
+  https to ``<server>/ssllogin``, where a TLS-terminating front proxy has
+  checked the client certificate and tells the hub whose it is.  The hub
+  URL is switched to https, as koji's client does, and the certificate and
+  CA stay on the connection for the session's later calls.
+- A TLS failure (the server's certificate does not verify against
+  ``serverca``, the proxy refuses ours) is not retried: waiting does not
+  make a certificate valid.
 
-Options (``opts``): ``user``, ``password``, ``max_retries`` (30),
+Options (``opts``): ``user``, ``password``, ``cert`` (client certificate
+and key, one PEM file), ``serverca`` (the CA that signed the hub's
+certificate; else the system's CAs), ``max_retries`` (30),
 ``retry_interval`` (20 s; the first retry is immediate), ``timeout``
 (43 200 s) and ``login_timeout`` (60 s).
 """
@@ -24,6 +34,8 @@ Options (``opts``): ``user``, ``password``, ``max_retries`` (30),
 from __future__ import annotations
 
 import logging
+import os
+import re
 import time
 from typing import Any
 from urllib.parse import urlencode
@@ -75,11 +87,16 @@ class ClientSession:
         self.baseurl = baseurl
         self.opts: dict[str, Any] = {**DEFAULT_OPTS, **(opts or {})}
         self.http = requests.Session()
+        # Given with each request, as koji does: a requests.Session's own
+        # verify loses to $REQUESTS_CA_BUNDLE.  None means the system's CAs.
+        self.tls_verify: str | None = self.opts.get("serverca") or None
+        self.tls_cert: str | None = None
         self.sinfo: dict[str, Any] | None = None
         self.callnum: int | None = None
         self.exclusive = False
         self._logged_in = False
         self._credentials: tuple[str, str] | None = None
+        self._ssl_login: dict[str, Any] | None = None  # sslLogin's arguments, for renewals
         self._koji_version: str | None = None
         self._kiln_version: str | None = None
         self._multicall = MultiCallSwitch(self)
@@ -109,7 +126,8 @@ class ClientSession:
         try:
             result = self._call_with_retries(name, args, kwargs or {})
         except errors.AuthExpired:
-            if self._credentials is None or name in _LOGIN_METHODS or self.sinfo is None:
+            renewable = self._credentials is not None or self._ssl_login is not None
+            if not renewable or name in _LOGIN_METHODS or self.sinfo is None:
                 raise
             log.info("session %s expired; renewing it", self.sinfo.get("session-id"))
             self._renew()
@@ -145,11 +163,17 @@ class ClientSession:
             headers["Koji-Session-Callnum"] = str(callnum)
         return headers
 
-    def _send_once(self, headers: dict[str, str], body: bytes, timeout: float, query: str = "") -> Any:
+    def _send_once(self, headers: dict[str, str], body: bytes, timeout: float, query: str = "", path: str = "") -> Any:
         """POST one request; a fault raises its converted error."""
-        url = f"{self.baseurl}?{query}" if query else self.baseurl
+        url = self.baseurl + path
+        if query:
+            url += f"?{query}"
         try:
-            reply = self.http.post(url, data=body, headers=headers, timeout=timeout)
+            reply = self.http.post(
+                url, data=body, headers=headers, timeout=timeout, verify=self.tls_verify, cert=self.tls_cert
+            )
+        except requests.exceptions.SSLError:
+            raise  # a certificate problem: trying again will not help
         except requests.RequestException as exc:
             raise _TransportError(exc) from exc
         self._note_versions(reply.headers)
@@ -167,13 +191,14 @@ class ClientSession:
     def _call_with_retries(self, name: str, args: tuple, kwargs: dict) -> Any:
         headers, body = self._prepare(name, args, kwargs)
         timeout = self.opts["login_timeout"] if name in _LOGIN_METHODS else self.opts["timeout"]
+        path = "/ssllogin" if name == "sslLogin" else ""
         max_retries = int(self.opts["max_retries"])
         interval = float(self.opts["retry_interval"])
         tries = 0
         while True:
             tries += 1
             try:
-                return self._send_once(headers, body, timeout)
+                return self._send_once(headers, body, timeout, path=path)
             except _TransportError as failure:
                 # Drop pooled connections: the failed one may be half-closed.
                 self.http.close()
@@ -212,6 +237,69 @@ class ClientSession:
         self.set_session(sinfo)
         return sinfo
 
+    def ssl_login(
+        self,
+        cert: str | None = None,
+        serverca: str | None = None,
+        proxyuser: str | None = None,
+        proxyauthtype: int | None = None,
+    ) -> dict[str, Any]:
+        """Log in with a client certificate (``cert``: certificate and key in one PEM file).
+
+        ``serverca`` is the CA the hub's certificate must verify against (the
+        system's CAs when None).  ``proxyuser`` logs in as another user, for
+        a certificate the hub lists in its proxy_dns (a web front end does).
+        A certificate the front proxy refuses is an AuthError that says so.
+        """
+        cert = cert or self.opts.get("cert")
+        serverca = serverca or self.opts.get("serverca")
+        if not cert:
+            raise errors.AuthError("No client cert provided")
+        if not os.access(cert, os.R_OK):
+            raise errors.AuthError(f"Certificate {cert} doesn't exist or is not accessible")
+        if serverca and not os.access(serverca, os.R_OK):
+            raise errors.AuthError(f"Server CA {serverca} doesn't exist or is not accessible")
+        self.baseurl = force_https(self.baseurl)
+        self.http.close()
+        self.tls_cert, self.tls_verify = cert, serverca or None
+        self.opts.update(cert=cert, serverca=serverca)
+        kwargs: dict[str, Any] = {"proxyuser": proxyuser}
+        if proxyauthtype is not None:
+            kwargs["proxyauthtype"] = proxyauthtype
+        sinfo = self._send_ssl_login(kwargs)
+        self._ssl_login = kwargs
+        self.set_session(sinfo)
+        return sinfo
+
+    def gssapi_login(self, proxyuser: str | None = None) -> dict[str, Any]:
+        """Log in with the Kerberos ticket in the user's credential cache (needs requests-gssapi).
+
+        Koji's gssapi login: ``sslLogin`` over https, with a Negotiate header
+        that the front proxy checks and turns into the user's principal.
+        """
+        try:
+            import requests_gssapi
+        except ImportError:
+            raise errors.AuthError("GSSAPI login needs the requests-gssapi package") from None
+        self.baseurl = force_https(self.baseurl)
+        self.http.close()
+        self.http.auth = requests_gssapi.HTTPSPNEGOAuth(opportunistic_auth=True)
+        kwargs: dict[str, Any] = {"proxyuser": proxyuser}
+        sinfo = self._send_ssl_login(kwargs)
+        self._ssl_login = kwargs
+        self.set_session(sinfo)
+        return sinfo
+
+    def _send_ssl_login(self, kwargs: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return self._call_with_retries("sslLogin", (), kwargs)
+        except requests.HTTPError as exc:
+            # A TLS front proxy answers a certificate it will not accept with
+            # a 4xx page of its own: the hub never saw the call.
+            raise errors.AuthError(f"ssl login refused by {self.baseurl}: {_http_reason(exc.response)}") from None
+        except requests.exceptions.SSLError as exc:
+            raise errors.AuthError(f"ssl login to {self.baseurl} failed: {_tls_reason(exc)}") from None
+
     def _renew(self) -> None:
         """Log in again on an expired session: the hub keeps its id and issues a new key.
 
@@ -220,11 +308,13 @@ class ClientSession:
         starting again at 0 would make the next write a SequenceError (or a
         RetryError).  The official koji client does restart at 0 here.
         """
-        assert self._credentials is not None
-        user, password = self._credentials
         self._logged_in = False
-        kwargs = {"opts": None, "renew": True, "exclusive": self.exclusive}
-        sinfo = self._call_with_retries("login", (user, password), kwargs)
+        kwargs: dict[str, Any] = {"renew": True, "exclusive": self.exclusive}
+        if self._ssl_login is not None:
+            sinfo = self._send_ssl_login({**self._ssl_login, **kwargs})
+        else:
+            assert self._credentials is not None
+            sinfo = self._call_with_retries("login", self._credentials, {"opts": None, **kwargs})
         callnum = self.callnum
         self.set_session(sinfo)
         self.callnum = callnum
@@ -248,7 +338,9 @@ class ClientSession:
         """A new session of the same user (for a child process), on the same hub."""
         sinfo = self.call("subsession")
         child = ClientSession(self.baseurl, opts=dict(self.opts))
+        child.tls_cert, child.tls_verify, child.http.auth = self.tls_cert, self.tls_verify, self.http.auth
         child._credentials = self._credentials
+        child._ssl_login = self._ssl_login
         child.set_session(sinfo)
         return child
 
@@ -338,4 +430,26 @@ class ClientSession:
         return f"<ClientSession {self.baseurl} {who}>"
 
 
-__all__ = ["DEFAULT_OPTS", "ClientSession"]
+def force_https(url: str) -> str:
+    """``url`` with the https scheme: certificate and GSSAPI logins never travel in clear."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    return url if parts.scheme == "https" else urlunsplit(("https", *parts[1:]))
+
+
+def _tls_reason(exc: Exception) -> str:
+    """OpenSSL's words from deep inside urllib3's nested message, else the whole message."""
+    found = re.search(r"\[SSL[^\]]*\][^'\"(]*", str(exc))
+    return found.group(0).strip() if found else str(exc)
+
+
+def _http_reason(reply: requests.Response | None) -> str:
+    """``400 Bad Request``, with the proxy's own page title when it has one (nginx names the cause)."""
+    if reply is None:
+        return "no answer"
+    title = re.search(r"<title>([^<]*)</title>", reply.text or "", re.IGNORECASE)
+    return f"HTTP {title.group(1).strip()}" if title else f"HTTP {reply.status_code} {reply.reason}"
+
+
+__all__ = ["DEFAULT_OPTS", "ClientSession", "force_https"]

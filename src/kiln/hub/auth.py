@@ -294,7 +294,9 @@ def proxy_identity(ctx: Context) -> tuple[str, int, str | None]:
         return principal, AuthType.GSSAPI, None
     verify = env.get(_header_key(settings.proxy_verify_header), "")
     if verify != "SUCCESS":
-        raise errors.AuthError(f"could not verify client: {verify or 'no certificate'}")
+        # NONE is what Apache and nginx both say when the client sent no certificate
+        reason = "no client certificate was presented" if verify in ("", "NONE") else verify
+        raise errors.AuthError(f"could not verify client: {reason}")
     dn = env.get(_header_key(settings.proxy_dn_header), "")
     name = dn_component(dn, settings.dn_username_component)
     if not name:

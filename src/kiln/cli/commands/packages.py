@@ -1,7 +1,8 @@
-"""The packages area: list-pkgs, add-pkg."""
+"""The packages area: list-pkgs, add-pkg, remove-pkg, block-pkg, unblock-pkg, set-pkg-owner."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from kiln.cli.commands import add_command
@@ -120,6 +121,77 @@ def handle_add_pkg(ctx: Context) -> int:
     return 0
 
 
+def _tag_and_packages(ctx: Context) -> tuple[str, list[str]]:
+    args = ctx.options.args
+    if len(args) < 2:
+        raise UsageError("Please specify a tag and at least one package")
+    return args[0], args[1:]
+
+
+def _unlisted(session: Any, tag_name: str, packages: list[str], inherited: bool) -> list[str]:
+    """The named packages that the tag's listing lacks; the tag must exist."""
+    tag = session.getTag(tag_name)
+    if tag is None:
+        raise CommandError(f"No such tag: {tag_name}")
+    listed = session.listPackages(tagID=tag["id"], inherited=inherited, with_owners=False)
+    names = {package["package_name"] for package in listed}
+    return [name for name in packages if name not in names]
+
+
+def handle_remove_pkg(ctx: Context) -> int:
+    """Take packages out of a tag's own listing; none is removed if one is not listed there."""
+    tag, packages = _tag_and_packages(ctx)
+    session = ctx.login_session()
+    missing = _unlisted(session, tag, packages, inherited=False)
+    for name in missing:
+        print(f"Package {name} is not in tag {tag}", file=sys.stderr)
+    if missing:
+        return 1
+    with session.multicall(strict=True) as m:
+        for name in packages:
+            m.packageListRemove(tag, name, force=bool(ctx.options.force))
+    return 0
+
+
+def handle_block_pkg(ctx: Context) -> int:
+    """Block packages in a tag (and the tags inheriting it); each must be listed, maybe by inheritance."""
+    tag, packages = _tag_and_packages(ctx)
+    session = ctx.login_session()
+    missing = _unlisted(session, tag, packages, inherited=True)
+    for name in missing:
+        print(f"Package {name} doesn't exist in tag {tag}", file=sys.stderr)
+    if missing:
+        return 1
+    with session.multicall(strict=True) as m:
+        for name in packages:
+            if ctx.options.force:
+                m.packageListBlock(tag, name, force=True)
+            else:
+                m.packageListBlock(tag, name)
+    return 0
+
+
+def handle_unblock_pkg(ctx: Context) -> int:
+    """Lift the block on packages in a tag."""
+    tag, packages = _tag_and_packages(ctx)
+    with ctx.login_session().multicall(strict=True) as m:
+        for name in packages:
+            m.packageListUnblock(tag, name)
+    return 0
+
+
+def handle_set_pkg_owner(ctx: Context) -> int:
+    """Give packages in a tag's listing a new owner."""
+    args = ctx.options.args
+    if len(args) < 3:
+        raise UsageError("Please specify an owner, a tag, and at least one package")
+    owner, tag, packages = args[0], args[1], args[2:]
+    with ctx.login_session().multicall(strict=True) as m:
+        for name in packages:
+            m.packageListSetOwner(tag, name, owner, force=bool(ctx.options.force))
+    return 0
+
+
 def register(subparsers: Any) -> None:
     """Add the packages commands."""
     pkgs = add_command(subparsers, "list-pkgs", handle_list_pkgs)
@@ -139,3 +211,18 @@ def register(subparsers: Any) -> None:
     add_pkg.add_argument("--owner", required=True, help="the packages' owner")
     add_pkg.add_argument("--force", action="store_true", help="override blocks if necessary")
     add_pkg.add_argument("--extra-arches", help="extra arches for the packages")
+
+    remove_pkg = add_command(subparsers, "remove-pkg", handle_remove_pkg)
+    remove_pkg.add_argument("args", nargs="*", metavar="tag package")
+    remove_pkg.add_argument("--force", action="store_true", help="override blocks if necessary")
+
+    block_pkg = add_command(subparsers, "block-pkg", handle_block_pkg)
+    block_pkg.add_argument("args", nargs="*", metavar="tag package")
+    block_pkg.add_argument("--force", action="store_true", help="override blocks and owner if necessary")
+
+    unblock_pkg = add_command(subparsers, "unblock-pkg", handle_unblock_pkg)
+    unblock_pkg.add_argument("args", nargs="*", metavar="tag package")
+
+    set_owner = add_command(subparsers, "set-pkg-owner", handle_set_pkg_owner)
+    set_owner.add_argument("args", nargs="*", metavar="owner tag package")
+    set_owner.add_argument("--force", action="store_true", help="force operation")

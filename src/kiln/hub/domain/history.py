@@ -47,7 +47,8 @@ _REFERENCES: dict[str, list[tuple[str, Table, str]]] = {
 }
 # Which table-specific filters apply to which tables (and to which column).
 _FILTERS: dict[str, dict[str, str]] = {
-    "user": {"user_perms": "user_id"},
+    # as Koji's: a user filter also finds the packages the user owns
+    "user": {"user_perms": "user_id", "tag_package_owners": "owner"},
     "permission": {"user_perms": "perm_id"},
     "host": {"host_config": "host_id", "host_channels": "host_id"},
     "channel": {"host_channels": "channel_id"},
@@ -57,20 +58,31 @@ _FILTERS: dict[str, dict[str, str]] = {
         "tag_inheritance": ("tag_id", "parent_id"),
         "tag_packages": "tag_id",
         "tag_package_owners": "tag_id",
-        "build_target_config": ("build_tag", "dest_tag"),
+        "build_target_config": "dest_tag",  # as Koji's hub: a target's destination, not its build tag
         "tag_listing": "tag_id",
         "group_config": "tag_id",
         "group_req_listing": "tag_id",
         "group_package_listing": "tag_id",
     },
     "group": {"group_config": "group_id", "group_req_listing": "group_id", "group_package_listing": "group_id"},
-    "package": {"tag_packages": "package_id", "tag_package_owners": "package_id", "tag_listing": "build.pkg_id"},
+    "package": {
+        "tag_packages": "package_id",
+        "tag_package_owners": "package_id",
+        "tag_listing": "build.pkg_id",
+        "group_package_listing": "package",  # by name: a group's package need not be a known package
+    },
+    "xkey": {"tag_extra": "key"},
+    # kiln keeps no content generators or external repos: these filters leave no table
+    "cg": {},
+    "external_repo": {},
     "build": {"tag_listing": "build_id"},
     "build_target": {"build_target_config": "build_target_id"},
 }
 
 
-def _resolve(ctx: Context, name: str, value: Any) -> int | None:
+def _resolve(ctx: Context, name: str, value: Any) -> Any:
+    if name in ("xkey", "cg", "external_repo"):
+        return str(value)
     if name == "user":
         return users.find(ctx, value, strict=True)["id"]
     if name == "permission":
@@ -138,6 +150,8 @@ def _rows(ctx: Context, name: str, specific: dict, editor_id: int | None, filter
         columns += [build.c.state.label("build.state")]
     query = select(*columns).select_from(source)
     for key, value in specific.items():
+        if key == "package" and name == "group_package_listing":
+            value = str(filters["package"])
         columns_of = _FILTERS[key][name]
         names_ = columns_of if isinstance(columns_of, tuple) else (columns_of,)
         matched = [build.c.pkg_id if c == "build.pkg_id" and build is not None else table.c[c] for c in names_]

@@ -1,1 +1,1 @@
-"""An example kiln hub plugin, used by the tests and as a model for real ones."""
+"""An example kiln plugin (hub, builder and CLI sides), used by the tests and as a model for real ones."""
