@@ -18,6 +18,16 @@ from kiln.cli.commands import add_command
 from kiln.cli.context import CommandError, Context, UsageError
 
 
+def http_session(ctx: Context) -> Any:
+    """A connection pool for the downloads, trusting the profile's ``serverca`` for an https topurl."""
+    import requests
+
+    http = requests.Session()
+    if ctx.profile.serverca:
+        http.verify = ctx.profile.serverca
+    return http
+
+
 def fetch(
     ctx: Context,
     http: Any,
@@ -164,7 +174,7 @@ def handle_download_build(ctx: Context) -> int:
                     unsigned.append(rpm)
     count = len(rpms) + len(unsigned)
     pathinfo = PathInfo(topurl)
-    http = requests.Session()
+    http = http_session(ctx)
     work = [(rpm, options.key) for rpm in rpms] + [(rpm, None) for rpm in unsigned]
     for number, (rpm, sigkey) in enumerate(work, 1):
         fname = pathinfo.signed(rpm, sigkey) if sigkey else pathinfo.rpm(rpm)
@@ -265,7 +275,7 @@ def handle_download_task(ctx: Context) -> int:
     if not topurl:
         raise CommandError("You must specify --topurl to download files")
     pathinfo = PathInfo(topurl)
-    http = requests.Session()
+    http = http_session(ctx)
     done: set[tuple[str, str]] = set()
     duplicates = False
     for number, (task, filename, volume, local) in enumerate(downloads, 1):
