@@ -59,6 +59,7 @@ run: venv deps
 	@echo "admin:     user admin, password $$(cat $(STATE)/admin-password)"
 	@echo "try:       $(VENV)/bin/koji -c $(STATE)/koji.conf --user admin --password $$(cat $(STATE)/admin-password) moshimoshi"
 	@echo "build:     $(VENV)/bin/koji -c $(STATE)/koji.conf --user admin --password $$(cat $(STATE)/admin-password) build sample 'git+file://$(abspath $(STATE))/sample/kiln-hello.git#main'"
+	@echo "or kiln:   $(VENV)/bin/kiln -c $(STATE)/koji.conf --user admin --password $$(cat $(STATE)/admin-password) build sample 'git+file://$(abspath $(STATE))/sample/kiln-hello.git#main'"
 	exec $(PY) -m kiln.local_system --state-dir $(STATE) --listen $(LISTEN) --admin-password "$$(cat $(STATE)/admin-password)"
 
 test: venv deps

@@ -54,6 +54,15 @@ AREAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("list-tagged", "List the builds or rpms in a tag"),
         ("latest-build", "Print the latest builds for a tag"),
     ),
+    "submit": (
+        ("build", "Build a package from source"),
+        ("chain-build", "Build one or more packages from source"),
+        ("import", "Import externally built RPMs into the database"),
+    ),
+    "files": (
+        ("download-build", "Download a completed build"),
+        ("download-task", "Download the output of a build task"),
+    ),
     "tasks": (
         ("watch-task", "Track progress of particular tasks"),
         ("watch-logs", "Watch logs in realtime"),
