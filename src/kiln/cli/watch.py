@@ -33,6 +33,7 @@ from kiln.protocol.constants import TaskState
 from kiln.protocol.paths import PathInfo
 
 if TYPE_CHECKING:
+    from kiln.cli.context import Context
     from kiln.client import ClientSession
 
 POLL_INTERVAL = 0.5
@@ -258,3 +259,29 @@ def watch_tasks(
             pass
         sys.stdout.flush()
         return 1
+
+
+# --- what every watching command shares (build, resubmit, make-task, regen-repo, ...) ---
+
+
+def poll_interval(ctx: Context) -> float:
+    """The profile's ``poll_interval`` (koji's key), else kiln's default (koji's is 6 s)."""
+    value = getattr(ctx.profile, "poll_interval", None)
+    return POLL_INTERVAL if value is None else float(value)
+
+
+def running_in_background() -> bool:
+    """Koji's test for not watching: no terminal on stdin, or not the terminal's foreground process group."""
+    try:
+        return not os.isatty(0) or os.getpgrp() != os.tcgetpgrp(0)
+    except OSError:
+        return True
+
+
+def watch_for(ctx: Context, task_ids: list[int], quiet: bool | None = None) -> int:
+    """Log out (a watch can last hours and needs no login, as in koji) and watch the tasks; the exit code."""
+    session = ctx.session()
+    if session.logged_in:
+        session.logout()
+    quiet = ctx.quiet if quiet is None else quiet
+    return watch_tasks(session, task_ids, quiet=quiet, poll_interval=poll_interval(ctx), topurl=ctx.profile.topurl)

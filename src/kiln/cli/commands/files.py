@@ -235,8 +235,7 @@ def handle_download_task(ctx: Context) -> int:
     """A finished task's RPMs (and logs, or everything) into the current directory."""
     import requests
 
-    from kiln.cli.commands.tasks import _running_in_background as running_in_background
-    from kiln.cli.commands.tasks import _watch as watch
+    from kiln.cli.watch import running_in_background, watch_for
     from kiln.protocol.constants import TaskState
     from kiln.protocol.paths import PathInfo
 
@@ -252,7 +251,7 @@ def handle_download_task(ctx: Context) -> int:
         raise CommandError(f"No such task: {base_id}")
     finished = (TaskState.CLOSED, TaskState.CANCELED, TaskState.FAILED)
     if (options.wait or (options.wait is None and not running_in_background())) and base["state"] not in finished:
-        watch(ctx, [base_id], ctx.quiet)
+        watch_for(ctx, [base_id])
         base = session.getTaskInfo(base_id)
     tasks = [base] if options.parentonly else [base, *session.getTaskChildren(base_id)]
     tasks.sort(key=lambda task: task["id"])

@@ -15,6 +15,7 @@ from typing import Any
 
 from kiln.cli.commands import add_command
 from kiln.cli.context import CommandError, Context, UsageError, add_json_option, print_json
+from kiln.cli.watch import poll_interval
 
 # The columns that say which thing a row is about: a revocation and a creation
 # with the same values at the same event are one edit.
@@ -320,12 +321,6 @@ def _query(ctx: Context) -> tuple[list[str] | None, dict[str, Any]]:
     return tables, query
 
 
-def _poll_interval(ctx: Context) -> float:
-    from kiln.cli.watch import POLL_INTERVAL
-
-    return ctx.profile.poll_interval or POLL_INTERVAL
-
-
 def handle_list_history(ctx: Context) -> int:
     """The changes that the filters select, oldest first; with --watch, then new ones as they happen."""
     options = ctx.options
@@ -344,7 +339,7 @@ def handle_list_history(ctx: Context) -> int:
         if not options.watch:
             return 0
         sys.stdout.flush()
-        time.sleep(_poll_interval(ctx))
+        time.sleep(poll_interval(ctx))
         if changes:
             query["afterEvent"] = changes[-1].event
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from kiln.cli.commands import add_command
 from kiln.cli.context import CommandError, Context, UsageError, add_quiet_option
+from kiln.cli.watch import poll_interval, running_in_background, watch_for
 from kiln.protocol.constants import TaskState
 
 
@@ -80,7 +81,7 @@ class RepoWait:
         self.builds = builds
         self.min_event = session.tagLastChangeEvent(self.tag["id"]) if min_event == "last" else min_event
         self.opts = opts
-        self.interval = _interval(ctx)
+        self.interval = poll_interval(ctx)
         self.timeout = ctx.options.timeout * 60.0
         self.start = time.time()
 
@@ -199,34 +200,9 @@ def _regen_task(ctx: Context) -> int:
     print(f"Regenerating repo for tag: {tag['name']}")
     print(f"Created task: {task_id}")
     print(f"Task info: {ctx.profile.weburl}/taskinfo?taskID={task_id}")
-    if options.wait or (options.wait is None and not _in_background()):
-        session.logout()
-        return _watch(ctx, session, task_id)
+    if options.wait or (options.wait is None and not running_in_background()):
+        return watch_for(ctx, [task_id])
     return 0
-
-
-def _in_background() -> bool:
-    """As koji reads it: no terminal on stdin, or not the terminal's foreground process group."""
-    import os
-
-    try:
-        return not os.isatty(0) or os.getpgrp() != os.tcgetpgrp(0)
-    except OSError:
-        return True
-
-
-def _watch(ctx: Context, session: Any, task_id: int) -> int:
-    """watch-task's output for the task; exit 1 unless it closed."""
-    from kiln.cli.watch import watch_tasks
-
-    return watch_tasks(session, [task_id], quiet=ctx.quiet, poll_interval=_interval(ctx), topurl=ctx.profile.topurl)
-
-
-def _interval(ctx: Context) -> float:
-    """The profile's poll_interval, else kiln's watchers' default (shorter than koji's 6 s)."""
-    from kiln.cli.watch import POLL_INTERVAL
-
-    return ctx.profile.poll_interval or POLL_INTERVAL
 
 
 def handle_regen_repo(ctx: Context) -> int:

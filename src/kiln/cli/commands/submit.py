@@ -21,9 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from kiln.cli.commands import add_command
-from kiln.cli.commands.tasks import _running_in_background as running_in_background
-from kiln.cli.commands.tasks import _watch as watch
 from kiln.cli.context import CommandError, Context, UsageError, add_quiet_option
+from kiln.cli.watch import running_in_background, watch_for
 
 PRIO_BACKGROUND = 5  # koji's --background: relative to the default priority
 
@@ -146,7 +145,7 @@ def _created(ctx: Context, task_id: int) -> int:
         print(f"Task info: {ctx.profile.weburl}/taskinfo?taskID={task_id}")
     sys.stdout.flush()
     if options.wait or (options.wait is None and not running_in_background()):
-        return watch(ctx, [task_id], ctx.quiet)  # logged out first, as koji watches
+        return watch_for(ctx, [task_id])  # logged out first, as koji watches
     return 0
 
 

@@ -14,7 +14,6 @@ Output is koji's, line for line (scripts parse ``list-tasks`` and
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from typing import Any
@@ -22,35 +21,11 @@ from typing import Any
 from kiln.cli.commands import add_command
 from kiln.cli.context import CommandError, Context, UsageError, add_json_option, add_quiet_option, print_json
 from kiln.cli.task_labels import task_label
+from kiln.cli.watch import poll_interval, running_in_background, watch_for
 from kiln.protocol.constants import TaskState
 
 _STATE_NAMES = {state.value: state.name for state in TaskState}
 _MOCK_DIR = "/var/lib/mock"
-
-
-def _poll_interval(ctx: Context) -> float:
-    from kiln.cli.watch import POLL_INTERVAL
-
-    value = getattr(ctx.profile, "poll_interval", None)
-    return POLL_INTERVAL if value is None else float(value)
-
-
-def _running_in_background() -> bool:
-    """Koji's test: no terminal on stdin, or not the terminal's foreground process group."""
-    try:
-        return not os.isatty(0) or os.getpgrp() != os.tcgetpgrp(0)
-    except OSError:
-        return True
-
-
-def _watch(ctx: Context, task_ids: list[int], quiet: bool) -> int:
-    """Log out (a watch can last hours and needs no login, as in koji) and watch the tasks."""
-    from kiln.cli.watch import watch_tasks
-
-    session = ctx.session()
-    if session.logged_in:
-        session.logout()
-    return watch_tasks(session, task_ids, quiet=quiet, poll_interval=_poll_interval(ctx), topurl=ctx.profile.topurl)
 
 
 def _task_ids(words: list[str], parser_error: str = "task id must be an integer") -> list[int]:
@@ -251,7 +226,7 @@ def handle_watch_task(ctx: Context) -> int:
         task_ids = _task_ids(options.tasks)
         if not task_ids:
             raise UsageError("at least one task id must be specified")
-    return _watch(ctx, task_ids, ctx.quiet)
+    return watch_for(ctx, task_ids)
 
 
 def _write_bytes(data: bytes) -> None:
@@ -333,7 +308,7 @@ def handle_watch_logs(ctx: Context) -> int:
     if not task_ids:
         raise UsageError("at least one task id must be specified")
     try:
-        return follow_logs(ctx.session(), task_ids, options.log, options.follow, _poll_interval(ctx))
+        return follow_logs(ctx.session(), task_ids, options.log, options.follow, poll_interval(ctx))
     except KeyboardInterrupt:
         sys.stdout.flush()
         return 1
@@ -560,8 +535,8 @@ def handle_resubmit(ctx: Context) -> int:
     new_id = session.resubmitTask(task_id)
     if not ctx.quiet:
         print(f"Resubmitted task {task_id} as new task {new_id}")
-    if options.wait or (options.wait is None and not options.nowait and not _running_in_background()):
-        return _watch(ctx, [new_id], ctx.quiet)
+    if options.wait or (options.wait is None and not options.nowait and not running_in_background()):
+        return watch_for(ctx, [new_id])
     return 0
 
 
@@ -594,9 +569,9 @@ def handle_make_task(ctx: Context) -> int:
     opts = {key: getattr(options, key) for key in ("channel", "priority", "arch") if getattr(options, key) is not None}
     task_id = session.makeTask(options.method, [parse_value(word) for word in options.args], **opts)
     print(f"Created task id {task_id}")
-    if _running_in_background() or not options.watch:
+    if running_in_background() or not options.watch:
         return 0
-    return _watch(ctx, [task_id], ctx.quiet)
+    return watch_for(ctx, [task_id])
 
 
 # --- registration ------------------------------------------------------------------
