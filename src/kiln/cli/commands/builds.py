@@ -494,8 +494,9 @@ def _builds_to_untag(ctx: Context, session: Any, tag: dict[str, Any]) -> list[di
                 print(f"Leaving latest build for package {entry['name']}: {_nvr(entry)}")
             seen.add(entry["name"])
         return older
-    names = {word.rsplit("-", 2)[0] for word in words}
-    index = {_nvr(entry): entry for entry in _active_taggings(session, tag_word, sorted(names))}
+    # a package the hub does not know has no builds in the tag: its NVRs are reported below
+    names = [name for name in sorted({word.rsplit("-", 2)[0] for word in words}) if session.getPackageID(name)]
+    index = {_nvr(entry): entry for entry in _active_taggings(session, tag_word, names)} if names else {}
     chosen = []
     for nvr in words:
         if nvr in index:

@@ -158,14 +158,11 @@ def handle_list_buildroot(ctx: Context) -> int:
 def handle_search(ctx: Context) -> int:
     """Names of one kind (package, build, tag, ...) matching a glob, a regular expression, or exactly."""
     options = ctx.options
-    if options.type is None:
-        raise UsageError("Please specify search type")
-    if options.pattern is None:
-        raise UsageError("Please specify search pattern")
-    if options.type not in SEARCH_TYPES:
-        raise UsageError(f"No such search type: {options.type}")
+    kind, pattern = options.type, options.pattern
+    if kind not in SEARCH_TYPES:
+        raise UsageError(f"No such search type: {kind}")
     match = "regexp" if options.regex else "exact" if options.exact else "glob"
-    found = ctx.session().search(options.pattern, options.type, match)
+    found = ctx.session().search(pattern, kind, match)
     if ctx.json:
         print_json(found)
         return 0
@@ -188,8 +185,8 @@ def register(subparsers: Any) -> None:
     add_json_option(buildroot)
 
     search = add_command(subparsers, "search", handle_search, description=f"types: {', '.join(SEARCH_TYPES)}")
-    search.add_argument("type", nargs="?", metavar="search_type", help=f"one of {', '.join(SEARCH_TYPES)}")
-    search.add_argument("pattern", nargs="?")
+    search.add_argument("type", metavar="search_type", help=f"one of {', '.join(SEARCH_TYPES)}")
+    search.add_argument("pattern")
     search.add_argument("-r", "--regex", action="store_true", help="treat the pattern as a regular expression")
     search.add_argument("--exact", action="store_true", help="exact matches only")
     add_json_option(search)
