@@ -358,8 +358,10 @@ def test_tag_build_waits_for_its_task(koji_cli, boss, builder, world):
     out, err = process.communicate(timeout=30)
     assert process.returncode == 0, err
     task_id = re.match(r"Created task (\d+)\n", out).group(1)
-    assert "Watching tasks (this may be safely interrupted)..." in out
-    assert f"{task_id} tagBuild (noarch): closed" in out or "completed successfully" in out
+    lines = out.splitlines()
+    assert lines[1] == "Watching tasks (this may be safely interrupted)..."
+    assert f"{task_id} tagBuild (noarch): " in lines[2] and lines[3].endswith(" -> closed")
+    assert lines[-1] == f"{task_id} tagBuild (noarch) completed successfully"
     assert tagged_nvrs(boss, tag) == [world["nvrs"][2]]
 
 
@@ -439,3 +441,21 @@ def test_untag_build_errors(koji_cli, boss, world):
         mine = kiln(koji_cli.config, "untag-build", *args, user=ADMIN)
         assert mine.returncode == koji_cli("untag-build", *args, check=False).returncode == 2
         assert mine.stderr.splitlines()[-1].startswith("kiln untag-build: error: ")
+
+
+def test_buildinfo_of_a_build_its_task_is_making(koji_cli, hub, boss, world):
+    """A BUILDING build begun by a build task: its source, and the task by koji's label."""
+    channel = unique("cbbuild")
+    boss.addChannel(channel)
+    host, _ = host_session(hub, boss, channels=(channel,))
+    target = unique(f"{world['prefix']}-target")
+    boss.createBuildTarget(target, world["tag"], world["tag"])
+    task_id = boss.build("git+https://git.example.com/rpms/making.git#abc123", target, None, channel=channel)
+    host.host.getTasks()
+    assert host.host.openTask(task_id) is not None
+    name = f"{world['prefix']}-making"
+    data = {"name": name, "version": "1", "release": "1", "epoch": None, "task_id": task_id}
+    host.host.initBuild({**data, "source": "git+https://git.example.com/rpms/making.git#abc123"})
+    text = same_output(koji_cli, "buildinfo", f"{name}-1-1")
+    assert "State: BUILDING\n" in text and "Source: git+https://git.example.com/rpms/making.git#abc123\n" in text
+    assert f"Task: {task_id} build ({target}, /rpms/making.git:abc123)\n" in text
