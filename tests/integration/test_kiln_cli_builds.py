@@ -152,6 +152,8 @@ def test_buildinfo(koji_cli, boss, world):
     assert f"Tags: {world['tag']}" in text
     text = same_output(koji_cli, "buildinfo", "--changelog", world["nvrs"][1])
     assert "Changelog:\n* Tue Dec 01 2026 Kiln Tester <tester@example.com> - 1.1-1\n- version 1.1\n" in text
+    entries = boss.getChangelogEntries(boss.getBuild(world["nvrs"][1])["id"])
+    assert entries[0]["date"] == "2026-12-01 12:00:00"  # koji's naive text, which its CLI parses
     topdir = koji_cli.config.parent / "topdir.conf"
     topdir.write_text(koji_cli.config.read_text() + "topdir = /srv/kiln\n")
     ours = kiln(topdir, "buildinfo", world["nvrs"][0])
