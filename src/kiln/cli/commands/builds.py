@@ -358,8 +358,10 @@ def handle_buildinfo(ctx: Context) -> int:
         task = session.getTaskInfo(task_id, request=True) if task_id else None
         tags = [tag["name"] for tag in session.listTags(ref)]
         info = {**info, "tags": tags, "task": task, "rpms": session.listRPMs(buildID=info["id"])}
-        for rpm in info["rpms"]:
-            rpm["sigs"] = session.queryRPMSigs(rpm["id"])
+        with session.multicall(strict=True) as calls:
+            sigs = [calls.queryRPMSigs(rpm["id"]) for rpm in info["rpms"]]
+        for rpm, answer in zip(info["rpms"], sigs, strict=True):
+            rpm["sigs"] = answer.result
         if ctx.options.changelog:
             info["changelog"] = session.getChangelogEntries(info["id"])
         found.append(info)
@@ -385,8 +387,10 @@ def handle_list_untagged(ctx: Context) -> int:
         query["name"] = options.package
     builds = session.untaggedBuilds(**query)
     if options.show_references:
-        for build in builds:
-            build["references"] = session.buildReferences(build["id"])
+        with session.multicall(strict=True, batch=10000) as calls:
+            answers = [calls.buildReferences(build["id"]) for build in builds]
+        for build, answer in zip(builds, answers, strict=True):
+            build["references"] = answer.result
     if ctx.json:
         print_json(builds)
         return 0
