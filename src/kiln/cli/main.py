@@ -152,6 +152,7 @@ def parse_command(global_parser: argparse.ArgumentParser, command: str, args: li
     """The command's options; a global option after the command is an error that says so."""
     parser, subparser = build_command_parser(command)
     options, extra = parser.parse_known_args([commands.ALIASES.get(command, command), *args])
+    extra = _take_trailing_words(subparser, options, extra)
     if extra:
         misplaced = [word for word in extra if word.split("=", 1)[0] in global_flags(global_parser)]
         if misplaced:
@@ -159,6 +160,25 @@ def parse_command(global_parser: argparse.ArgumentParser, command: str, args: li
             subparser.error(f"{flag} is a global option: put it before the command ({PROG} {flag} ... {command} ...)")
         subparser.error(f"unrecognized arguments: {' '.join(extra)}")
     return options
+
+
+def _take_trailing_words(
+    subparser: argparse.ArgumentParser, options: argparse.Namespace, extra: list[str]
+) -> list[str]:
+    """Words after an option go to the command's last, many-valued positional, as koji's optparse allows.
+
+    argparse fills a ``*`` positional from the first run of words only, so
+    ``untag-build TAG -v NVR`` would leave NVR over; koji takes it.  Returns
+    what is still left (options no parser knows).
+    """
+    positionals = [action for action in subparser._actions if not action.option_strings]
+    if not positionals or positionals[-1].nargs not in ("*", "+"):
+        return extra
+    words = [word for word in extra if not word.startswith("-")]
+    if words:
+        dest = positionals[-1].dest
+        setattr(options, dest, [*(getattr(options, dest) or []), *words])
+    return [word for word in extra if word.startswith("-")]
 
 
 def make_profile(options: argparse.Namespace) -> Profile:

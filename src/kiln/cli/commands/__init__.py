@@ -53,6 +53,16 @@ AREAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("list-builds", "Print the build listing"),
         ("list-tagged", "List the builds or rpms in a tag"),
         ("latest-build", "Print the latest builds for a tag"),
+        ("buildinfo", "Print basic information about a build"),
+        ("list-untagged", "List untagged builds"),
+        ("tag-build", "Apply a tag to one or more builds"),
+        ("move-build", "'Move' one or more builds between tags"),
+        ("untag-build", "Remove a tag from one or more builds"),
+    ),
+    "rpms": (
+        ("rpminfo", "Print basic information about an RPM"),
+        ("list-buildroot", "List the rpms used in or built in a buildroot"),
+        ("search", "Search the system"),
     ),
     "submit": (
         ("build", "Build a package from source"),

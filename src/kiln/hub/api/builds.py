@@ -55,6 +55,7 @@ def listBuilds(
         state=state,
         pattern=pattern,
         draft=draft,
+        volumeID=volumeID,
         createdBefore=_when("createdBefore", createdBefore),
         createdAfter=_when("createdAfter", createdAfter),
         completeBefore=_when("completeBefore", completeBefore),
@@ -65,6 +66,11 @@ def listBuilds(
 
 def _when(key: str, value: Any) -> float | None:
     return None if value is None else epoch_seconds(key, value)
+
+
+@export()
+def listVolumes(ctx: Context) -> list:
+    return builds.list_volumes(ctx)
 
 
 @export()
@@ -173,10 +179,18 @@ def listTaggedRPMS(
     extra: bool = True,
     draft: Any = None,
 ) -> list:
-    """``[rpms, builds]`` of the tag; kiln keeps no signatures, so ``rpmsigs`` adds nothing."""
+    """``[rpms, builds]`` of the tag.
+
+    With ``rpmsigs`` each RPM carries its ``sigkey``; kiln keeps no signatures,
+    so it is None, as Koji's outer join gives for an unsigned RPM.
+    """
     if type not in (None, "rpm"):
         return [[], []]
-    return rpms.list_tagged_rpms(ctx, tag, event, bool(inherit), latest, package, arch)
+    found_rpms, found_builds = rpms.list_tagged_rpms(ctx, tag, event, bool(inherit), latest, package, arch)
+    if rpmsigs:
+        for rpm in found_rpms:
+            rpm["sigkey"] = None
+    return [found_rpms, found_builds]
 
 
 @export()
@@ -214,7 +228,10 @@ def listBuildroots(
     found = buildroots.query(
         ctx, hostID=hostID, state=state, rpmID=rpmID, taskID=taskID, buildrootID=buildrootID, repoID=repoID, tagID=tagID
     )
-    return query_opts.listing(found, queryOpts)
+    opts = queryOpts
+    if opts and opts.get("order"):  # Koji's column names may carry their table: buildroot.id
+        opts = {**opts, "order": ",".join(f.replace("buildroot.", "") for f in str(opts["order"]).split(","))}
+    return query_opts.listing(found, opts)
 
 
 @export()

@@ -208,6 +208,8 @@ def list_builds(ctx: Context, **filters: Any) -> list[dict]:
         query = query.where(b.c.state.in_([int(s) for s in states]))
     if filters.get("draft") is not None:
         query = query.where(b.c.draft.is_(bool(filters["draft"])))
+    if filters.get("volumeID") is not None:
+        query = query.where(b.c.volume_id == int(filters["volumeID"]))
     for key, column, op in (
         ("createdBefore", ev.c.time, "<"),
         ("createdAfter", ev.c.time, ">"),
@@ -403,3 +405,8 @@ def host_tagging(
     if fromtag is not None:
         untag_build(ctx, fromtag, build_id, strict=True, force=force, as_user=row.owner)
     tag_build(ctx, tag_id, build_id, force=force, as_user=row.owner)
+
+
+def list_volumes(ctx: Context) -> list[dict]:
+    """Every storage volume (kiln has only DEFAULT, id 0, unless an admin added more)."""
+    return [dict(row._mapping) for row in ctx.conn.execute(select(v.c.id, v.c.name).order_by(v.c.id))]

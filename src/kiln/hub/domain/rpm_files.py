@@ -7,12 +7,13 @@ build's package (topdir/packages) or a file in a task's output
 
 from __future__ import annotations
 
+import datetime
 from pathlib import Path
 from typing import Any
 
 from kiln.hub.context import Context
 from kiln.hub.domain import builds, rpms
-from kiln.hub.domain.times import epoch_seconds, timestamp_text
+from kiln.hub.domain.times import epoch_seconds
 from kiln.protocol import errors
 from kiln.protocol.constants import BuildState
 from kiln.rpm import headers
@@ -103,5 +104,7 @@ def changelog_entries(
             continue
         if (low is not None and entry["date_ts"] <= low) or (high is not None and entry["date_ts"] >= high):
             continue
-        found.append({"date": timestamp_text(entry["date_ts"]), **entry})
+        # Koji's date: the naive ISO text of the time (no zone; kiln's hub runs in UTC)
+        date = datetime.datetime.fromtimestamp(entry["date_ts"], datetime.UTC).replace(tzinfo=None).isoformat(" ")
+        found.append({"date": date, **entry})
     return found
