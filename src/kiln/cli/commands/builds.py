@@ -412,11 +412,11 @@ def handle_list_untagged(ctx: Context) -> int:
 
 def _wait(ctx: Context, task_ids: list[int]) -> int:
     """Watch the tasks unless --nowait, or unless in the background without --wait (koji's rule)."""
-    from kiln.cli.commands.tasks import _running_in_background, _watch
+    from kiln.cli.watch import running_in_background, watch_for
 
     wait = ctx.options.wait
-    if wait or (wait is None and not _running_in_background()):
-        return _watch(ctx, task_ids, ctx.quiet)
+    if wait or (wait is None and not running_in_background()):
+        return watch_for(ctx, task_ids)
     return 0
 
 
