@@ -18,6 +18,17 @@ BIN = Path(sys.executable).parent
 ADMIN = ("admin", "admin-secret")
 
 
+def stop_group(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM to a still running process's group (it started its own session), SIGKILL if it lingers."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+
+
 class HubProcess:
     """``kiln-hub serve`` over a given database, with an admin account ready."""
 
@@ -96,13 +107,8 @@ class HubProcess:
         return "\n".join(parts)
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait()
+        if self.proc is not None:
+            stop_group(self.proc)
         self.proc = None
 
     def restart(self) -> None:
