@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import os
 import uuid
 from collections.abc import Iterator
@@ -12,31 +11,48 @@ import koji
 import pytest
 
 from tests.support import pgserver
+from tests.support.databases import Databases, run_root, stop_run_cluster
 from tests.support.hub import ADMIN, HubProcess
 
 BACKENDS = ["sqlite", "postgres"]
-_counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[pgserver.PostgresServer]:
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Databases:
+    """This run's PostgreSQL cluster and template databases (tests/support/databases.py)."""
+    return Databases(run_root(tmp_path_factory))
+
+
+@pytest.fixture(scope="session")
+def postgres(databases: Databases) -> pgserver.PostgresServer:
+    """The run's PostgreSQL cluster, shared by every xdist worker."""
     ok, why = pgserver.available()
     if not ok:
         if os.environ.get("KILN_REQUIRE_POSTGRES"):
             pytest.fail(f"PostgreSQL is required here but unavailable: {why}")
         pytest.skip(why)
-    server = pgserver.PostgresServer()
-    server.start()
-    yield server
-    server.stop()
+    return databases.postgres()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    if not os.environ.get("PYTEST_XDIST_WORKER"):  # the controlling process: every worker is done
+        stop_run_cluster(run_root(session.config._tmp_path_factory))
+
+
+def _databases(backend: str, request: pytest.FixtureRequest) -> Databases:
+    if backend != "sqlite":
+        request.getfixturevalue("postgres")  # skips (or fails) where there is no PostgreSQL
+    return request.getfixturevalue("databases")
 
 
 def new_db_url(backend: str, request: pytest.FixtureRequest, tmp: Path) -> str:
     """A fresh, empty database of the given backend."""
-    if backend == "sqlite":
-        return f"sqlite:///{tmp}/kiln-{next(_counter)}.db"
-    server = request.getfixturevalue("postgres")
-    return server.create_database(f"kiln_{uuid.uuid4().hex[:12]}")
+    return _databases(backend, request).empty_url(backend, tmp)
+
+
+def hub_db_url(backend: str, request: pytest.FixtureRequest, tmp: Path) -> str:
+    """A fresh database at the current schema with the ``ADMIN`` account: a template's copy."""
+    return _databases(backend, request).hub_url(backend, tmp)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -45,8 +61,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def start_hub(request: pytest.FixtureRequest, backend: str, tmp: Path, **settings: object) -> HubProcess:
-    hub = HubProcess(new_db_url(backend, request, tmp), settings=settings)
-    request.addfinalizer(hub.stop)
+    hub = HubProcess(hub_db_url(backend, request, tmp), settings=settings, prepared=True)
+    request.addfinalizer(hub.kill)
     return hub.start()
 
 

@@ -39,8 +39,9 @@ def local_system(tmp_path: Path):
     session = koji.ClientSession(url)
 
     def up():
+        """The first setup is done (its marker is written last): the target, tags and package list are there."""
         try:
-            return session.getBuildTarget("sample")
+            return (state / "setup-done").exists() and session.getBuildTarget("sample")
         except Exception:
             return None
 

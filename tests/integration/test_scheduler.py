@@ -8,7 +8,7 @@ import time
 import koji
 import pytest
 
-from tests.conftest import BACKENDS, channel_builder, host_session, koji_session, new_db_url, task_result, unique
+from tests.conftest import BACKENDS, channel_builder, host_session, hub_db_url, koji_session, task_result, unique
 from tests.support.hub import ADMIN, HubProcess
 
 FREE, OPEN, CLOSED, CANCELED, ASSIGNED, FAILED = range(6)
@@ -191,12 +191,12 @@ def test_restart_takes_the_lock_back_and_frees_orphans(
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_long_poll_across_hub_processes(request: pytest.FixtureRequest, tmp_path, backend: str) -> None:
     """A builder waiting on one hub process learns of a task made through another."""
-    db_url = new_db_url(backend, request, tmp_path)
-    first = HubProcess(db_url)
-    request.addfinalizer(first.stop)
+    db_url = hub_db_url(backend, request, tmp_path)
+    first = HubProcess(db_url, prepared=True)
+    request.addfinalizer(first.kill)
     first.start()
-    second = HubProcess(db_url)
-    request.addfinalizer(second.stop)
+    second = HubProcess(db_url, prepared=True)
+    request.addfinalizer(second.kill)
     second.start()
     admin_a, admin_b = koji_session(first, *ADMIN), koji_session(second, *ADMIN)
     host, _ = host_session(first, admin_a)
@@ -220,8 +220,8 @@ def test_no_long_poll_inside_a_multicall(hub: HubProcess, admin: koji.ClientSess
 
 def test_stopping_the_hub_answers_waiting_builders(request: pytest.FixtureRequest, tmp_path) -> None:
     """A graceful stop wakes long polls at once: they answer with what there is."""
-    hub = HubProcess(new_db_url("sqlite", request, tmp_path))
-    request.addfinalizer(hub.stop)
+    hub = HubProcess(hub_db_url("sqlite", request, tmp_path), prepared=True)
+    request.addfinalizer(hub.kill)
     hub.start()
     admin = koji_session(hub, *ADMIN)
     host, _ = host_session(hub, admin)

@@ -29,7 +29,7 @@ import koji
 import pytest
 
 from kiln.hub import cli
-from tests.conftest import host_session, koji_session, new_db_url, start_hub, unique
+from tests.conftest import host_session, hub_db_url, koji_session, start_hub, unique
 from tests.support.hostsim import RESULT, HostPlan, run_host
 from tests.support.hub import ADMIN, HubProcess
 
@@ -49,12 +49,12 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def hubs(request: pytest.FixtureRequest, tmp_path: Path) -> list[HubProcess]:
     """One hub on SQLite; two hub processes on one PostgreSQL database."""
-    db_url = new_db_url(request.param, request, tmp_path)
+    db_url = hub_db_url(request.param, request, tmp_path)
     started = []
     for _ in range(1 if request.param == "sqlite" else 2):
-        hub = HubProcess(db_url, settings={"log_level": "WARNING"})
-        request.addfinalizer(hub.stop)
-        started.append(hub.start())  # add-admin on a database that has the admin updates its password
+        hub = HubProcess(db_url, settings={"log_level": "WARNING"}, prepared=True)
+        request.addfinalizer(hub.kill)
+        started.append(hub.start())
     return started
 
 

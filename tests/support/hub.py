@@ -32,8 +32,12 @@ def stop_group(proc: subprocess.Popen, timeout: float = 10) -> None:
 class HubProcess:
     """``kiln-hub serve`` over a given database, with an admin account ready."""
 
-    def __init__(self, db_url: str, settings: dict[str, Any] | None = None, workers: int = 2) -> None:
+    def __init__(
+        self, db_url: str, settings: dict[str, Any] | None = None, workers: int = 2, prepared: bool = False
+    ) -> None:
+        """``prepared``: the database is migrated and has the ``ADMIN`` account (a template's copy)."""
         self.db_url = db_url
+        self.prepared = prepared
         self.dir = Path(tempfile.mkdtemp(prefix="kiln-hub-"))
         self.topdir = self.dir / "topdir"
         self.port = free_port()
@@ -66,16 +70,18 @@ class HubProcess:
         self.config_path.write_text("\n".join(lines) + "\n")
 
     def admin_command(self, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [str(BIN / "kiln-hub"), *args, "--config", str(self.config_path)],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        """``kiln-hub ARGS --config HUB.CONF`` run to its end (forked from the fork server); raises on failure."""
+        from tests.support import forkserver
+
+        argv = [str(BIN / "kiln-hub"), *args, "--config", str(self.config_path)]
+        done = forkserver.run(argv, timeout=120)
+        done.check_returncode()
+        return done
 
     def start(self) -> HubProcess:
         self._write_config()
-        self.admin_command("add-admin", ADMIN[0], "--password", ADMIN[1])
+        if not self.prepared:
+            self.admin_command("add-admin", ADMIN[0], "--password", ADMIN[1])
         self.proc = subprocess.Popen(
             [str(BIN / "kiln-hub"), "serve", "--config", str(self.config_path)],
             stdout=subprocess.DEVNULL,
@@ -107,8 +113,21 @@ class HubProcess:
         return "\n".join(parts)
 
     def stop(self) -> None:
+        """A graceful stop, as an operator's: SIGTERM, then SIGKILL if it lingers."""
         if self.proc is not None:
             stop_group(self.proc)
+        self.proc = None
+
+    def kill(self) -> None:
+        """The end of a fixture: SIGKILL to the hub's group at once.
+
+        Nothing is checked after it, and a graceful stop costs gunicorn one to
+        three seconds (its arbiter and idle keep-alive connections); the tests
+        of graceful stops call ``stop``.
+        """
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
         self.proc = None
 
     def restart(self) -> None:

@@ -13,25 +13,27 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.support import forkserver
 from tests.support.koji_cli import KojiCLI
 
 KILN = Path(sys.executable).parent / "kiln"
 
 
 def kiln(
-    config: Path, *args: str, user: tuple[str, str] | None = None, timeout: float = 60, **kwargs: object
+    config: Path,
+    *args: str,
+    user: tuple[str, str] | None = None,
+    timeout: float = 60,
+    cwd: str | os.PathLike | None = None,
 ) -> subprocess.CompletedProcess:
-    """``kiln -c CONFIG [--user U --password P] ARGS`` with TZ=UTC; never raises on a non-zero exit."""
+    """``kiln -c CONFIG [--user U --password P] ARGS`` with TZ=UTC; never raises on a non-zero exit.
+
+    The run is a process forked from the fork server (tests/support/forkserver.py).
+    """
     auth = ["--user", user[0], "--password", user[1]] if user else []
     environ = {k: v for k, v in os.environ.items() if k != "KILN_SERVER"}
-    return subprocess.run(
-        [str(KILN), "-c", str(config), *auth, *args],
-        capture_output=True,
-        text=True,
-        env={**environ, "TZ": "UTC"},
-        timeout=timeout,
-        check=False,
-        **kwargs,
+    return forkserver.run(
+        [str(KILN), "-c", str(config), *auth, *args], env={**environ, "TZ": "UTC"}, cwd=cwd, timeout=timeout
     )
 
 
@@ -40,7 +42,7 @@ def same_output(koji_cli: KojiCLI, *args: str, user: tuple[str, str] | None = No
     ours = kiln(koji_cli.config, *args, user=user)
     theirs = koji_cli(*args, user=user, check=False)
     assert ours.returncode == theirs.returncode, (ours.stderr, theirs.stderr)
-    assert ours.stdout == theirs.stdout, (ours.stderr, theirs.stderr)
+    assert ours.stdout == theirs.stdout, (ours.stderr, theirs.stderr, ours.stdout, theirs.stdout)
     assert ours.returncode != 0 or ours.stderr == theirs.stderr == "", (ours.stderr, theirs.stderr)
     return ours.stdout
 

@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.support import forkserver
 from tests.support.hub import ADMIN, HubProcess
 
 KOJI = Path(sys.executable).parent / "koji"
@@ -15,7 +16,7 @@ KOJI = Path(sys.executable).parent / "koji"
 
 @dataclass
 class KojiCLI:
-    """``koji -c CONF [--user U --password P | --noauth] COMMAND ...`` as a subprocess."""
+    """``koji -c CONF [--user U --password P | --noauth] COMMAND ...``, a process forked from the fork server."""
 
     hub: HubProcess
     config: Path
@@ -25,12 +26,8 @@ class KojiCLI:
     ) -> subprocess.CompletedProcess:
         # koji's config file ignores user/password keys, so credentials go on the command line
         auth = ["--user", user[0], "--password", user[1]] if user else ["--noauth"]
-        result = subprocess.run(
-            [str(KOJI), "-c", str(self.config), *auth, *args],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "TZ": "UTC"},
-            timeout=60,
+        result = forkserver.run(
+            [str(KOJI), "-c", str(self.config), *auth, *args], env={**os.environ, "TZ": "UTC"}, timeout=60
         )
         if check and result.returncode != 0:
             raise AssertionError(

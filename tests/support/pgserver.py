@@ -89,12 +89,25 @@ class PostgresServer:
             tail = log.read_text()[-2000:] if log.exists() else ""
             raise RuntimeError(f"{tool} failed ({res.returncode}): {res.stdout}{res.stderr}{tail}")
 
-    def start(self, timeout: int = 30) -> Self:
-        """initdb into a fresh /tmp dir, start with pg_ctl -w, create role kiln; returns self."""
+    @classmethod
+    def attach(cls, tmpdir: Path, port: int) -> Self:
+        """The cluster another process started (a test run's shared one)."""
+        server = cls()
+        server.tmpdir, server.port = tmpdir, port
+        return server
+
+    def start(self, timeout: int = 30, owned_by_process: bool = True) -> Self:
+        """initdb into a fresh /tmp dir, start with pg_ctl -w, create role kiln; returns self.
+
+        A cluster owned by this process is stopped when it exits, so that a
+        crashed run leaves no server behind; one shared by a test run's
+        processes (``owned_by_process=False``) is stopped by the run.
+        """
         if self._bin is None:
             raise RuntimeError(available()[1])
         self.tmpdir = Path(tempfile.mkdtemp(prefix="pgtest-", dir="/tmp"))
-        atexit.register(self.stop)  # a crashed test run must not leave servers behind
+        if owned_by_process:
+            atexit.register(self.stop)
         try:
             if os.geteuid() == 0:
                 pw = pwd.getpwnam("postgres")
@@ -141,17 +154,20 @@ class PostgresServer:
         """SQLAlchemy URL for `dbname` on this server, using the psycopg 3 driver."""
         return f"postgresql+psycopg://{ROLE}@127.0.0.1:{self.port}/{dbname}"
 
-    def _admin(self, statement: str, name: str, user: str = ROLE) -> None:
-        """Run one DDL statement on db `postgres` with `name` quoted as an identifier."""
+    def _admin(self, statement: str, *names: str, user: str = ROLE) -> None:
+        """Run one DDL statement on db `postgres` with `names` quoted as identifiers."""
         import psycopg
         from psycopg import sql
 
         with psycopg.connect(host="127.0.0.1", port=self.port, user=user, dbname="postgres", autocommit=True) as conn:
-            conn.execute(sql.SQL(statement).format(sql.Identifier(name)))
+            conn.execute(sql.SQL(statement).format(*map(sql.Identifier, names)))
 
-    def create_database(self, name: str) -> str:
-        """CREATE DATABASE `name` (needs autocommit) and return its SQLAlchemy URL."""
-        self._admin("CREATE DATABASE {}", name)
+    def create_database(self, name: str, template: str | None = None) -> str:
+        """CREATE DATABASE `name` (needs autocommit), a copy of `template` if given; its SQLAlchemy URL."""
+        if template is None:
+            self._admin("CREATE DATABASE {}", name)
+        else:
+            self._admin("CREATE DATABASE {} TEMPLATE {}", name, template)
         return self.url(name)
 
     def drop_database(self, name: str) -> None:
