@@ -196,16 +196,27 @@ def main(argv: list[str] | None = None) -> int:
         print(f"make run: {exc}", file=sys.stderr)
         return 1
     finally:
-        for _name, proc in reversed(procs):
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        for _name, proc in reversed(procs):
-            try:
-                proc.wait(20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
+        # The daemons first, the hub last: a daemon says goodbye to the hub
+        # (the builder marks its host not ready), which a stopped hub would
+        # leave it retrying until it is killed.
+        daemons = [proc for name, proc in procs if name != "hub"]
+        _stop_all(daemons)
+        _stop_all([proc for name, proc in procs if name == "hub"])
         print("kiln stopped.", flush=True)
     return 0
+
+
+def _stop_all(procs: list[subprocess.Popen], grace: float = 20.0) -> None:
+    """SIGTERM to each, then SIGKILL to the groups of those still running after ``grace`` seconds."""
+    for proc in procs:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
 
 
 if __name__ == "__main__":

@@ -244,3 +244,17 @@ def test_a_builder_the_hub_cannot_park_backs_off_instead_of_spinning(request, tm
     polls = hub.log_text().count("host.getTasks took")
     assert 1 <= polls <= 8, f"{polls} getTasks calls in about 3 s"
     assert process.running()
+
+
+def test_sigterm_ends_the_wait_for_work_at_once(request, hub, admin, channel):
+    """A builder in a long poll for work stops on SIGTERM without waiting the poll out, and says goodbye."""
+    session, host_id = channel_builder(hub, admin, channel)
+    name = admin.getHost(host_id)["name"]
+    session.logout()
+    process = BuilderProcess(hub.url, name, "hostpw", poll_seconds=120).start()
+    request.addfinalizer(process.cleanup)
+    wait_for(lambda: "waiting up to 120" in process.log_text(), 30, what="the builder's long poll")
+    started = time.monotonic()
+    assert process.stop() == 0
+    assert time.monotonic() - started < 60  # well inside the 120 s poll
+    assert admin.getHost(host_id)["ready"] is False  # its goodbye reached the hub

@@ -76,10 +76,14 @@ def test_one_command_starts_hub_builder_and_repo_daemon_with_a_starter_setup(loc
 
 
 def test_ctrl_c_stops_all_three_and_a_second_start_keeps_the_setup(local_system):
-    proc, state = local_system["proc"], local_system["state"]
+    proc, state, session = local_system["proc"], local_system["state"], local_system["session"]
+    wait_for(lambda: (h := session.getHost("local-builder")) and h["ready"], 30, what="the builder")
     proc.send_signal(signal.SIGINT)
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0 and "kiln stopped." in out
     left = subprocess.run(["pgrep", "-f", str(state)], capture_output=True, text=True)
     assert left.stdout.strip() == "", "processes of the local system outlived it"
+    # the daemons stopped before the hub: the builder's goodbye reached it, with no retries
+    builder_log = (state / "logs" / "builder.log").read_text()
+    assert "signal 15: stopping" in builder_log and "try #" not in builder_log, builder_log
     assert (state / "setup-done").exists()

@@ -12,6 +12,7 @@ child per task is safe.  The loop reads as the story it is:
 - ``take``: wait for work (a long poll, short while tasks run so that a
   cancel is seen within ``check_seconds``), refuse methods without a
   handler (another host may have one), open the rest and fork for each.
+  SIGTERM ends the wait at once: a stop never waits out a long poll.
 
 On start it takes the host's lock back (``force_lock``), kills the process
 groups a killed daemon's tasks left running (each task's work directory
@@ -46,6 +47,14 @@ log = logging.getLogger("kiln.builder")
 PGID_FILE = "pgid"
 
 
+class _StopWaiting(BaseException):
+    """Raised by SIGTERM inside the long poll for work: a stop must not wait out the poll.
+
+    A BaseException, as KeyboardInterrupt is, so that no ``except Exception``
+    on the way (the client's retries) takes it for a failed call.
+    """
+
+
 @dataclass
 class Running:
     task: dict
@@ -69,6 +78,7 @@ class Daemon:
         self.session = ClientSession(settings.server, opts={"user": settings.login, "password": settings.password})
         self.running: dict[int, Running] = {}
         self.stopping = False
+        self._waiting_for_work = False
         self._last_checkin = 0.0
         self._last_watch = 0.0
         self.tasks_root = Path(settings.workdir) / "tasks"
@@ -119,6 +129,9 @@ class Daemon:
     def _on_term(self, signum: int, _frame: Any) -> None:
         log.info("signal %s: stopping", signum)
         self.stopping = True
+        if self._waiting_for_work:
+            self._waiting_for_work = False
+            raise _StopWaiting
 
     # --- steps -----------------------------------------------------------
 
@@ -165,7 +178,14 @@ class Daemon:
             return
         timeout = self.settings.check_seconds if self.running else self.settings.poll_seconds
         asked = time.monotonic()
-        offered = self.session.host.getTasks(timeout=timeout)  # ASSIGNED to this host
+        try:
+            self._waiting_for_work = True
+            log.debug("waiting up to %s s for work", timeout)
+            offered = self.session.host.getTasks(timeout=timeout)  # ASSIGNED to this host
+        except _StopWaiting:
+            return  # what was assigned meanwhile stays ASSIGNED: the next getTasks hands it back first
+        finally:
+            self._waiting_for_work = False
         if not offered and time.monotonic() - asked < min(timeout, 1.0) / 2:
             # An empty answer long before the timeout: the hub had no waiting
             # slot for us (or is stopping).  Asking again at once would spin.
