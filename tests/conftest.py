@@ -66,21 +66,39 @@ def start_hub(request: pytest.FixtureRequest, backend: str, tmp: Path, **setting
     return hub.start()
 
 
+@pytest.fixture(scope="session")
+def shared_hub_sqlite(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> HubProcess:
+    return start_hub(request, "sqlite", tmp_path_factory.mktemp("shared-hub"))
+
+
+@pytest.fixture(scope="session")
+def shared_hub_postgres(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> HubProcess:
+    return start_hub(request, "postgres", tmp_path_factory.mktemp("shared-hub"))
+
+
 @pytest.fixture(scope="module", params=BACKENDS)
-def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> HubProcess:
-    """A hub shared by a module's tests: use unique names in each test."""
-    return start_hub(request, request.param, tmp_path_factory.mktemp("hub"))
+def hub(request: pytest.FixtureRequest) -> HubProcess:
+    """This test process's hub on each engine, shared by every module that asks for ``hub``.
+
+    Name everything a test makes uniquely (``unique``), give its hosts a
+    channel of their own (``channel``), and never assume an empty hub: other
+    modules' users, hosts, tags and tasks are there too.  A module that needs
+    its own settings, a restart or an empty hub starts its own (``start_hub``).
+    Two fixtures rather than one parametrized session fixture: pytest tears a
+    parametrized fixture down at every switch of its parameter.
+    """
+    return request.getfixturevalue(f"shared_hub_{request.param}")
 
 
 @pytest.fixture(scope="module")
-def sqlite_hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> HubProcess:
-    """One hub on SQLite for a module that tests a client (the CLI) rather than the database.
+def sqlite_hub(request: pytest.FixtureRequest) -> HubProcess:
+    """The shared hub on SQLite, for a module that tests a client (the CLI) rather than the database.
 
     Such a module overrides ``hub`` with ``def hub(sqlite_hub): return sqlite_hub``:
     the hub's calls are tested on both engines by the API tests; running every
     CLI comparison twice would only double the suite's time.
     """
-    return start_hub(request, "sqlite", tmp_path_factory.mktemp("hub"))
+    return request.getfixturevalue("shared_hub_sqlite")
 
 
 @pytest.fixture
@@ -175,3 +193,13 @@ def host_session(
     session.exclusiveSession()
     session.host.updateHost(0.0, ready)
     return session, host_id
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules with slow tests first, each module's tests kept in their order.
+
+    ``--dist loadfile`` hands modules to the workers in collection order: a
+    long module handed out last would run alone while the others sit idle.
+    """
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+    items.sort(key=lambda item: item.path not in slow_modules)

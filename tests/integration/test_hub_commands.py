@@ -16,13 +16,18 @@ import koji
 import sqlalchemy as sa
 
 from kiln.hub.db import migrate
+from tests.support import forkserver
 from tests.support.pgserver import free_port
 
 KILN_HUB = str(Path(sys.executable).parent / "kiln-hub")
 
 
 def run(*args: str, cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run([KILN_HUB, *args], capture_output=True, text=True, cwd=cwd, check=check, timeout=120)
+    """``kiln-hub ARGS`` to its end, forked from the fork server (tests/support/forkserver.py)."""
+    done = forkserver.run([KILN_HUB, *args], cwd=cwd, timeout=120)
+    if check:
+        done.check_returncode()
+    return done
 
 
 def wait_for(url: str, proc: subprocess.Popen, timeout: float = 30) -> None:

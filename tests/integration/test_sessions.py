@@ -33,6 +33,7 @@ def test_passwords_and_keys_are_not_stored_in_clear(hub, admin):
         ).scalar_one()
     engine.dispose()
     assert "s3cret-Pass" not in stored and stored.startswith("scrypt$")
+    assert stored.split("$")[1] == str(2 ** hub.settings["password_cost"])  # the hub's configured cost
     assert key != session.sinfo["session-key"]
 
 

@@ -31,7 +31,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import pgserver
-from tests.support.hub import ADMIN, BIN
+from tests.support.hub import ADMIN, BIN, TEST_PASSWORD_COST
 
 TEMPLATE = "kiln_template"
 
@@ -52,10 +52,12 @@ def locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-def _prepare(url: str) -> None:
-    """Migrate ``url`` and give it the tests' admin account."""
+def _prepare(url: str, root: Path) -> None:
+    """Migrate ``url`` and give it the tests' admin account (its password hashed at the test hubs' cost)."""
+    config = root / f"template-{uuid.uuid4().hex[:8]}.conf"
+    config.write_text(f"[hub]\ndb = {url}\npassword_cost = {TEST_PASSWORD_COST}\n")
     subprocess.run(
-        [str(BIN / "kiln-hub"), "add-admin", ADMIN[0], "--password", ADMIN[1], "--db", url],
+        [str(BIN / "kiln-hub"), "add-admin", ADMIN[0], "--password", ADMIN[1], "--config", str(config)],
         capture_output=True,
         text=True,
         check=True,
@@ -82,7 +84,7 @@ class Databases:
                     self._postgres = pgserver.PostgresServer.attach(Path(state["tmpdir"]), state["port"])
                 else:
                     server = pgserver.PostgresServer().start(owned_by_process=False)
-                    _prepare(server.create_database(TEMPLATE))
+                    _prepare(server.create_database(TEMPLATE), self.root)
                     self._record.write_text(json.dumps({"tmpdir": str(server.tmpdir), "port": server.port}))
                     self._postgres = server
         return self._postgres
@@ -93,7 +95,7 @@ class Databases:
             with locked(self.root / "sqlite.lock"):
                 if not path.exists():
                     partial = self.root / "template.db.part"
-                    _prepare(f"sqlite:///{partial}")
+                    _prepare(f"sqlite:///{partial}", self.root)
                     partial.rename(path)
             self._sqlite_template = path
         return self._sqlite_template

@@ -16,6 +16,10 @@ from tests.support.pgserver import free_port
 
 BIN = Path(sys.executable).parent
 ADMIN = ("admin", "admin-secret")
+# log2 of scrypt's N for the test hubs' passwords: 2**10 takes 5 ms where the
+# default 2**14 takes 80, paid by every login and every password set.  The
+# default cost is tested in tests/unit/test_hub_pieces.py.
+TEST_PASSWORD_COST = 10
 
 
 def stop_group(proc: subprocess.Popen, timeout: float = 10) -> None:
@@ -41,7 +45,12 @@ class HubProcess:
         self.dir = Path(tempfile.mkdtemp(prefix="kiln-hub-"))
         self.topdir = self.dir / "topdir"
         self.port = free_port()
-        self.settings = {"workers": workers, "log_file": str(self.dir / "hub.log"), "log_level": "INFO"}
+        self.settings = {
+            "workers": workers,
+            "log_file": str(self.dir / "hub.log"),
+            "log_level": "INFO",
+            "password_cost": TEST_PASSWORD_COST,
+        }
         self.settings.update(settings or {})
         self.proc: subprocess.Popen | None = None
 

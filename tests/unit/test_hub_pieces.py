@@ -18,6 +18,17 @@ def test_password_hashes_are_salted_and_verify():
     assert not auth.verify_password("pw", "plaintext")
 
 
+def test_password_cost_applies_to_new_hashes_and_old_ones_still_verify():
+    assert config.Settings().password_cost == auth.DEFAULT_PASSWORD_COST == 14
+    default, cheap, dear = (auth.hash_password("pw", *cost) for cost in ((), (10,), (16,)))
+    assert [h.split("$")[1] for h in (default, cheap, dear)] == [str(2**14), "1024", str(2**16)]
+    assert all(auth.verify_password("pw", h) for h in (default, cheap, dear))  # each by its own parameters
+    assert not auth.verify_password("pW", cheap)
+    for wrong in (3, 21):
+        with pytest.raises(ValueError, match="password_cost must be from 4 to 20"):
+            config.Settings(password_cost=wrong).resolved()
+
+
 @pytest.mark.parametrize(
     ("dn", "expected"),
     [

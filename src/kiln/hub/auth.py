@@ -43,14 +43,23 @@ RETRY_WHITELIST = frozenset(
 LOCK_EXEMPT = frozenset({"exclusiveSession", "login", "logout", "sslLogin"})
 LOGIN_METHODS = frozenset({"login", "sslLogin"})
 
-_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_SCRYPT = {"r": 8, "p": 1}
+# log2 of scrypt's N for new hashes: 2**14 costs about 80 ms and 16 MiB.
+DEFAULT_PASSWORD_COST = 14
 _KEY_ALPHABET = string.ascii_letters + string.digits
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, cost: int = DEFAULT_PASSWORD_COST) -> str:
+    """A salted scrypt hash, N = 2**cost; the hash records its parameters, so a new cost changes new hashes only."""
+    params = {"n": 2**cost, **_SCRYPT}
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
-    return "scrypt${n}${r}${p}${salt}${digest}".format(salt=salt.hex(), digest=digest.hex(), **_SCRYPT)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, maxmem=_maxmem(**params), **params)
+    return "scrypt${n}${r}${p}${salt}${digest}".format(salt=salt.hex(), digest=digest.hex(), **params)
+
+
+def _maxmem(n: int, r: int, p: int) -> int:
+    """What scrypt needs (128 * r * N bytes, and a little more), above OpenSSL's 32 MiB default from cost 15."""
+    return 129 * r * (n + p + 2) + 1024 * 1024
 
 
 def verify_password(password: str, stored: str | None) -> bool:
@@ -62,7 +71,10 @@ def verify_password(password: str, stored: str | None) -> bool:
         return False
     if scheme != "scrypt":
         return False
-    candidate = hashlib.scrypt(password.encode(), salt=bytes.fromhex(salt), dklen=32, n=int(n), r=int(r), p=int(p))
+    params = {"n": int(n), "r": int(r), "p": int(p)}
+    candidate = hashlib.scrypt(
+        password.encode(), salt=bytes.fromhex(salt), dklen=32, maxmem=_maxmem(**params), **params
+    )
     return hmac.compare_digest(candidate.hex(), digest)
 
 

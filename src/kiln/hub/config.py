@@ -39,6 +39,8 @@ class Settings:
     session_renewal_timeout: float = 1440
     check_client_ip: bool = False
     login_creates_user: bool = True
+    # log2 of scrypt's N for passwords set from now on (auth.DEFAULT_PASSWORD_COST; a test suite may lower it).
+    password_cost: int = 14
     # Identity from a trusted front proxy (Kerberos or TLS terminated there).
     proxy_auth: bool = False
     proxy_addresses: list[str] = field(default_factory=lambda: ["127.0.0.1", "::1"])
@@ -65,6 +67,8 @@ class Settings:
 
     def resolved(self) -> Settings:
         """Fill the state-dir defaults: SQLite and a topdir under it."""
+        if not 4 <= self.password_cost <= 20:
+            raise ValueError(f"password_cost must be from 4 to 20 (log2 of scrypt's N), not {self.password_cost}")
         state = Path(self.state_dir) if self.state_dir else default_state_dir()
         db = self.db or sqlite_url(state / "kiln.db")
         topdir = self.topdir or str(state / "topdir")

@@ -130,7 +130,7 @@ def create(
             name=name,
             status=status,
             usertype=usertype,
-            password=auth.hash_password(password) if password else None,
+            password=auth.hash_password(password, ctx.settings.password_cost) if password else None,
         )
     ).inserted_primary_key[0]
     if krb_principal:
@@ -143,7 +143,9 @@ def set_password(ctx: Context, info: Any, password: str) -> None:
     if not password:
         raise errors.ParameterError("the password must not be empty")
     user = find(ctx, info, strict=True)
-    ctx.conn.execute(update(u).where(u.c.id == user["id"]).values(password=auth.hash_password(password)))
+    ctx.conn.execute(
+        update(u).where(u.c.id == user["id"]).values(password=auth.hash_password(password, ctx.settings.password_cost))
+    )
 
 
 def check_password(ctx: Context, name: str, password: str) -> dict | None:
