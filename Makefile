@@ -18,7 +18,7 @@ RPMBUILD_ARGS ?= --nodeps
 RPMBUILD = rpmbuild $(RPMBUILD_ARGS) --define "_topdir $(abspath $(DIST))/rpmbuild" \
 	--define "__python3 $(abspath $(PY))"
 
-.PHONY: all venv deps run test test-fast lint format bench tarball srpm rpm clean
+.PHONY: all venv deps test-deps run test test-fast lint format bench tarball srpm rpm clean
 
 all: test
 
@@ -33,20 +33,26 @@ $(VENV)/.installed: pyproject.toml Makefile tests/plugins/kiln_example_plugin/py
 
 venv: $(VENV)/.installed
 
-# Debian packages the tests drive for real: PostgreSQL, git and Subversion
-# (SCM checkouts), rpm and createrepo-c (build roots and repos), nginx (the
-# TLS front proxy of certificate login), zsh (the CLI's zsh completion).
-DEB_TOOLS := /usr/bin/git:git /usr/bin/svn:subversion /usr/bin/svnadmin:subversion /usr/bin/rpmbuild:rpm \
-	/usr/bin/createrepo_c:createrepo-c /usr/sbin/nginx:nginx /usr/bin/zsh:zsh
-deps:
-	@missing=""; \
-	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="postgresql"; \
-	for pair in $(DEB_TOOLS); do test -x "$${pair%%:*}" || missing="$$missing $${pair##*:}"; done; \
+# Debian packages, as binary:package. kiln itself runs builds with git (SCM
+# checkouts), rpm and createrepo-c (build roots and repos): `make run` needs
+# those. The tests also drive PostgreSQL, Subversion (SCM checkouts), nginx
+# (the TLS front proxy of certificate login) and zsh (the CLI's completion).
+RUN_TOOLS := /usr/bin/git:git /usr/bin/rpmbuild:rpm /usr/bin/createrepo_c:createrepo-c
+TEST_TOOLS := $(RUN_TOOLS) /usr/bin/svn:subversion /usr/bin/svnadmin:subversion /usr/sbin/nginx:nginx /usr/bin/zsh:zsh
+# $(call apt,TOOLS,EXTRA-CHECK): install the packages of the missing TOOLS.
+define apt
+	@missing=""; $(2) \
+	for pair in $(1); do test -x "$${pair%%:*}" || missing="$$missing $${pair##*:}"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing from Debian's packages:$$missing"; \
 		if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
 	fi
+endef
+deps:
+	$(call apt,$(RUN_TOOLS),)
+test-deps:
+	$(call apt,$(TEST_TOOLS),ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="postgresql";)
 
 # The whole system on SQLite: the hub, one builder and the repo daemon
 # (src/kiln/local_system.py); Ctrl-C stops all three.
@@ -62,11 +68,15 @@ run: venv deps
 	@echo "or kiln:   $(VENV)/bin/kiln -c $(STATE)/koji.conf --user admin --password $$(cat $(STATE)/admin-password) build sample 'git+file://$(abspath $(STATE))/sample/kiln-hello.git#main'"
 	exec $(PY) -m kiln.local_system --state-dir $(STATE) --listen $(LISTEN) --admin-password "$$(cat $(STATE)/admin-password)"
 
-test: venv deps
-	KILN_REQUIRE_POSTGRES=1 $(PY) -m pytest -n auto --dist loadfile $(PYTEST_ARGS)
+# Four workers on two cores: the tests wait on hubs, builders and clients in
+# other processes, and one module's tests stay on one worker (its hub and
+# fixtures are made once). KILN_TEST_WORKERS changes it.
+KILN_TEST_WORKERS ?= 4
+test: venv test-deps
+	KILN_REQUIRE_POSTGRES=1 $(PY) -m pytest -n $(KILN_TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-test-fast: venv
-	$(PY) -m pytest -x -q -m "not slow" $(PYTEST_ARGS)
+test-fast: venv test-deps
+	KILN_REQUIRE_POSTGRES=1 $(PY) -m pytest -n $(KILN_TEST_WORKERS) --dist loadfile -q -m "not slow" $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check src tests bench
@@ -76,7 +86,7 @@ format: venv
 	$(VENV)/bin/ruff format src tests bench
 	$(VENV)/bin/ruff check --fix src tests bench
 
-bench: venv deps
+bench: venv test-deps
 	$(PY) -m bench.bench_hub
 	$(PY) -m bench.bench_tasks
 	$(PY) -m bench.bench_repos

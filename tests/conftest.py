@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -203,3 +204,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """
     slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
     items.sort(key=lambda item: item.path not in slow_modules)
+
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Give the processes the tests start the default Ctrl-C, however the run itself was started.
+
+    A shell without job control starts a background job (``make test &`` in
+    a script) with SIGINT and SIGQUIT ignored, and an ignored signal stays
+    ignored across exec: the clients that tests interrupt would not stop.
+    """
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGQUIT, signal.SIG_DFL)

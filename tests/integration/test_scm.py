@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from kiln.builder.scm import SCM, SCMError
+from tests.support.hub import stop_group
 from tests.support.pgserver import free_port
 
 GIT_ENV = {
@@ -81,16 +82,16 @@ def git_daemon(repo) -> Iterator[str]:
         ["git", "daemon", "--reuseaddr", "--export-all", f"--base-path={base}", "--listen=127.0.0.1", f"--port={port}"],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # `git daemon` runs git-daemon as its child: the group goes at the end
     )
     deadline = time.monotonic() + 10
     while subprocess.run(["git", "ls-remote", f"git://127.0.0.1:{port}/pkg.git"], capture_output=True).returncode:
         if time.monotonic() > deadline:
-            proc.kill()
+            stop_group(proc)
             raise RuntimeError("git daemon did not come up")
         time.sleep(0.1)
     yield f"127.0.0.1:{port}"
-    proc.kill()
-    proc.wait()
+    stop_group(proc)
 
 
 def test_over_git_protocol_from_a_git_daemon(repo, git_daemon, tmp_path):
