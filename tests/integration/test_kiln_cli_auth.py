@@ -48,7 +48,7 @@ class Site:
 def site(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Site:
     binary = nginx_binary()
     if binary is None:
-        pytest.skip("nginx is not installed (Debian package nginx; `make deps` installs it)")
+        pytest.skip("nginx is not installed (Debian package nginx; `make test-deps` installs it)")
     pki = tmp_path_factory.mktemp("pki")
     ca = CertificateAuthority.create(pki / "ca", "kiln-test-ca")
     other_ca = CertificateAuthority.create(pki / "other", "untrusted-ca")
