@@ -82,7 +82,9 @@ def zsh_completions(*words: str) -> list[str]:
     return lines[1:]
 
 
-needs_zsh = pytest.mark.skipif(shutil.which("zsh") is None, reason="zsh is not installed (`make test-deps` installs it)")
+needs_zsh = pytest.mark.skipif(
+    shutil.which("zsh") is None, reason="zsh is not installed (`make test-deps` installs it)"
+)
 
 
 @needs_zsh
