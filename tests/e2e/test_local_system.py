@@ -40,18 +40,28 @@ def local_system(tmp_path: Path):
 
     def up():
         """The first setup is done (its marker is written last): the target, tags and package list are there."""
+        assert proc.poll() is None, f"the local system exited {proc.returncode}:\n{proc.stdout.read()}"
         try:
             return (state / "setup-done").exists() and session.getBuildTarget("sample")
         except Exception:
             return None
 
     try:
-        wait_for(up, 60, interval=0.2, what="the local system's setup")
+        try:
+            # A bound for a failure, not a pause: on a loaded machine the first setup has taken over 60 s.
+            wait_for(up, 180, interval=0.2, what="the local system's setup")
+        except AssertionError:
+            proc.send_signal(signal.SIGINT)
+            raise AssertionError(f"{proc.communicate(timeout=60)[0]}\nlogs:\n{_logs(state)}") from None
         yield {"url": url, "state": state, "password": password, "proc": proc, "session": session}
     finally:
         if proc.poll() is None:
             proc.send_signal(signal.SIGINT)
             proc.wait(60)
+
+
+def _logs(state: Path) -> str:
+    return "\n".join(f"== {log.name}\n{log.read_text(errors='replace')[-3000:]}" for log in (state / "logs").glob("*"))
 
 
 def test_one_command_starts_hub_builder_and_repo_daemon_with_a_starter_setup(local_system):
