@@ -206,7 +206,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.path not in slow_modules)
 
 
-
 def pytest_configure(config: pytest.Config) -> None:
     """Give the processes the tests start the default Ctrl-C, however the run itself was started.
 

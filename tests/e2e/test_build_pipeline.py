@@ -27,7 +27,6 @@ from tests.support.builder import BuilderProcess, processes_with_args, wait_for
 from tests.support.hub import HubProcess
 
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="the namespace build root needs root"),
 ]
 
@@ -133,6 +132,7 @@ def output(admin, task_id: int, name: str) -> str:
     return admin.downloadTaskOutput(task_id, name).decode()
 
 
+@pytest.mark.slow
 def test_a_package_from_git_builds_is_imported_and_tagged_then_another_builds_with_it(
     hub, admin, cli, builder, target, tmp_path
 ):
@@ -179,6 +179,7 @@ def test_a_package_from_git_builds_is_imported_and_tagged_then_another_builds_wi
     assert {x["nvr"] for x in admin.listTagged(target["dest"])} == {f"{a}-1.0-1", f"{b}-2.0-1"}
 
 
+@pytest.mark.slow
 def test_the_build_tags_build_group_is_in_every_build_root(admin, builder, target, tmp_path):
     base, user = unique("pg"), unique("pu")
     for name in (base, user):
@@ -198,6 +199,7 @@ def test_the_build_tags_build_group_is_in_every_build_root(admin, builder, targe
     assert f"requirements: {base}" in output(admin, kids["noarch"]["id"], "root.log")
 
 
+@pytest.mark.slow
 def test_the_build_tags_rpm_macros_reach_the_build(admin, builder, target, tmp_path):
     name = unique("pd")
     admin.packageListAdd(target["dest"], name, owner="admin")
@@ -210,6 +212,7 @@ def test_the_build_tags_rpm_macros_reach_the_build(admin, builder, target, tmp_p
     assert sorted(r["nvr"] for r in admin.listBuildRPMs(build["id"])) == [f"{name}-1.0-1.kiln1"] * 2
 
 
+@pytest.mark.slow
 def test_refusals_fail_early_and_leave_no_build(hub, admin, builder, target, tmp_path):
     unlisted, blocked = unique("pu"), unique("pk")
     admin.packageListAdd(target["dest"], blocked, owner="admin")
@@ -227,6 +230,7 @@ def test_refusals_fail_early_and_leave_no_build(hub, admin, builder, target, tmp
         assert admin.getBuild(f"{name}-1.0-1") is None
 
 
+@pytest.mark.slow
 def test_the_same_nvr_twice_fails_the_second_build(admin, builder, target, tmp_path):
     name = unique("pt")
     admin.packageListAdd(target["dest"], name, owner="admin")
@@ -241,6 +245,7 @@ def test_the_same_nvr_twice_fails_the_second_build(admin, builder, target, tmp_p
     assert admin.getBuild(f"{name}-1.0-1")["task_id"] == first
 
 
+@pytest.mark.slow
 def test_a_broken_spec_fails_the_build_and_keeps_its_logs(hub, admin, builder, target, tmp_path):
     name = unique("pf")
     admin.packageListAdd(target["dest"], name, owner="admin")
@@ -259,6 +264,7 @@ def test_a_broken_spec_fails_the_build_and_keeps_its_logs(hub, admin, builder, t
     assert not (hub.topdir / "packages" / name).exists()
 
 
+@pytest.mark.slow
 def test_cancelling_a_build_cancels_it_and_stops_its_build_root(hub, admin, builder, target, tmp_path):
     name = unique("pc")
     admin.packageListAdd(target["dest"], name, owner="admin")
@@ -286,6 +292,7 @@ def test_a_scratch_build_stays_off_the_record(hub, admin, builder, target, tmp_p
     assert (scratch / "logs" / "noarch" / "build.log").is_file()
 
 
+@pytest.mark.slow
 def test_koji_build_of_an_uploaded_srpm_for_an_arch_waits_and_reports(hub, admin, cli, builder, target, tmp_path):
     name = unique("px")
     admin.packageListAdd(target["dest"], name, owner="admin")

@@ -21,8 +21,6 @@ from tests.support.builder import BuilderProcess, processes_with_args, wait_for
 from tests.support.hub import HubProcess
 from tests.support.rpms import GREETING, make_repo
 
-pytestmark = pytest.mark.slow
-
 CLOSED, CANCELED, FAILED, OPEN = (koji.TASK_STATES[s] for s in ("CLOSED", "CANCELED", "FAILED", "OPEN"))
 FINISHED = (CLOSED, CANCELED, FAILED)
 
@@ -149,6 +147,7 @@ def test_failany_cancels_the_other_children(admin, channel, builder):
     assert children == {"first": CANCELED, "second": FAILED, "third": CANCELED}
 
 
+@pytest.mark.slow
 def test_a_killed_daemon_restarts_and_the_task_finishes_exactly_once(admin, channel, builder):
     # short, and unique among the machine's processes; ends in 1 so that float() gives the same text back
     seconds = f"4.{int(unique('')[:4], 16)}1"
@@ -230,6 +229,7 @@ def test_unresolvable_build_requirements_fail_the_task_naming_them(admin, channe
     assert admin.listBuildroots(taskID=task_id) == []  # refused before anything was made
 
 
+@pytest.mark.slow
 def test_a_builder_the_hub_cannot_park_backs_off_instead_of_spinning(request, tmp_path):
     # A hub with no thread to spare for waiting answers every getTasks at once.
     hub = start_hub(request, "sqlite", tmp_path, threads=4, poll_reserve_threads=4, log_level="DEBUG")

@@ -11,11 +11,11 @@ from tests.conftest import unique
 from tests.e2e.test_build_pipeline import builder, cli, git_package, spec_a, spec_b, target  # noqa: F401
 
 pytestmark = [
-    pytest.mark.slow,
     pytest.mark.skipif(os.geteuid() != 0, reason="the namespace build root needs root"),
 ]
 
 
+@pytest.mark.slow
 def test_chain_build_builds_level_by_level(admin, builder, cli, target, tmp_path):  # noqa: F811 - fixtures
     a, b = unique("chaina"), unique("chainb")
     for name in (a, b):

@@ -25,8 +25,6 @@ from tests.support.hub import HubProcess
 from tests.support.repod import RepodProcess
 from tests.support.rpms import import_files, make_package
 
-pytestmark = pytest.mark.slow
-
 CLOSED = koji.TASK_STATES["CLOSED"]
 READY, EXPIRED, DELETED = (koji.REPO_STATES[s] for s in ("READY", "EXPIRED", "DELETED"))
 _COMMON = "{http://linux.duke.edu/metadata/common}"
@@ -79,6 +77,7 @@ def primary_packages(repodata: Path) -> dict[str, str]:
     return {p.findtext(f"{_COMMON}name"): p.find(f"{_COMMON}location").get("href") for p in root}
 
 
+@pytest.mark.slow
 def test_new_repo_holds_the_latest_tagged_rpms_through_inheritance(hub, admin, uploader, repo_builder, tmp_path):
     parent, child = unique("base"), unique("build")
     admin.createTag(parent)
@@ -124,6 +123,7 @@ def test_new_repo_holds_the_latest_tagged_rpms_through_inheritance(hub, admin, u
     assert requests.get(base + found[pkg], timeout=10).content[:4] == b"\xed\xab\xee\xdb"  # an RPM's lead
 
 
+@pytest.mark.slow
 def test_an_empty_tag_gets_an_empty_repo_and_a_tag_without_arches_none(hub, admin, repo_builder):
     tag = unique("empty")
     admin.createTag(tag, arches="x86_64")
@@ -193,6 +193,7 @@ def repod_user(hub, admin) -> tuple[str, str]:
     return make_user(hub, admin, unique("repod"), "repodpw", perms=("repo",))
 
 
+@pytest.mark.slow
 def test_the_repo_daemon_keeps_build_tags_current_and_clears_old_repos(
     hub, admin, uploader, repo_builder, repod_user, tmp_path
 ):

@@ -11,7 +11,6 @@ import pytest
 from tests.conftest import ADMIN, host_session, koji_session, start_hub
 from tests.support.builder import BuilderProcess, wait_for
 
-pytestmark = pytest.mark.slow
 RULES = ["match scm_repository */allowed.git :: allow", "all :: deny only allowed.git may be built"]
 
 

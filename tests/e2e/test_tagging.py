@@ -11,8 +11,6 @@ from tests.compat.conftest import KojiCLI
 from tests.conftest import host_session, unique
 from tests.support.builder import BuilderProcess
 
-pytestmark = pytest.mark.slow
-
 
 @pytest.fixture(scope="module")
 def default_builder(hub, tmp_path_factory):
@@ -37,6 +35,7 @@ def cli(hub, tmp_path) -> KojiCLI:
     return KojiCLI(hub, config)
 
 
+@pytest.mark.slow
 def test_tag_build_runs_a_task_that_tags_for_the_user(cli, admin, default_builder):
     tag, pkg = unique("ttag"), unique("tpkg")
     admin.createTag(tag)
@@ -60,6 +59,7 @@ def test_tag_build_runs_a_task_that_tags_for_the_user(cli, admin, default_builde
     assert refused.returncode == 1 and f"package {other} not in list for tag {tag}" in refused.stderr
 
 
+@pytest.mark.slow
 def test_move_build_tags_into_one_and_out_of_the_other_in_one_task(cli, admin, default_builder):
     source, target, pkg = unique("msrc"), unique("mdst"), unique("mpkg")
     for tag in (source, target):
