@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import collections
 import os
 import signal
 import uuid
@@ -197,13 +198,14 @@ def host_session(
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Modules with slow tests first, each module's tests kept in their order.
+    """Long modules first: those with slow tests, then by their number of tests; each module's tests in order.
 
     ``--dist loadfile`` hands modules to the workers in collection order: a
     long module handed out last would run alone while the others sit idle.
     """
     slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
-    items.sort(key=lambda item: item.path not in slow_modules)
+    sizes = collections.Counter(item.path for item in items)
+    items.sort(key=lambda item: (item.path not in slow_modules, -sizes[item.path]))
 
 
 def pytest_configure(config: pytest.Config) -> None:
