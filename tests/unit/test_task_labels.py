@@ -33,6 +33,25 @@ TASKS = [
     ("sleep", [1, 2, 3], "noarch"),
     ("build", [None, "dest"], "noarch"),
     ("build", [{"__method__": "build", "src": "y.src.rpm", "target": "t"}], "noarch"),
+    # methods kiln's builders do not run, as other hubs and plugins make them
+    ("createImage", [], "noarch"),
+    ("createImage", ["n", "1", "2", "x86_64", {"name": "t"}, {}, {}, "http://tree", {}], "x86_64"),
+    ("createLiveCD", ["n", "1", "2", "x86_64", {"name": "t"}, {}, {}, "a.ks"], "x86_64"),
+    ("createAppliance", ["n", "1"], "x86_64"),
+    ("createLiveMedia", ["n", "1", "2", "i686", {"name": "t"}, {}, {}, "m.ks", {}], "i686"),
+    ("livecd", ["n", "1", "x86_64", "t", "a.ks"], "noarch"),
+    ("appliance", ["n", "1", "x86_64", "t", "a.ks", {}], "noarch"),
+    ("image", ["n", "1", ["x86_64", "i686"], "t", "http://tree"], "noarch"),
+    ("livemedia", ["n", "1", ["x86_64"], "t", "m.ks", {}], "noarch"),
+    ("maven", ["git://h/m.git#1", "t"], "noarch"),
+    ("buildMaven", ["git://h/m.git#1", {"name": "bt"}], "noarch"),
+    ("chainmaven", [{}, "t"], "noarch"),
+    ("wrapperRPM", ["git://h/s.git#1", {"name": "bt"}, {"name": "n", "version": "1", "release": "2"}, {}], "noarch"),
+    ("wrapperRPM", ["git://h/s.git#1", {"name": "bt"}, None, {}], "noarch"),
+    ("indirectionimage", [{"name": "n", "version": "1", "release": "2"}], "noarch"),
+    ("restart", [{"name": "builder1"}], "noarch"),
+    ("restartVerify", [5, {"name": "builder1"}], "noarch"),
+    ("restartVerify", [5], "noarch"),
 ]
 
 

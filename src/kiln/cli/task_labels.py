@@ -46,7 +46,31 @@ SIGNATURES: dict[str, tuple[tuple[str, ...], int]] = {
     "subtask": (("n",), 1),
     "waittest": (("count", "seconds"), 1),
     "shutdown": ((), 0),
+    "restart": (("host",), 0),
+    "restartVerify": (("task_id", "host"), 0),
+    # Methods kiln's builders do not run (Maven, images), which other hubs' tasks
+    # or plugins may carry: their labels are koji's too.
+    "maven": (("url", "target", "opts"), 1),
+    "buildMaven": (("url", "build_tag", "opts"), 1),
+    "chainmaven": (("builds", "target", "opts"), 1),
+    "wrapperRPM": (("spec_url", "build_target", "build", "task", "opts"), 1),
+    "livecd": (("name", "version", "arch", "target", "ksfile", "opts"), 1),
+    "appliance": (("name", "version", "arch", "target", "ksfile", "opts"), 1),
+    "image": (("name", "version", "arches", "target", "inst_tree", "opts"), 1),
+    "livemedia": (("name", "version", "arches", "target", "ksfile", "opts"), 1),
+    "indirectionimage": (("opts",), 0),
+    **{
+        method: (("name", "version", "release", "arch", "target_info", "build_tag", "repo_info", source, "opts"), 1)
+        for method, source in (
+            ("createLiveCD", "ksfile"),
+            ("createAppliance", "ksfile"),
+            ("createLiveMedia", "ksfile"),
+            ("createImage", "inst_tree"),
+        )
+    },
 }
+_IMAGES = ("livecd", "appliance", "image", "livemedia")
+_CREATE_IMAGES = ("createLiveCD", "createAppliance", "createImage", "createLiveMedia")
 
 
 class _BadArguments(Exception):
@@ -93,25 +117,45 @@ def _name(value: Any) -> str:
     return str(value["name"]) if isinstance(value, dict) else str(value)
 
 
+def _nvr(build: dict[str, Any]) -> str:
+    return f"{build['name']}-{build['version']}-{build['release']}"
+
+
 def _extra(method: str, params: dict[str, Any]) -> str:
-    if method == "build":
-        src = params["src"]
+    if method in ("build", "maven"):
+        src = params.get("src") or params.get("url")
         source = module_info(src) if "://" in src else os.path.basename(src)
-        return f"{_name(params.get('target'))}, {source}"
+        return f"{_name(params.get('target') or params.get('build_tag'))}, {source}"
     if method == "buildSRPMFromSCM":
         return module_info(params["url"])
     if method == "buildArch":
         return f"{os.path.basename(_name(params['pkg']))}, {params['arch']}"
     if method == "buildNotification":
-        build = params["build"]
-        return f"{build['name']}-{build['version']}-{build['release']}"
+        return _nvr(params["build"])
+    if method == "buildMaven":
+        return str(params["build_tag"]["name"])
+    if method == "wrapperRPM":
+        target = str(params["build_target"]["name"])
+        return f"{target}, {_nvr(params['build'])}" if params["build"] else target
+    if method == "indirectionimage":
+        opts = params["opts"]
+        return f"{opts['name']}, {opts['version']}, {opts['release']}"
+    if method in ("restart", "restartVerify"):
+        return str(params["host"]["name"])
+    if method in _IMAGES:
+        source = params.get("ksfile") or params.get("inst_tree")
+        return f"{params.get('arch') or params.get('arches')}, {params['name']}-{params['version']}, {source}"
+    if method in _CREATE_IMAGES:
+        source = params.get("ksfile") or params.get("inst_tree")
+        nvr = f"{params['name']}-{params['version']}-{params['release']}"
+        return f"{params['target_info']['name']}, {nvr}, {source}, {params['arch']}"
     if method == "newRepo":
         return _name(params["tag"])
     if method == "createrepo":
         return str(params["arch"])
     if method == "dependantTask":
         return ", ".join(str(subtask[0]) for subtask in params["task_list"])
-    if method == "chainbuild":
+    if method in ("chainbuild", "chainmaven"):
         return _name(params["target"])
     if method == "waitrepo":
         extra = _name(params["tag"])
