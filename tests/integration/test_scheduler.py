@@ -35,7 +35,8 @@ def poll_in_background(host: koji.ClientSession, timeout: float) -> tuple[thread
 def test_load_below_capacity_takes_work(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
     host, _ = channel_builder(hub, admin, channel, capacity=1.0)
     first, second = (admin.makeTask("buildArch", [n], channel=channel) for n in (1, 2))
-    assert admin.getTaskInfo(first)["weight"] == 1.0
+    # 1.0, raised by the shared hub's record of earlier buildArch runs (mean run time / weight_full_seconds)
+    assert admin.getTaskInfo(first)["weight"] == pytest.approx(1.0, rel=0.01)
     assert ids(host.host.getTasks()) == [first]
     assert ids(host.host.getTasks()) == [first]  # at capacity: nothing more
     host.host.openTask(first)
@@ -50,7 +51,7 @@ def test_idle_host_takes_a_task_heavier_than_its_capacity(
     host, _ = channel_builder(hub, admin, channel, capacity=1.0)
     heavy = admin.makeTask("createImage", [], channel=channel)
     light = admin.makeTask("sleep", [1], channel=channel)
-    assert admin.getTaskInfo(heavy)["weight"] == 2.0
+    assert admin.getTaskInfo(heavy)["weight"] == pytest.approx(2.0, rel=0.01)  # as above, for createImage
     assert ids(host.host.getTasks()) == [heavy]
     assert host.host.openTask(heavy)["id"] == heavy
     assert host.host.getTasks() == []  # load 2.0 >= capacity 1.0
