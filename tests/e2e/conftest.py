@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import koji
+import pytest
 
-from tests.conftest import ADMIN, host_session
+from tests.conftest import ADMIN, BACKENDS, host_session, start_hub
 from tests.support.builder import BuilderProcess
 from tests.support.hub import HubProcess
 
@@ -23,3 +24,15 @@ def topdir_builder(hub: HubProcess, **settings: object) -> BuilderProcess:
     admin.logout()
     options = {"check_seconds": 0.5, "topdir": str(hub.topdir), "allowed_scms": ":/tmp/*", **settings}
     return BuilderProcess(hub.url, name, "hostpw", **options).start()
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def hub(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> HubProcess:
+    """A hub of the module's own, not the shared one (tests/conftest.py's ``hub``).
+
+    End-to-end modules run builders in the default channel and a repo daemon
+    that serves every build tag of its hub: on the shared hub, other modules'
+    free tasks and build tags would reach them (the repo daemon made 52
+    repos before the test's own).
+    """
+    return start_hub(request, request.param, tmp_path_factory.mktemp("e2e-hub"))
