@@ -235,7 +235,8 @@ def test_the_repo_daemon_keeps_build_tags_current_and_clears_old_repos(
         # once the build root is gone, the repo is deleted with its files
         host.host.setBuildRootState(in_use, "EXPIRED")
         wait_for(lambda: admin.repoInfo(first["id"])["state"] == DELETED, 30, what="the old repo to be deleted")
-        assert not first_dir.exists()
+        # the hub removes the files once DELETED has committed: others may read the state a moment before
+        assert wait_for(lambda: not first_dir.exists(), 30, what="the old repo's files to go")
         # the current repo stays (a request filed before the tagging may have been answered by a newer one)
         current = admin.getRepo(build)
         assert current["state"] == READY and current["create_event"] >= second["create_event"]
