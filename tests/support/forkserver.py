@@ -150,7 +150,9 @@ def serve(path: str) -> None:
 
     for name in PRELOAD:
         importlib.import_module(name)
-    # A child must not inherit a signal disposition the test process set for us.
+    # Ctrl-C on a developer's pytest is for pytest: the server goes with the
+    # test process (SIGKILL to its group at exit), not on SIGINT; each run
+    # gets the default Ctrl-C back in _run_child.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
