@@ -11,6 +11,7 @@ from tests.compat.test_koji_cli import out_lines
 from tests.conftest import koji_session, make_user, unique
 
 
+@pytest.mark.slow
 def test_tags_inheritance_packages_and_targets_as_koji_prints_them(koji_cli, admin):
     base, build, dest, extra = (unique(p) for p in ("base", "build", "dest", "over"))
     target = unique("target")

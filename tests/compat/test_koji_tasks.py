@@ -493,6 +493,7 @@ def test_resubmitted_task_belongs_to_who_resubmitted_it(koji_cli, hub, admin, ca
 # --- watch-task ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_watch_task_follows_a_family_until_it_closes(watch, admin, builder):
     parent = admin.makeTask("sleep", [1], channel=builder.channel)
     assert builder.claim() == [parent]
@@ -525,6 +526,7 @@ def test_watch_task_follows_a_family_until_it_closes(watch, admin, builder):
     assert (code, stderr) == (0, "")
 
 
+@pytest.mark.slow
 def test_watch_task_exits_non_zero_when_the_task_fails(watch, admin, builder):
     task = admin.makeTask("waittest", [1], channel=builder.channel)
     builder.open(task)

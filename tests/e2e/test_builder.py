@@ -94,6 +94,7 @@ def test_a_raising_handler_fails_its_task_with_the_traceback(admin, channel, bui
     assert "sleep takes a number of seconds" in str(info.value) and "Traceback" in str(info.value)
 
 
+@pytest.mark.slow
 def test_a_crashing_handler_fails_its_task_and_the_daemon_carries_on(admin, channel, builder):
     task_id = admin.makeTask("example.crash", [], channel=channel)
     assert finished(admin, task_id, builder=builder)["state"] == FAILED
@@ -122,6 +123,7 @@ def test_cancel_kills_the_running_task_at_once(admin, channel, builder):
     assert builder.running()
 
 
+@pytest.mark.slow
 def test_the_log_is_readable_while_the_task_runs(admin, channel, builder):
     seconds = str(5000 + int(unique("")[:4], 16) % 1000)
     task_id = admin.makeTask("example.spin", [int(seconds)], channel=channel)

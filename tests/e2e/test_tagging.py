@@ -31,11 +31,11 @@ def cli(hub, tmp_path) -> KojiCLI:
     config = tmp_path / "koji.conf"
     config.write_text(
         f"[koji]\nserver = {hub.url}\nweburl = http://x/koji\ntopurl = http://x/kojifiles\nmax_retries = 0\n"
+        "poll_interval = 1\n"  # --wait polls every second, not koji's default 6
     )
     return KojiCLI(hub, config)
 
 
-@pytest.mark.slow
 def test_tag_build_runs_a_task_that_tags_for_the_user(cli, admin, default_builder):
     tag, pkg = unique("ttag"), unique("tpkg")
     admin.createTag(tag)

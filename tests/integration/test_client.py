@@ -459,6 +459,7 @@ def test_client_errors_are_not_retried(flaky):
     assert len(flaky.seen) == 1
 
 
+@pytest.mark.slow
 def test_a_call_waits_for_a_restarting_hub(request, tmp_path):
     hub = start_hub(request, "sqlite", tmp_path)
     session = client(hub.url, max_retries=300, retry_interval=0.05)
@@ -543,6 +544,7 @@ def test_an_expired_session_without_a_password_raises(hub, admin):
     assert not adopted.logged_in
 
 
+@pytest.mark.slow
 def test_sessions_renew_after_the_hubs_renewal_timeout(request, tmp_path):
     # session_renewal_timeout is in minutes and takes fractions: 0.02 is 1.2 s, long
     # enough for a renewal and its repeated call to land inside the new period.

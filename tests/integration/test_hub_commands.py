@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import koji
+import pytest
 import sqlalchemy as sa
 
 from kiln.hub.db import migrate
@@ -75,6 +76,7 @@ def test_help_lists_every_subcommand():
         assert "--db" in sub and "--topdir" in sub and "--config" in sub
 
 
+@pytest.mark.slow
 def test_serve_with_nothing_configured_uses_sqlite_under_the_state_dir(tmp_path):
     run("add-admin", "root", "--password", "pw", cwd=tmp_path)
     assert (tmp_path / ".kiln" / "kiln.db").is_file()
@@ -101,6 +103,7 @@ def test_migrate_creates_and_is_idempotent(db_url):
     assert channels[:2] == ["default", "createrepo"] and len(channels) == 8
 
 
+@pytest.mark.slow
 def test_add_admin_and_passwd_for_users_and_hosts(tmp_path):
     db = f"sqlite:///{tmp_path}/k.db"
     run("add-admin", "boss", "--password", "one", "--db", db)
@@ -119,6 +122,7 @@ def test_add_admin_and_passwd_for_users_and_hosts(tmp_path):
         assert host.host.getID() == boss.getHost("builder-1")["id"]
 
 
+@pytest.mark.slow
 def test_config_file_and_logging(tmp_path):
     port = free_port()
     log_file = tmp_path / "hub.log"

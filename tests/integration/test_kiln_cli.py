@@ -78,6 +78,7 @@ def test_call_prints_the_result_with_pprint(hub):
     assert done.stdout == "[1, 2.5, None, True, False, 'text', -3, 'nan']\n"
 
 
+@pytest.mark.slow
 def test_call_with_keyword_arguments_and_json_output(hub, admin):
     name, _ = make_user(hub, admin)
     done = run_kiln("call", "--json-output", "getUser", name, "krb_princs=False", server=hub.url)

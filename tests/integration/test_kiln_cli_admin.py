@@ -115,6 +115,7 @@ def test_user_commands_usage(koji_cli, args):
     assert done.returncode == 2
 
 
+@pytest.mark.slow
 def test_disable_and_enable_user(koji_cli, hub, admin):
     ours, theirs = names("user")
     for name in ours + theirs:
@@ -130,6 +131,7 @@ def test_disable_and_enable_user(koji_cli, hub, admin):
     assert done.returncode == 1
 
 
+@pytest.mark.slow
 def test_grant_and_revoke_permission(koji_cli, hub, admin):
     ours, theirs = names("user", 2)
     for name in ours + theirs:
@@ -153,6 +155,7 @@ def test_grant_and_revoke_permission(koji_cli, hub, admin):
         assert done.returncode == 1 and done.stderr.startswith("kiln: error: GenericError: user ")
 
 
+@pytest.mark.slow
 def test_grant_permission_usage_and_unknown_users(koji_cli, hub, admin):
     user, _ = make_user(hub, admin)
     ghost = unique("ghost")
@@ -302,6 +305,7 @@ def channel_state(admin, name: str) -> dict:
     return without_identity(admin.getChannel(name), name)
 
 
+@pytest.mark.slow
 def test_add_and_edit_channel(koji_cli, admin):
     ours, theirs = names("chan")
     done, _ = both(koji_cli, ["add-channel", "{0}", "--description", "for {0}"], ours, theirs)
@@ -336,6 +340,7 @@ def test_add_and_edit_channel(koji_cli, admin):
         assert both(koji_cli, args, [], [])[0].returncode == 2
 
 
+@pytest.mark.slow
 def test_host_channel_membership(koji_cli, admin, two_hosts):
     ours, theirs = two_hosts
     chan_ours, chan_theirs = unique("chann"), unique("chank")

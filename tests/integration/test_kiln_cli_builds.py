@@ -205,6 +205,7 @@ def test_latest_build_paths(koji_cli, world, options):
     assert "1.0" not in text
 
 
+@pytest.mark.slow
 def test_list_builds_times_and_volume(koji_cli, boss, world):
     completed = boss.getBuild(world["nvrs"][1])["completion_ts"]
     pattern = f"{world['prefix']}*"
@@ -227,6 +228,7 @@ def test_list_builds_times_and_volume(koji_cli, boss, world):
     assert ours.returncode == koji_cli("list-builds", "--before", "not a time", check=False).returncode == 2
 
 
+@pytest.mark.slow
 def test_list_untagged(koji_cli, boss, world):
     lone = f"{world['prefix']}-lone"
     boss.createEmptyBuild(lone, "1", "1", None)
@@ -343,6 +345,7 @@ def test_tag_build_nowait(koji_cli, boss, builder, world):
     assert len(ours.stderr.splitlines()) == 1, ours.stderr
 
 
+@pytest.mark.slow
 def test_tag_build_waits_for_its_task(koji_cli, boss, builder, world):
     [tag] = twin_tags(boss, world, [], count=1)
     process = subprocess.Popen(
@@ -378,6 +381,7 @@ def test_tag_build_errors(koji_cli, boss, world):
         assert len(ours.stderr.splitlines()) == 1 and ours.stdout == theirs.stdout == ""
 
 
+@pytest.mark.slow
 def test_move_build(koji_cli, boss, builder, world):
     alpha_old, alpha_new, beta = world["nvrs"]
     (ours_from, their_from), (ours_to, their_to) = twin_tags(boss, world, [alpha_old, beta]), twin_tags(boss, world, [])

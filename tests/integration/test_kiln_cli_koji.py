@@ -32,6 +32,7 @@ def koji_cli(hub: HubProcess, tmp_path: Path) -> KojiCLI:
 # --- misc --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_moshimoshi_anonymous_and_logged_in(koji_cli, hub):
     for user in (None, ADMIN):
         ours = kiln(koji_cli.config, "moshimoshi", user=user).stdout.splitlines()
@@ -324,6 +325,7 @@ def content(hub: HubProcess, admin, tags) -> dict[str, object]:
     [[], ["--quiet"], ["--noinherit"], ["--show-blocked"], ["--show-dups"]],
     ids=str,
 )
+@pytest.mark.slow
 def test_list_pkgs(koji_cli, tags, content, options):
     text = same_output(koji_cli, "list-pkgs", "--tag", tags["dest"], *options)
     if options in ([], ["--show-blocked"]):
@@ -474,6 +476,7 @@ def test_write_commands_refuse_without_the_permission(koji_cli, hub, admin, tags
     assert ours.stderr.splitlines()[-1] == message
 
 
+@pytest.mark.slow
 def test_write_command_errors_match_koji(koji_cli, hub, admin, tags):
     ghost = unique("ghost")
     for args, message in [
@@ -503,6 +506,7 @@ def test_list_builds(koji_cli, content, options):
     same_output(koji_cli, "list-builds", "--buildid", content["builds"][1], *options)
 
 
+@pytest.mark.slow
 def test_list_builds_json_and_errors(koji_cli, admin, content):
     alpha = content["packages"][0]
     listed = kiln_json(koji_cli, "list-builds", "--package", alpha)

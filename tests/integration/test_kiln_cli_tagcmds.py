@@ -152,6 +152,7 @@ def links(admin, tag: str) -> list:
     )
 
 
+@pytest.mark.slow
 def test_add_edit_remove_tag_inheritance(koji_cli, admin):
     parents = [unique("par") for _ in range(2)]
     for name in parents:
@@ -187,6 +188,7 @@ def test_add_edit_remove_tag_inheritance(koji_cli, admin):
     assert [link["parent_id"] for link in admin.getInheritanceData(tags[0])] == [admin.getTag(parents[0])["id"]]
 
 
+@pytest.mark.slow
 def test_tag_inheritance_errors(koji_cli, admin):
     parent, child, ghost = unique("epar"), unique("echild"), unique("ghost")
     admin.createTag(parent)
@@ -277,6 +279,7 @@ def test_list_tag_inheritance_at_event_json_and_errors(koji_cli, admin, tree):
 # --- targets --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_edit_and_remove_target(koji_cli, admin):
     build, dest, build2, dest2 = (unique(k) for k in ("tb", "td", "tb2", "td2"))
     admin.createTag(build, arches="x86_64")
@@ -315,6 +318,7 @@ def listing(admin, tag: str) -> list:
     return sorted((r["package_name"], r["owner_name"], r["blocked"], r["tag_id"] == r["tag_id"]) for r in rows)
 
 
+@pytest.mark.slow
 def test_package_list_commands(koji_cli, hub, admin):
     owner, _ = make_user(hub, admin)
     parent = unique("pkgparent")
@@ -337,6 +341,7 @@ def test_package_list_commands(koji_cli, hub, admin):
     assert ("p2", owner, False, True) in listing(admin, tags[0])
 
 
+@pytest.mark.slow
 def test_package_list_command_errors(koji_cli, admin):
     tag, ghost = unique("pkgerr"), unique("ghost")
     admin.createTag(tag)
@@ -375,6 +380,7 @@ def ready_repo(hub, admin, tag: str) -> int:
     return repo_id
 
 
+@pytest.mark.slow
 def test_regen_repo_requests_a_repo(koji_cli, hub, admin):
     tag = unique("regen")
     admin.createTag(tag, arches="x86_64")
@@ -418,6 +424,7 @@ def test_regen_repo_make_task(koji_cli, admin):
     assert ours_info["request"][1:] == theirs_info["request"][1:]
 
 
+@pytest.mark.slow
 def test_wait_repo(koji_cli, hub, admin):
     tag = unique("waitrepo")
     admin.createTag(tag, arches="x86_64")
@@ -573,6 +580,7 @@ def test_list_history_shows_edits_with_their_changed_fields(koji_cli, changes):
         assert line in text
 
 
+@pytest.mark.slow
 def test_regen_repo_make_task_waits_for_the_task(koji_cli, hub, admin):
     """With --wait, both clients watch their newRepo task until it closes (a host closes them here)."""
     tags = pair("mkwait")
@@ -615,6 +623,7 @@ def wait_for_tasks(admin, tag: str) -> list:
     raise AssertionError(f"no newRepo task for {tag}")
 
 
+@pytest.mark.slow
 def test_regen_repo_wait_follows_the_request(koji_cli, hub, admin):
     """Both clients wait on one request (the hub hands them the one already made); a ready repo answers both."""
     tag = unique("regenwait")
@@ -656,6 +665,7 @@ def test_list_history_filters_as_kojis_hub(koji_cli, admin, changes):
         assert same_output(koji_cli, "list-history", option, "anything") == ""
 
 
+@pytest.mark.slow
 def test_list_history_watch_prints_new_changes(koji_cli, admin):
     """--watch starts at the last event and prints each later change; both clients alike, until Ctrl-C."""
     import signal

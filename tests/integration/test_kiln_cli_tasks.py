@@ -95,6 +95,7 @@ def build_tree(boss: koji.ClientSession, world: dict, fail: bool = True) -> dict
 # --- list-tasks --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_list_tasks_tree_and_filters_as_koji(koji_cli, boss, world, hub):
     parent = boss.makeTask("build", ["pkg.src.rpm", "dest", {}], channel=world["channel"], priority=15)
     take(world, parent)
@@ -167,6 +168,7 @@ def test_taskinfo_recursive_and_verbose_as_koji(koji_cli, boss, world):
 # --- watch-task --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_watch_task_of_a_finished_tree_as_koji(koji_cli, boss, world):
     failed = build_tree(boss, world)
     text = same_output(koji_cli, "watch-task", str(failed["parent"]))
@@ -201,6 +203,7 @@ def _wait_for(predicate, timeout: float = 20.0) -> None:
         time.sleep(0.05)
 
 
+@pytest.mark.slow
 def test_watch_task_follows_live_changes_and_subtasks(live_config, boss, world, tmp_path):
     parent = boss.makeTask("build", ["live.src.rpm", "dest", {}], channel=world["channel"])
     out = tmp_path / "watch.out"
@@ -289,6 +292,7 @@ def test_watch_task_ctrl_c_in_a_terminal(live_config, boss, world):
 # --- watch-logs --------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_watch_logs_follows_a_growing_log(koji_cli, live_config, boss, world, tmp_path):
     task_id = boss.makeTask("buildArch", ["x.src.rpm", 1, "x86_64", False, {}], channel=world["channel"])
     take(world, task_id)

@@ -95,6 +95,7 @@ def _task_source(hub: HubProcess, stdout: str) -> str:
     return koji_session(hub).getTaskInfo(task_id, request=True)["request"][0]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
 def test_an_interrupted_upload_resumes_where_the_hub_copy_ends(hub, target, tmp_path, env, how):
     size = 6 * MIB
@@ -148,6 +149,7 @@ def test_a_dropped_connection_is_resumed_within_the_run(hub, target, tmp_path, e
     proxy.close()
 
 
+@pytest.mark.slow
 def test_progress_bars_on_a_terminal_and_not_in_a_pipe(hub, target, tmp_path, env):
     srpm = big_srpm(tmp_path, 3 * MIB)
     conf = write_koji_conf(hub, tmp_path / "koji.conf")

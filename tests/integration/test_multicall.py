@@ -105,6 +105,7 @@ def test_registry_knows_which_calls_write():
     assert not registry.writes("multiCall", (calls[:1],))
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", ["sqlite", "postgres"])
 def test_a_crash_in_the_middle_commits_nothing(request, tmp_path, backend):
     hub = start_hub(request, backend, tmp_path, plugins="example")

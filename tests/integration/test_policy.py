@@ -45,6 +45,7 @@ def test_rules_decide_in_order_with_their_reasons(policy_hub):
         admin.host.evalPolicy("build_from_scm", git)  # hosts only
 
 
+@pytest.mark.slow
 def test_a_policy_that_does_not_parse_stops_the_hub_at_start(request, tmp_path):
     with pytest.raises(RuntimeError, match="unknown test 'matches'"):
         start_hub(request, "sqlite", tmp_path, policy={"build_from_scm": ["matches scm_host x :: allow"]})

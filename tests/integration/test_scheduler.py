@@ -189,6 +189,7 @@ def test_restart_takes_the_lock_back_and_frees_orphans(
     assert admin.getTaskInfo(task_id)["state"] == CLOSED
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_long_poll_across_hub_processes(request: pytest.FixtureRequest, tmp_path, backend: str) -> None:
     """A builder waiting on one hub process learns of a task made through another."""
@@ -219,6 +220,7 @@ def test_no_long_poll_inside_a_multicall(hub: HubProcess, admin: koji.ClientSess
     assert time.monotonic() - started < 5
 
 
+@pytest.mark.slow
 def test_stopping_the_hub_answers_waiting_builders(request: pytest.FixtureRequest, tmp_path) -> None:
     """A graceful stop wakes long polls at once: they answer with what there is."""
     hub = HubProcess(hub_db_url("sqlite", request, tmp_path), prepared=True)

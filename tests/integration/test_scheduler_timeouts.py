@@ -45,6 +45,7 @@ def until(predicate, timeout: float = 15.0, step: float = 0.2, poke=None):
     raise AssertionError("condition not reached in time")
 
 
+@pytest.mark.slow
 def test_silent_host_loses_its_tasks(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
     dead, dead_id = channel_builder(hub, admin, channel)
     alive, _ = channel_builder(hub, admin, channel)
@@ -72,6 +73,7 @@ def test_silent_host_loses_its_tasks(hub: HubProcess, admin: koji.ClientSession,
     assert admin.getTaskResult(task_id) == "once"
 
 
+@pytest.mark.slow
 def test_stale_assignment_is_freed(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
     slow, slow_id = channel_builder(hub, admin, channel)
     task_id = admin.makeTask("buildArch", [], channel=channel)
@@ -89,6 +91,7 @@ def test_stale_assignment_is_freed(hub: HubProcess, admin: koji.ClientSession, c
     assert admin.getTaskInfo(task_id)["host_id"] == other_id
 
 
+@pytest.mark.slow
 def test_weight_rule(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
     """start * (1 + min(1, max(mean run time, running time) / weight_full_seconds)), see docs/tasks.md."""
     host, _ = channel_builder(hub, admin, channel, capacity=10.0)
@@ -134,6 +137,7 @@ def test_silent_host_that_said_not_ready_loses_its_tasks_too(
     until(lambda: admin.getTaskInfo(task_id)["state"] == FREE, poke=lambda: other.host.updateHost(0.0, False))
 
 
+@pytest.mark.slow
 def test_many_hosts_checking_in_at_once_after_silence(hub: HubProcess, admin: koji.ClientSession, channel: str) -> None:
     """The periodic checks neither deadlock with check-ins nor mark a host that is checking in as dead."""
     import threading

@@ -158,6 +158,7 @@ def test_shared_session_releases_the_lock(hub, admin):
         first.callMethod("host.getID")
 
 
+@pytest.mark.slow
 def test_expiry_and_renewal(request, tmp_path):
     hub = start_hub(request, "sqlite", tmp_path, session_renewal_timeout=0.03)  # 1.8 s
     admin = koji_session(hub, *ADMIN)

@@ -27,6 +27,7 @@ values = st.recursive(
 )
 
 
+@pytest.mark.slow
 @given(st.lists(values, max_size=4))
 def test_round_trip_through_our_codec_and_kojis(params):
     text = dumps(tuple(params), methodname="m")
