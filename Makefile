@@ -18,7 +18,7 @@ RPMBUILD_ARGS ?= --nodeps
 RPMBUILD = rpmbuild $(RPMBUILD_ARGS) --define "_topdir $(abspath $(DIST))/rpmbuild" \
 	--define "__python3 $(abspath $(PY))"
 
-.PHONY: all venv deps test-deps run test test-fast lint format bench tarball srpm rpm clean
+.PHONY: all venv deps test-deps run test test-fast test-random lint format bench tarball srpm rpm clean
 
 all: test
 
@@ -77,6 +77,14 @@ test: venv test-deps
 
 test-fast: venv test-deps
 	KILN_REQUIRE_POSTGRES=1 $(PY) -m pytest -n $(KILN_TEST_WORKERS) --dist loadfile -q -m "not slow" $(PYTEST_ARGS)
+
+# The whole suite in a shuffled order (modules, and the tests in each): the
+# tests must not lean on each other.  SEED repeats an order; the header
+# prints the one used.
+SEED ?= $(shell $(PYTHON) -c "import random; print(random.randrange(1, 10**6))")
+test-random: venv test-deps
+	KILN_REQUIRE_POSTGRES=1 $(PY) -m pytest -n $(KILN_TEST_WORKERS) --dist loadfile \
+		--random-order-bucket=module --random-order-seed=$(SEED) $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check src tests bench

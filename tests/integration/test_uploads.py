@@ -374,7 +374,7 @@ def test_task_directories_are_for_hosts_only(hub, user):
             raw_upload(hub, user, path, "f", b"x")
         with pytest.raises(koji.GenericError, match=message):
             user.uploadFile(path, "f", 1, None, 0, "eA==")
-    assert not (work(hub) / "tasks").exists()
+        assert not (work(hub) / path / "f").exists()  # other tests' task uploads may be there: not this file
 
 
 def test_a_locked_file_gives_lock_error(hub, user):
