@@ -369,6 +369,17 @@ def test_resubmit_set_priority_and_make_task(koji_cli, boss, world, hub):
     task_id = int(made.stdout.split()[-1])
     info = boss.getTaskInfo(task_id, request=True)
     assert (info["method"], info["request"], info["arch"], info["priority"]) == ("sleep", [5], "noarch", 7)
+    # koji's make-task sends method and arglist as keywords: the hub takes them as Koji's does
+    options = ["--channel", world["channel"], "--arch", "noarch", "--priority", "7", "sleep", "5"]
+    theirs = koji_cli("make-task", *options)
+    their_id = int(theirs.stdout.split()[-1])
+    assert made.stdout == theirs.stdout.replace(str(their_id), str(task_id))
+    their_info = boss.getTaskInfo(their_id, request=True)
+    assert (their_info["method"], their_info["request"], their_info["arch"], their_info["priority"]) == (
+        "sleep", [5], "noarch", 7,
+    )  # fmt: skip
+    assert their_info["channel_id"] == info["channel_id"]
+    boss.cancelTask(their_id)
     assert kiln(koji_cli.config, "set-task-priority", "--priority", "3", str(task_id), user=ADMIN).returncode == 0
     assert boss.getTaskInfo(task_id)["priority"] == 3
     assert kiln(koji_cli.config, "set-task-priority", str(task_id), user=ADMIN).returncode == 2

@@ -41,6 +41,12 @@ def test_full_inheritance_follows_priority_depth_and_intransitive_links(admin):
     assert [e["parent_id"] for e in admin.getFullInheritance(child)] == [top, a, c]
     # reverse: every tag that gets c (d too: d inherits top, whose walk reaches c; the loop stops at c)
     assert [e["tag_id"] for e in admin.getFullInheritance(c, reverse=True)] == [a, top, d, child]
+    # Koji's removed stops/jumps: accepted empty (old clients send them), refused set, as Koji's hub does
+    assert admin.getFullInheritance(top, stops={}, jumps={}) == full
+    with pytest.raises(koji.ParameterError, match="stops option has been removed since 1.26"):
+        admin.getFullInheritance(top, stops={str(a): 1})
+    with pytest.raises(koji.ParameterError, match="unexpected keyword argument 'depth'"):
+        admin.getFullInheritance(top, depth=1)
 
 
 def test_inheritance_changes_are_checked_and_atomic(admin):

@@ -74,7 +74,7 @@ def groupReqListAdd(
 
 
 @export(perm="tag", writes=True)
-def groupReqListRemove(ctx: Context, taginfo: Any, grpinfo: Any, reqinfo: Any, force: bool = False) -> None:
+def groupReqListRemove(ctx: Context, taginfo: Any, grpinfo: Any, reqinfo: Any, force: bool | None = None) -> None:
     groups.req_remove(ctx, taginfo, grpinfo, reqinfo, bool(force))
 
 

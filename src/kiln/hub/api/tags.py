@@ -8,6 +8,7 @@ from kiln.hub.api import query_opts
 from kiln.hub.context import Context
 from kiln.hub.domain import builds, inheritance, packages, tags, targets
 from kiln.hub.rpc import export
+from kiln.protocol import errors
 
 
 @export(perm="tag", writes=True)
@@ -98,7 +99,13 @@ def setInheritanceData(ctx: Context, tag: Any, data: Any, clear: bool = False) -
 
 
 @export()
-def getFullInheritance(ctx: Context, tag: Any, event: int | None = None, reverse: bool = False) -> list:
+def getFullInheritance(ctx: Context, tag: Any, event: int | None = None, reverse: bool = False, **kwargs: Any) -> list:
+    """``stops`` and ``jumps`` (removed in Koji 1.26) are still accepted empty, as Koji's hub does."""
+    for key, value in kwargs.items():
+        if key not in ("stops", "jumps"):
+            raise errors.ParameterError(f"getFullInheritance() got an unexpected keyword argument '{key}'")
+        if value:
+            raise errors.ParameterError(f"{key} option has been removed since 1.26")
     return inheritance.full(ctx, tags.get_id(ctx, tag), event, bool(reverse))
 
 

@@ -15,9 +15,15 @@ def makeTask(ctx: Context, *args: Any, **opts: Any) -> int:
     """Create a task by hand (admins; mainly for debugging), as Koji's makeTask."""
     if "owner" in opts:
         raise errors.ActionNotAllowed("The owner option is not allowed here")
-    if len(args) != 2:
+    # Koji's makeTask passes both on to make_task(method, arglist, **opts): by
+    # position or by name (koji make-task sends keywords).
+    given = list(args)
+    for name in ("method", "arglist")[len(given) :]:
+        if name in opts:
+            given.append(opts.pop(name))
+    if len(given) != 2 or {"method", "arglist"} & set(opts):
         raise errors.ParameterError("makeTask takes (method, arglist, **opts)")
-    task_id = tasks.create(ctx, args[0], args[1], **opts)
+    task_id = tasks.create(ctx, given[0], given[1], **opts)
     task_actions.scheduler.announce(ctx)
     return task_id
 
