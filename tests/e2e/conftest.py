@@ -18,7 +18,8 @@ def topdir_builder(hub: HubProcess, **settings: object) -> BuilderProcess:
     admin = koji.ClientSession(hub.url)
     admin.opts.update(user=ADMIN[0], password=ADMIN[1])
     admin.login()
-    session, host_id = host_session(hub, admin, channels=("createrepo",))
+    # x86_64 and noarch, as make run's builder: noarch work must still get an x86_64 build root
+    session, host_id = host_session(hub, admin, arches=("x86_64", "noarch"), channels=("createrepo",))
     name = admin.getHost(host_id)["name"]
     session.logout()
     admin.logout()

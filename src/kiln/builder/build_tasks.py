@@ -75,6 +75,22 @@ def work_file(options: Any, workdir: Path, relpath: Any) -> Path:
     return target
 
 
+def build_root_arch(arch: str, build_config: dict, host_arches: list[str]) -> str:
+    """The arch to make a build root for: ``arch`` itself, or for noarch work the first of the tag's real arches
+    this host has (else the tag's first).
+
+    Never noarch or src: no repo is made for those (Koji's hub makes none
+    either), and tags are often made with ``--arches "noarch x86_64"``.
+    """
+    tag_arches = [a for a in (build_config.get("arches") or "").split() if a not in ("noarch", "src")]
+    if not tag_arches:
+        raise errors.BuildError(f"No arches for tag {build_config['name']} [{build_config['id']}]")
+    if arch not in ("noarch", "src"):
+        return arch
+    usable = [a for a in tag_arches if a in host_arches]
+    return (usable or tag_arches)[0]
+
+
 def choose_arches(tag_arches: list[str], header: srpms.SourceHeader, override: str | None = None) -> list[str]:
     """The arches to build, as Koji chooses them: the tag's, narrowed by the SRPM's BuildArch,
     ExclusiveArch and ExcludeArch (noarch when the package builds noarch), or a scratch build's
@@ -113,14 +129,8 @@ class BuildRootTask(BaseTaskHandler):
 
     def root_arch(self, arch: str, build_config: dict) -> str:
         """The arch of the build root (and the repo it is made from): a noarch build uses one of the tag's."""
-        tag_arches = (build_config.get("arches") or "").split()
-        if not tag_arches:
-            raise errors.BuildError(f"No arches for tag {build_config['name']} [{build_config['id']}]")
-        if arch != "noarch":
-            return arch
-        host_arches = self.session.host.getHost()["arches"].split()
-        usable = [a for a in tag_arches if a in host_arches]
-        return (usable or tag_arches)[0]
+        host_arches = self.session.host.getHost()["arches"].split() if arch == "noarch" else []
+        return build_root_arch(arch, build_config, host_arches)
 
     def group_packages(self, tag: Any, group: str, event: int | None) -> list[str]:
         """The packages of the tag's comps group (``build``, ``srpm-build``), required groups included.
