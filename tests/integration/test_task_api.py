@@ -193,7 +193,8 @@ def test_list_tasks_filters_and_paging(admin: koji.ClientSession, world) -> None
     assert listed({}, {"order": "-id", "limit": 2, "offset": 1}) == made[::-1][1:3]
     assert admin.listTasks(mine, {"countOnly": True}) == 6
     rows = admin.listTasks(mine, {"order": "id", "asList": True})
-    assert [r[0] for r in rows] == made and rows[0][15] == "createrepo" and rows[0][21] == "admin"
+    # Koji's column order: by name (arch, awaited, channel_id, ..., id is 9th, method 11th, owner_name 13th)
+    assert [r[8] for r in rows] == made and rows[0][10] == "createrepo" and rows[0][12] == "admin"
     page = admin.listTasks({**mine, "state": [CLOSED]})
     assert page[0]["owner_name"] == "admin" and page[0]["result"].startswith("<?xml")
     decoded = admin.listTasks({**mine, "state": [CLOSED], "decode": True})

@@ -63,8 +63,10 @@ def make_repo(root: Path) -> Path:
     return repo
 
 
-def make_package(root: Path, name: str, version: str = "1.0", release: str = "1") -> tuple[Path, Path]:
-    """A source RPM and its noarch binary RPM, built by rpmbuild: (srpm, rpm)."""
+def make_package(
+    root: Path, name: str, version: str = "1.0", release: str = "1", preamble: str = ""
+) -> tuple[Path, Path]:
+    """A source RPM and its noarch binary RPM, built by rpmbuild: (srpm, rpm); ``preamble``: more spec header lines."""
     spec = root / f"{name}.spec"
     spec.write_text(
         textwrap.dedent(
@@ -83,7 +85,9 @@ def make_package(root: Path, name: str, version: str = "1.0", release: str = "1"
             %files
             /usr/share/{name}/file.txt
             """
-        ).lstrip()
+        )
+        .lstrip()
+        .replace("%description", f"{preamble.strip()}\n%description" if preamble else "%description", 1)
     )
     top = root / "rpmbuild"
     subprocess.run(

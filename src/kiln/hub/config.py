@@ -39,6 +39,8 @@ class Settings:
     session_renewal_timeout: float = 1440
     check_client_ip: bool = False
     login_creates_user: bool = True
+    # Who owns the newRepo tasks of repo requests (Koji's RepoQueueUser); the requester if no such user.
+    repo_queue_user: str = "kojira"
     # log2 of scrypt's N for passwords set from now on (auth.DEFAULT_PASSWORD_COST; a test suite may lower it).
     password_cost: int = 14
     # Identity from a trusted front proxy (Kerberos or TLS terminated there).

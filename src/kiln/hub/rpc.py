@@ -34,6 +34,8 @@ LOGIN = "login"
 PERM = "perm"
 HOST = "host"
 MULTICALL_NAMES = ("multiCall", "system.multicall")
+# Koji's helpers that run another method named in their first argument (api/results.py).
+WRAPPER_NAMES = ("count", "countAndFilterResults", "filterResults")
 
 
 @dataclass(frozen=True)
@@ -138,6 +140,8 @@ class Registry:
         if name in MULTICALL_NAMES:
             calls = params[0] if params and isinstance(params[0], list) else []
             return any(isinstance(c, dict) and self.writes(str(c.get("methodName")), ()) for c in calls)
+        if name in WRAPPER_NAMES:
+            return bool(params) and self.writes(str(params[0]), ())
         method = self.methods.get(name)
         return bool(method and method.writes)
 
@@ -202,11 +206,16 @@ def check_access(ctx: Context, method: Method) -> None:
 
 def call(ctx: Context, registry: Registry, name: str, params: tuple | list) -> Any:
     """Run one exported method for the caller in ``ctx``."""
+    args, kwargs = decode_args(params)
+    return invoke(ctx, registry, name, args, kwargs)
+
+
+def invoke(ctx: Context, registry: Registry, name: str, args: tuple | list, kwargs: dict) -> Any:
+    """Run one exported method with its arguments decoded: what a call does, and what count() does inside."""
     method = registry.get(name)
     if method is None:
         raise errors.GenericError(f"Invalid method: {name}")
     check_access(ctx, method)
-    args, kwargs = decode_args(params)
     watched = ctx.plugins.watches_calls
     if watched:
         ctx.plugins.hook.kiln_hub_pre_call(ctx=ctx, method=name, args=args, kwargs=kwargs)

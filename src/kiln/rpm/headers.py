@@ -132,3 +132,71 @@ def changelog(path: str | Path) -> list[dict]:
             continue
         entries.append({"date_ts": int(when), "author": author, "text": text})
     return entries
+
+
+# Koji's dependency types (koji.DEP_*), in the order its getRPMDeps lists them.
+DEPENDENCY_TYPES = (
+    ("REQUIRE", 0),
+    ("PROVIDE", 1),
+    ("CONFLICT", 3),
+    ("OBSOLETE", 2),
+    ("SUGGEST", 4),
+    ("ENHANCE", 5),
+    ("SUPPLEMENT", 6),
+    ("RECOMMEND", 7),
+)
+_GROUP = "\x1d"
+
+
+def dependencies(path: str | Path) -> list[dict]:
+    """Every dependency of an RPM: ``{name, version, flags, type}``, by type in Koji's order, each in header order.
+
+    ``flags`` is rpm's raw sense bitmask; ``version`` is "" for an unversioned one.
+    """
+    query_format = _GROUP.join(
+        f"[%{{{tag}NAME}}{_UNIT}%{{{tag}VERSION}}{_UNIT}%{{{tag}FLAGS}}{_RECORD}]" for tag, _ in DEPENDENCY_TYPES
+    )
+    groups = _rpm_query(path, query_format).split(_GROUP)
+    found = []
+    for (_, dep_type), group in zip(DEPENDENCY_TYPES, groups, strict=True):
+        for record in group.split(_RECORD)[:-1]:
+            name, version, flags = record.split(_UNIT)
+            found.append({"name": name, "version": version, "flags": int(flags), "type": dep_type})
+    return found
+
+
+# rpm's FILEDIGESTALGO numbers (PGP hash algorithm ids) by the names Koji gives them.
+_DIGEST_ALGORITHMS = {1: "md5", 2: "sha1", 3: "ripemd160", 8: "sha256", 9: "sha384", 10: "sha512", 11: "sha224"}
+_FILE_TAGS = ("FILENAMES", "FILEDIGESTS", "FILESIZES", "FILEFLAGS", "FILEUSERNAME", "FILEGROUPNAME")
+_FILE_TAGS += ("FILEMTIMES", "FILEMODES")
+
+
+def files(path: str | Path) -> list[dict]:
+    """An RPM's files in header order, with the keys of Koji's listRPMFiles.
+
+    ``digest`` (and its old name ``md5``) is "" for directories, links and
+    ghosts; ``digest_algo`` is the package's one algorithm.
+    """
+    row = _UNIT.join(f"%{{{tag}}}" for tag in _FILE_TAGS)
+    raw = _rpm_query(path, f"%{{FILEDIGESTALGO}}{_GROUP}[{row}{_RECORD}]")
+    algo_text, _, records = raw.partition(_GROUP)
+    algorithm = _DIGEST_ALGORITHMS.get(int(algo_text), "unknown") if algo_text.isdigit() else "md5"
+    found = []
+    for record in records.split(_RECORD)[:-1]:
+        name, digest, size, flags, user, group, mtime, mode = record.split(_UNIT)
+        digest = "" if digest == "(none)" else digest
+        found.append(
+            {
+                "name": name,
+                "digest": digest,
+                "md5": digest,
+                "digest_algo": algorithm,
+                "size": int(size),
+                "flags": int(flags),
+                "user": user,
+                "group": group,
+                "mtime": int(mtime),
+                "mode": int(mode),
+            }
+        )
+    return found

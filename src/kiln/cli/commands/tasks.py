@@ -106,12 +106,14 @@ def _selection(ctx: Context) -> dict[str, Any]:
     return opts
 
 
-# listTasks' columns with queryOpts asList, in Koji's order (each *_time followed by its *_ts).
-_AS_LIST = (
+# listTasks' columns: with queryOpts asList a hub (Koji's, and kiln's without
+# ``fields``) sends them in the order of their names.
+_COLUMNS = (
     "id", "state", "create_time", "create_ts", "start_time", "start_ts", "completion_time", "completion_ts",
     "channel_id", "host_id", "parent", "label", "waiting", "awaited", "owner", "method", "arch", "priority",
     "weight", "request", "result", "owner_name", "owner_type",
 )  # fmt: skip
+_AS_LIST = tuple(sorted(_COLUMNS))
 # What a list-tasks line shows; a kiln hub sends only these (queryOpts fields, a kiln extension).
 _FIELDS = ("id", "parent", "priority", "owner_name", "state", "arch", "method", "request")
 _ORDER = "priority,create_time"

@@ -346,3 +346,27 @@ def queryRPMSigs(ctx: Context, rpm_id: Any = None, sigkey: Any = None, queryOpts
     if rpm_id is not None:
         rpms.get(ctx, rpm_id, strict=True)
     return _none(queryOpts)
+
+
+# Koji's build types on a new install (schema.sql); kiln builds only rpm, and a
+# Koji hub without Maven, Windows or image builds lists the same four.
+_BTYPES = ({"id": 1, "name": "rpm"}, {"id": 2, "name": "maven"}, {"id": 3, "name": "win"}, {"id": 4, "name": "image"})
+
+
+@export()
+def listBTypes(ctx: Context, query: Any = None, queryOpts: dict | None = None) -> Any:
+    """Build types, by ``name`` and ``id`` in ``query`` if given."""
+    if query is not None and not isinstance(query, dict):
+        raise errors.ParameterError("query must be a struct with name and/or id")
+    query = query or {}
+    found = [
+        dict(b)
+        for b in _BTYPES
+        if ("name" not in query or b["name"] == query["name"]) and ("id" not in query or b["id"] == query["id"])
+    ]
+    return query_opts.listing(found, queryOpts)
+
+
+@export()
+def getNextRelease(ctx: Context, build_info: Any, incr: Any = 1) -> str:
+    return builds.next_release(ctx, build_info, incr)

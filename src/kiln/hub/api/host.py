@@ -167,6 +167,12 @@ def setBuildRootState(ctx: Context, brootid: Any, state: Any, task_id: Any = Non
     buildroots.set_state(ctx, ctx.session.host_id, brootid, state)
 
 
+@export("host.setBuildRootList", access=HOST, writes=True)
+def setBuildRootList(ctx: Context, brootid: Any, rpmlist: Any, task_id: Any = None) -> None:
+    """The packages of a new build root (kojid sends them after its init): it must still be INIT."""
+    buildroots.set_list(ctx, ctx.session.host_id, brootid, rpmlist)
+
+
 @export("host.updateBuildRootList", access=HOST, writes=True)
 def updateBuildRootList(ctx: Context, brootid: Any, rpmlist: Any, task_id: Any = None) -> None:
     buildroots.update_list(ctx, ctx.session.host_id, brootid, rpmlist)

@@ -111,3 +111,12 @@ def listPackages(
                 entry = {k: v for k, v in entry.items() if k not in ("owner_id", "owner_name")}
             found.append(entry)
     return query_opts.listing(found, queryOpts)
+
+
+@export()
+def listPackagesSimple(ctx: Context, prefix: str | None = None, queryOpts: dict | None = None) -> Any:
+    """Every package as ``{package_id, package_name}``; ``prefix`` matched ignoring case, as Koji's ILIKE."""
+    found = [
+        {"package_id": p["id"], "package_name": p["name"]} for p in packages.all_packages(ctx, prefix, ignore_case=True)
+    ]
+    return query_opts.listing(found, queryOpts)

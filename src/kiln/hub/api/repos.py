@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.context import Context
-from kiln.hub.domain import buildroots, repo_requests, repos, tags, tasks
+from kiln.hub.domain import buildroots, query_views, repo_requests, repos, tags, tasks
 from kiln.hub.rpc import HOST, LOGIN, export, has_perm
 from kiln.protocol import errors
 from kiln.protocol.constants import RepoState
@@ -102,6 +102,28 @@ def request(
 @export("repo.checkRequest")
 def checkRequest(ctx: Context, req_id: Any) -> dict:
     return repo_requests.check(ctx, req_id)
+
+
+@export("repo.query")
+def query(ctx: Context, clauses: Any, fields: Any = None, opts: Any = None) -> Any:
+    """Repos by Koji's clauses: ``[[field, op, value], ...]`` over RepoQuery's fields (kojira's first call)."""
+    return query_views.run(ctx, repos.VIEW, clauses, fields, opts)
+
+
+@export("repo.queryQueue")
+def queryQueue(ctx: Context, clauses: Any = None, fields: Any = None, opts: Any = None) -> Any:
+    """Repo requests by Koji's clauses over RepoQueueQuery's fields."""
+    return query_views.run(ctx, repo_requests.QUEUE_VIEW, clauses, fields, opts)
+
+
+@export("repo.updateEndEvents", perm="repo", writes=True)
+def updateEndEvents(ctx: Context) -> None:
+    repos.update_end_events(ctx)
+
+
+@export("repo.setRequestPriority", perm="admin", writes=True)
+def setRequestPriority(ctx: Context, req_id: Any, priority: Any) -> None:
+    repo_requests.set_priority(ctx, req_id, priority)
 
 
 @export("repo.checkQueue", perm="repo", writes=True)

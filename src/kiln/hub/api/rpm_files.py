@@ -1,4 +1,4 @@
-"""getRPMHeaders and getChangelogEntries, with Koji's signatures."""
+"""What a build's RPM files say (headers, changelogs, dependencies, file lists), with Koji's signatures."""
 
 from __future__ import annotations
 
@@ -31,3 +31,32 @@ def getChangelogEntries(
 ) -> Any:
     found = rpm_files.changelog_entries(ctx, buildID, taskID, filepath, author, before, after, bool(strict))
     return query_opts.listing(found, queryOpts)
+
+
+# asList rows: the columns in the order Koji's hub gives them.
+_DEP_COLUMNS = ("name", "version", "flags", "type")
+_FILE_COLUMNS = ("name", "digest", "size", "flags", "digest_algo", "user", "group", "mtime", "mode")
+
+
+def _rows(rows: list[dict], opts: dict | None, columns: tuple[str, ...]) -> Any:
+    found = query_opts.listing(rows, opts)
+    if opts and opts.get("asList") and isinstance(found, list):
+        return [[row[c] for c in columns] for row in found]
+    return found
+
+
+@export()
+def getRPMDeps(
+    ctx: Context, rpmID: Any, depType: Any = None, queryOpts: dict | None = None, strict: bool = False
+) -> Any:
+    return _rows(rpm_files.dependencies(ctx, rpmID, depType, bool(strict)), queryOpts, _DEP_COLUMNS)
+
+
+@export()
+def listRPMFiles(ctx: Context, rpmID: Any, queryOpts: dict | None = None) -> Any:
+    return _rows(rpm_files.file_list(ctx, rpmID), queryOpts, _FILE_COLUMNS)
+
+
+@export()
+def getRPMFile(ctx: Context, rpmID: Any, filename: Any, strict: bool = False) -> dict:
+    return rpm_files.file_info(ctx, rpmID, filename, bool(strict))

@@ -109,3 +109,9 @@ def assignTask(ctx: Context, task_id: Any, host: Any, force: bool = False, overr
 @export(perm="admin", writes=True)
 def freeTask(ctx: Context, task_id: Any) -> None:
     task_actions.free(ctx, task_id)
+
+
+@export()
+def taskFinished(ctx: Context, taskId: Any) -> bool:
+    """Whether the task has ended (CLOSED, CANCELED or FAILED: ended, not succeeded), as kojid's dependantTask asks."""
+    return tasks.finished(ctx, taskId)

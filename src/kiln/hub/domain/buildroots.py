@@ -120,8 +120,20 @@ def set_state(ctx: Context, host_id: int, buildroot_id: Any, state: Any) -> None
     ctx.conn.execute(update(br).where(br.c.id == row.id).values(**values))
 
 
+def set_list(ctx: Context, host_id: int, buildroot_id: Any, rpmlist: Any) -> None:
+    """host.setBuildRootList: the first list, sent right after a build root's init (kojid), while it is INIT."""
+    row = _own(ctx, host_id, buildroot_id)
+    if row.state != BuildrootState.INIT:
+        raise errors.GenericError(f"buildroot {row.id} in wrong state {row.state}")
+    update_list(ctx, host_id, buildroot_id, rpmlist)
+
+
 def update_list(ctx: Context, host_id: int, buildroot_id: Any, rpmlist: Any) -> None:
-    """Replace what the build root holds: every installed package, by name, version, release, arch."""
+    """Replace what the build root holds: every installed package, by name, version, release, arch.
+
+    Koji's host.updateBuildRootList only adds what is new, while the build root
+    is BUILDING; kiln's builder sends the whole list whenever it changes.
+    """
     row = _own(ctx, host_id, buildroot_id)
     if not isinstance(rpmlist, list):
         raise errors.ParameterError("rpmlist must be a list of package dicts")
@@ -162,10 +174,13 @@ def query(ctx: Context, **filters: Any) -> list[dict]:
         ("tagID", tables.repo.c.tag_id),
     )
     for key, column in keyed:
-        if filters.get(key) is not None:
-            stmt = stmt.where(column == int(filters[key]))
+        value = filters.get(key)
+        if isinstance(value, (list, tuple)):  # Koji takes a list of ids too (kojid sends buildrootID so)
+            stmt = stmt.where(column.in_([int(v) for v in value]))
+        elif value is not None:
+            stmt = stmt.where(column == int(value))
     if filters.get("state") is not None:
-        states = filters["state"] if isinstance(filters["state"], list) else [filters["state"]]
+        states = filters["state"] if isinstance(filters["state"], (list, tuple)) else [filters["state"]]
         stmt = stmt.where(br.c.state.in_([int(s) for s in states]))
     if filters.get("rpmID") is not None:
         stmt = stmt.where(br.c.id.in_(select(bl.c.buildroot_id).where(bl.c.rpm_id == int(filters["rpmID"]))))

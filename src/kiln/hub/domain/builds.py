@@ -410,3 +410,41 @@ def host_tagging(
 def list_volumes(ctx: Context) -> list[dict]:
     """Every storage volume (kiln has only DEFAULT, id 0, unless an admin added more)."""
     return [dict(row._mapping) for row in ctx.conn.execute(select(v.c.id, v.c.name).order_by(v.c.id))]
+
+
+def next_release(ctx: Context, build_info: Any, incr: Any = 1) -> str:
+    """Koji's getNextRelease: the latest (by id) build of that name and version, its release moved on by ``incr``.
+
+    Koji's three shapes: all digits ("7" -> "8"), a number and a dist tag
+    ("3.el9" -> "4.el9"), and a third part that is a number ("1.el9.2" ->
+    "1.el9.3"); no build yet gives ``incr`` itself.  Failed and canceled builds
+    do not count.
+    """
+    try:
+        incr = int(incr)
+    except (TypeError, ValueError):
+        raise errors.ParameterError("incr parameter must be an integer") from None
+    if not isinstance(build_info, dict) or not {"name", "version"} <= build_info.keys():
+        raise errors.ParameterError("build_info must be a struct with name and version")
+    release = ctx.conn.execute(
+        select(b.c.release)
+        .select_from(b.join(p, p.c.id == b.c.pkg_id))
+        .where(
+            p.c.name == build_info["name"],
+            b.c.version == build_info["version"],
+            b.c.draft.is_(False),
+            b.c.state.in_([BuildState.COMPLETE, BuildState.DELETED, BuildState.BUILDING]),
+        )
+        .order_by(b.c.id.desc())
+        .limit(1)
+    ).scalar()
+    if not release:
+        return str(incr)
+    parts = release.split(".")
+    if release.isascii() and release.isdigit():
+        return str(int(release) + incr)
+    if len(parts) == 2 and parts[0].isascii() and parts[0].isdigit():
+        return f"{int(parts[0]) + incr}.{parts[1]}"
+    if len(parts) == 3 and parts[2].isascii() and parts[2].isdigit():
+        return f"{parts[0]}.{parts[1]}.{int(parts[2]) + incr}"
+    raise errors.BuildError(f"Unable to increment release value: {release}")

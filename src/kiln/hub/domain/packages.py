@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import func, insert, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
@@ -230,8 +230,11 @@ def set_arches(ctx: Context, tag_info: Any, pkg_info: Any, arches: Any) -> None:
     add(ctx, tag["id"], package["id"], extra_arches=arches if arches else "", update=True)
 
 
-def all_packages(ctx: Context, prefix: str | None = None) -> list[dict]:
+def all_packages(ctx: Context, prefix: str | None = None, ignore_case: bool = False) -> list[dict]:
+    """Every package, by name; ``prefix`` is a plain prefix (``%`` and ``_`` are no wildcards here)."""
     query = select(p.c.id, p.c.name).order_by(p.c.name)
-    if prefix:
+    if prefix and ignore_case:
+        query = query.where(func.lower(p.c.name).startswith(str(prefix).lower(), autoescape=True))
+    elif prefix:
         query = query.where(p.c.name.startswith(prefix, autoescape=True))
     return [dict(r._mapping) for r in ctx.conn.execute(query)]

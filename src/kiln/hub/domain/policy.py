@@ -89,17 +89,58 @@ _TESTS = {
 }
 
 
-def evaluate(ctx: Context, name: Any, data: Any) -> str:
-    """The action the named policy gives for ``data`` (None of its rules matching: an error)."""
+def _text(ctx: Context, name: Any, data: Any) -> str | None:
     if not isinstance(name, str) or not isinstance(data, dict):
         raise errors.ParameterError("evalPolicy takes a policy name and a data dict")
-    text = ctx.settings.policies.get(name, DEFAULTS.get(name))
-    if text is None:
-        raise errors.GenericError(f"no such policy: {name}")
+    return ctx.settings.policies.get(name, DEFAULTS.get(name))
+
+
+def _first_action(ctx: Context, name: str, text: str, data: dict) -> str | None:
     for rule in parse(text, name):
         if all(_TESTS[test](ctx, data, args) != negated for negated, test, args in rule.tests):
             return rule.action
-    raise errors.GenericError(f"policy {name}: no rule matched")
+    return None
+
+
+def action(ctx: Context, name: Any, data: Any) -> str | None:
+    """Koji's top-level evalPolicy: the first matching rule's action, None when no rule matches."""
+    text = _text(ctx, name, data)
+    if text is None:
+        raise errors.GenericError(f"no such policy: {name}")
+    return _first_action(ctx, name, text, data)
+
+
+def evaluate(ctx: Context, name: Any, data: Any) -> str:
+    """The action the named policy gives for ``data`` (None of its rules matching: an error)."""
+    found = action(ctx, name, data)
+    if found is None:
+        raise errors.GenericError(f"policy {name}: no rule matched")
+    return found
+
+
+def verdict(ctx: Context, name: Any, data: Any, default: str = "deny", strict: bool = False) -> tuple[bool, str]:
+    """Koji's host.checkPolicy: (allowed, reason).
+
+    A policy the hub does not have allows (Koji's MissingPolicyOk); no rule
+    matching gives ``default``; an action other than allow or deny denies.
+    With ``strict`` a denial is an ActionNotAllowed instead.
+    """
+    text = _text(ctx, name, data)
+    if text is None:
+        return True, "missing policy"
+    found = _first_action(ctx, name, text, data)
+    if found is None:
+        result, reason = str(default).lower(), "not covered by policy"
+    else:
+        first, _, reason = found.partition(" ")
+        result, reason = first.lower(), reason.strip()
+    if result == "allow":
+        return True, reason
+    if result != "deny":
+        reason = "error in policy"
+    if strict:
+        raise errors.ActionNotAllowed(f"policy violation ({name}): {reason}")
+    return False, reason
 
 
 def check(ctx: Context, name: Any, data: Any, default: str = "deny") -> None:

@@ -19,7 +19,8 @@ from sqlalchemy import insert, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import events, repos, tags
+from kiln.hub.domain import events, query_views, repos, tags
+from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
 from kiln.protocol.constants import RepoState, TaskState
 
@@ -52,6 +53,27 @@ _COLS = [
 _FROM = (
     q.join(u, u.c.id == q.c.owner).join(tables.tag, tables.tag.c.id == q.c.tag_id).outerjoin(tk, tk.c.id == q.c.task_id)
 )
+
+
+# repo.queryQueue's view: Koji's RepoQueueQuery fields and defaults.
+QUEUE_VIEW = query_views.View(
+    name="RepoQueueQuery",
+    columns={c.name: c for c in _COLS},
+    source=_FROM,
+    defaults=("id", "tag_id", "at_event", "min_event", "create_ts", "task_id", "tries", "repo_id", "opts", "active")
+    + ("update_ts",),
+    json_fields=frozenset({"opts"}),
+    derived={"create_time": ("create_ts", timestamp_text), "update_time": ("update_ts", timestamp_text)},
+)
+
+
+def set_priority(ctx: Context, req_id: Any, priority: Any) -> None:
+    """repo.setRequestPriority: an absolute priority, as Koji's (an unknown id changes nothing)."""
+    try:
+        req_id, priority = int(req_id), int(priority)
+    except (TypeError, ValueError):
+        raise errors.ParameterError(f"Invalid request id or priority: {req_id!r}, {priority!r}") from None
+    ctx.conn.execute(update(q).where(q.c.id == req_id).values(priority=priority, update_time=time.time()))
 
 
 def _shape(row: Any) -> dict:
@@ -160,15 +182,22 @@ def _running_tasks(ctx: Context) -> int:
 
 
 def _start_task(ctx: Context, req: dict | None) -> None:
-    """A newRepo task for the request: Koji's args ``[tagspec, {opts[, event]}]``, owned by the requester."""
-    from kiln.hub.domain import tasks
+    """A newRepo task for the request: Koji's args ``[tagspec, {opts[, event]}]``.
+
+    Owned, as in Koji, by the repo queue user (``repo_queue_user``, kojira),
+    not by whoever asked (a host waiting for a repo, often); by the requester
+    where the hub has no such user.
+    """
+    from kiln.hub.domain import tasks, users
 
     assert req is not None
     kwargs: dict[str, Any] = {"__starstar": True, "opts": req["opts"]}
     if req["at_event"] is not None:
         kwargs["event"] = req["at_event"]
     args = [{"id": req["tag_id"], "name": req["tag_name"]}, kwargs]
-    task_id = tasks.create(ctx, "newRepo", args, priority=15, channel="createrepo", owner=req["owner"])
+    queue_user = users.find(ctx, ctx.settings.repo_queue_user) if ctx.settings.repo_queue_user else None
+    owner = queue_user["id"] if queue_user else req["owner"]
+    task_id = tasks.create(ctx, "newRepo", args, priority=15, channel="createrepo", owner=owner)
     ctx.conn.execute(
         update(q).where(q.c.id == req["id"]).values(task_id=task_id, tries=q.c.tries + 1, update_time=time.time())
     )

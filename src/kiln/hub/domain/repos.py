@@ -23,7 +23,7 @@ from sqlalchemy import func, insert, literal, select, union_all, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
-from kiln.hub.domain import groups, inheritance, packages, rpms, storage, tags
+from kiln.hub.domain import groups, inheritance, packages, query_views, rpms, storage, tags
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
 from kiln.protocol.constants import BuildrootState, RepoState
@@ -79,6 +79,15 @@ def _columns() -> list:
 
 
 _COLS, _FROM = _columns()
+# repo.query's view: Koji's RepoQuery fields and defaults.
+VIEW = query_views.View(
+    name="RepoQuery",
+    columns={c.name: c for c in _COLS},
+    source=_FROM,
+    defaults=("id", "tag_id", "create_event", "state", "dist", "task_id", "opts", "custom_opts"),
+    json_fields=frozenset({"opts", "custom_opts"}),
+    derived={"creation_time": ("creation_ts", timestamp_text), "state_time": ("state_ts", timestamp_text)},
+)
 
 
 def _select() -> Any:
@@ -442,6 +451,13 @@ def set_state(ctx: Context, repo_id: int, state: Any) -> None:
     if old > new and new != RepoState.DELETED:
         raise errors.GenericError(f"Invalid repo state transition for repo {repo_id}: {old.name} -> {new.name}")
     ctx.conn.execute(update(rp).where(rp.c.id == repo_id).values(state=new, state_time=time.time()))
+    if new == RepoState.DELETED:
+        # The hub removes a deleted repo's directory, whoever marks it: kiln's repo
+        # daemon (repoDelete) or Koji's kojira (repo.setState, then its own rmtree,
+        # which finds nothing left; it may not even be able to write topdir).
+        repo = info(ctx, repo_id, strict=True)
+        path = repo_dir(ctx.settings.topdir, repo["tag_name"], repo["id"])
+        ctx.on_commit(lambda: shutil.rmtree(path, ignore_errors=True))
     if new == RepoState.READY:
         from kiln.hub.domain import repo_requests
 
@@ -476,9 +492,7 @@ def delete(ctx: Context, repo_id: Any) -> int:
     used = references(ctx, repo["id"])
     if used:
         return len(used)
-    set_state(ctx, repo["id"], RepoState.DELETED)
-    path = repo_dir(ctx.settings.topdir, repo["tag_name"], repo["id"])
-    ctx.on_commit(lambda: shutil.rmtree(path, ignore_errors=True))
+    set_state(ctx, repo["id"], RepoState.DELETED)  # which removes its directory once that commits
     return 0
 
 
@@ -546,3 +560,16 @@ def watched_tags(ctx: Context) -> list[int]:
         except ValueError:
             continue
     return sorted(found)
+
+
+def update_end_events(ctx: Context) -> None:
+    """repo.updateEndEvents: give each READY repo without one the first event that changed its tag since."""
+    ready = ctx.conn.execute(
+        select(rp.c.id, rp.c.tag_id, rp.c.create_event)
+        .where(rp.c.state == RepoState.READY, rp.c.end_event.is_(None))
+        .order_by(rp.c.id)
+    ).all()
+    for repo_id, tag_id, create_event in ready:
+        end = first_change_event(ctx, tag_id, create_event)
+        if end is not None:
+            ctx.conn.execute(update(rp).where(rp.c.id == repo_id).values(end_event=end))

@@ -108,3 +108,57 @@ def changelog_entries(
         date = datetime.datetime.fromtimestamp(entry["date_ts"], datetime.UTC).replace(tzinfo=None).isoformat(" ")
         found.append({"date": date, **entry})
     return found
+
+
+def _internal_rpm(ctx: Context, rpm_info: Any, strict: bool, what: str, missing: str) -> tuple[dict, Path] | None:
+    """The RPM and its filed package, for the calls that read a build's RPM; None (unless ``strict``) if out of reach.
+
+    Koji's wording: an external RPM has no file of ours; ``missing`` names the file in the message.
+    """
+    if isinstance(rpm_info, str) and rpm_info.isdigit():
+        rpm_info = int(rpm_info)
+    rpm = rpms.get(ctx, rpm_info, strict=strict)
+    if rpm is None:
+        return None
+    label = f"{rpm['name']}-{rpm['version']}-{rpm['release']}.{rpm['arch']}"
+    if rpm["build_id"] is None:
+        if strict:
+            raise errors.GenericError(f"Can not get {what}, because RPM: {label} is not internal")
+        return None
+    path = _rpm_file(ctx, rpm["id"], strict=False)
+    if path is None or not path.is_file():
+        if strict:
+            raise errors.GenericError(f"{missing} of {label} doesn't exist")
+        return None
+    return rpm, path
+
+
+def dependencies(ctx: Context, rpm_info: Any, dep_type: Any = None, strict: bool = False) -> list[dict]:
+    """getRPMDeps: read from the package's header; [] for an RPM out of reach unless ``strict``."""
+    found = _internal_rpm(ctx, rpm_info, strict, "dependencies", "RPM file")
+    if found is None:
+        return []
+    deps = headers.dependencies(found[1])
+    if dep_type is not None:
+        deps = [d for d in deps if d["type"] == dep_type]
+    return deps
+
+
+def file_list(ctx: Context, rpm_info: Any) -> list[dict]:
+    """listRPMFiles: never strict, as in Koji: [] for an RPM out of reach."""
+    found = _internal_rpm(ctx, rpm_info, False, "RPM files", "RPM package file")
+    return headers.files(found[1]) if found else []
+
+
+def file_info(ctx: Context, rpm_info: Any, filename: Any, strict: bool = False) -> dict:
+    """getRPMFile: the one file of that exact name, with ``rpm_id``; {} when out of reach unless ``strict``."""
+    found = _internal_rpm(ctx, rpm_info, strict, "RPM file", "RPM package file")
+    if found is None:
+        return {}
+    rpm, path = found
+    for entry in headers.files(path):
+        if entry["name"] == filename:
+            return {"rpm_id": rpm["id"], **entry}
+    if strict:
+        raise errors.GenericError(f"No file: {filename} found in RPM: {path.name.removesuffix('.rpm')}")
+    return {}

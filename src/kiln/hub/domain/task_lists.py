@@ -61,9 +61,9 @@ def _with_ts(names: tuple[str, ...]) -> Iterator[str]:
             yield name.removesuffix("_time") + "_ts"
 
 
-# queryOpts asList: values in Koji's column order (each *_time followed by its
-# *_ts), not the dicts' sorted keys.
-AS_LIST = (*_with_ts(tasks.COLUMNS), "request", "result", "owner_name", "owner_type")
+# queryOpts asList: the columns in the order of their names, as Koji's query
+# processor sorts them (clients, kiln's CLI among them, read them so).
+AS_LIST = tuple(sorted((*_with_ts(tasks.COLUMNS), "request", "result", "owner_name", "owner_type")))
 
 
 def _as_list(key: str, value: Any) -> list:

@@ -206,6 +206,12 @@ def get(ctx: Context, task_id: Any, strict: bool = False, request: bool = False)
     return shape(row, request=request)
 
 
+def finished(ctx: Context, task_id: Any) -> bool:
+    """Whether the task has ended, in any of the three ways."""
+    task = get(ctx, task_id, strict=True)
+    return task["state"] in (TaskState.CLOSED, TaskState.CANCELED, TaskState.FAILED)
+
+
 def row(ctx: Context, task_id: Any, lock: bool = False) -> Any:
     """The raw row of a task (all columns), locked for update on PostgreSQL when asked."""
     task_id = _task_id(task_id)
