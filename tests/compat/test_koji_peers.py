@@ -125,6 +125,27 @@ def test_build_types_packages_notifications_and_external_repos(hub, anon, admin,
     with pytest.raises(koji.GenericError, match="No such user"):
         anon.getBuildNotifications(unique("ghost"))
 
+    assert anon.getBuildNotification(1) is None
+    with pytest.raises(koji.GenericError, match="No notification with ID 1 found"):
+        anon.getBuildNotification(1, strict=True)
+    with pytest.raises(koji.GenericError, match="sends no build notifications"):
+        session.createNotification(session.getLoggedInUser()["id"], None, None, True)
+    with pytest.raises(koji.GenericError, match="No notification with ID 7 found"):
+        session.deleteNotification(7)
+
+    # archives (Maven, Windows, image outputs): kiln has none, and answers as Koji for an unknown one
+    assert anon.getArchive(5) is None
+    for call in (
+        lambda: anon.getArchive(5, strict=True),
+        lambda: anon.listArchiveFiles(5),
+        lambda: anon.getArchiveFile(5, "x.jar"),
+    ):
+        with pytest.raises(koji.GenericError, match="No such archive: 5"):
+            call()
+    assert anon.getArchiveType(type_id=1) is None
+    with pytest.raises(koji.GenericError, match="one of filename, type_name, or type_id must be specified"):
+        anon.getArchiveType()
+
     assert anon.getExternalRepo("fedora-updates") is None
     with pytest.raises(koji.GenericError, match="No such repo: fedora-updates"):
         anon.getExternalRepo("fedora-updates", strict=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from kiln.hub.context import Context
 from kiln.hub.domain import users
-from kiln.hub.rpc import HOST, export
+from kiln.hub.rpc import HOST, LOGIN, export
 from kiln.protocol import errors
 
 
@@ -34,6 +34,28 @@ def getBuildNotifications(ctx: Context, userID: Any = None) -> list:
 def getBuildNotificationBlocks(ctx: Context, userID: Any = None) -> list:
     _user_id(ctx, userID)
     return []
+
+
+@export()
+def getBuildNotification(ctx: Context, id: Any, strict: bool = False) -> dict | None:  # noqa: A002 - Koji's name
+    if strict:
+        raise errors.GenericError(f"No notification with ID {id} found")
+    return None
+
+
+@export(access=LOGIN, writes=True)
+def createNotification(ctx: Context, user_id: Any, package_id: Any, tag_id: Any, success_only: Any) -> None:
+    raise errors.GenericError("this hub sends no build notifications (kiln has none yet): nothing to subscribe to")
+
+
+@export(access=LOGIN, writes=True)
+def updateNotification(ctx: Context, id: Any, package_id: Any, tag_id: Any, success_only: Any) -> None:  # noqa: A002
+    raise errors.GenericError(f"No notification with ID {id} found")
+
+
+@export(access=LOGIN, writes=True)
+def deleteNotification(ctx: Context, id: Any) -> None:  # noqa: A002 - Koji's name
+    raise errors.GenericError(f"No notification with ID {id} found")
 
 
 @export("host.tagNotification", access=HOST)
