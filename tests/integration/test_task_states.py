@@ -11,6 +11,7 @@ import koji
 import pytest
 
 from tests.conftest import (
+    ADMIN,
     BACKENDS,
     channel_builder,
     host_session,
@@ -37,15 +38,14 @@ def fault(message: str = "it broke") -> str:
 class World:
     """A channel of its own with two hosts, the task's owner, a stranger and the admin."""
 
-    def __init__(self, hub: HubProcess, admin: koji.ClientSession) -> None:
+    def __init__(self, hub: HubProcess, admin: koji.ClientSession, people: tuple) -> None:
         self.admin = admin
         self.channel = unique("chan")
         admin.addChannel(self.channel)
         # Its hosts serve only this channel: only this world's tasks reach them.
         self.host, self.host_id = channel_builder(hub, admin, self.channel, capacity=10)
         self.other, self.other_id = channel_builder(hub, admin, self.channel, capacity=10)
-        self.owner = koji_session(hub, *make_user(hub, admin))
-        self.stranger = koji_session(hub, *make_user(hub, admin))
+        self.owner, self.stranger = people
 
     def task(self, state: int = FREE, host: str = "host") -> int:
         """A task of the owner's in ``state`` on ``host`` (via the real calls that get it there)."""
@@ -72,9 +72,16 @@ class World:
         return info["state"], info["host_id"]
 
 
+@pytest.fixture(scope="module")
+def people(hub: HubProcess) -> tuple[koji.ClientSession, koji.ClientSession]:
+    """The owner and the stranger, the module's through: they act only on tasks of their test's own channel."""
+    admin = koji_session(hub, *ADMIN)
+    return koji_session(hub, *make_user(hub, admin)), koji_session(hub, *make_user(hub, admin))
+
+
 @pytest.fixture
-def world(hub: HubProcess, admin: koji.ClientSession) -> World:
-    return World(hub, admin)
+def world(hub: HubProcess, admin: koji.ClientSession, people: tuple) -> World:
+    return World(hub, admin, people)
 
 
 def refused(world: World, task_id: int, call, error=koji.GenericError, match: str | None = None) -> None:

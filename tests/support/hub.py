@@ -52,7 +52,7 @@ class HubProcess:
             "password_cost": TEST_PASSWORD_COST,
         }
         self.settings.update(settings or {})
-        self.proc: subprocess.Popen | None = None
+        self.proc: Any = None  # forkserver.Spawned: used as a subprocess.Popen
 
     @property
     def url(self) -> str:
@@ -91,14 +91,18 @@ class HubProcess:
         self._write_config()
         if not self.prepared:
             self.admin_command("add-admin", ADMIN[0], "--password", ADMIN[1])
-        self.proc = subprocess.Popen(
-            [str(BIN / "kiln-hub"), "serve", "--config", str(self.config_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.dir / "serve.err", "wb"),  # noqa: SIM115 - lives as long as the process
-            start_new_session=True,
-        )
-        self.wait_ready()
+        self._serve("wb")
         return self
+
+    def _serve(self, mode: str) -> None:
+        """``kiln-hub serve``, forked from the fork server (tests/support/forkserver.py) in a session of its own."""
+        from tests.support import forkserver
+
+        with open(self.dir / "serve.err", mode) as stderr:
+            self.proc = forkserver.spawn(
+                [str(BIN / "kiln-hub"), "serve", "--config", str(self.config_path)], stderr=stderr.fileno()
+            )
+        self.wait_ready()
 
     def wait_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
@@ -141,10 +145,4 @@ class HubProcess:
 
     def restart(self) -> None:
         self.stop()
-        self.proc = subprocess.Popen(
-            [str(BIN / "kiln-hub"), "serve", "--config", str(self.config_path)],
-            stdout=subprocess.DEVNULL,
-            stderr=open(self.dir / "serve.err", "ab"),  # noqa: SIM115
-            start_new_session=True,
-        )
-        self.wait_ready()
+        self._serve("ab")
