@@ -324,6 +324,12 @@ def test_kojira_deletes_with_set_state_and_no_directory_is_left(hub, admin, koji
 # --- kojid: tag notifications, finished tasks, build root lists, policies, next release -------------
 
 
+def test_a_new_hub_lays_out_its_topdir_as_koji_does(request, tmp_path):
+    """kojid refuses newRepo tasks ("No access to repos dir") until topdir/repos exists: the hub makes it."""
+    fresh = start_hub(request, "sqlite", tmp_path)
+    assert sorted(p.name for p in fresh.topdir.iterdir() if p.is_dir()) == ["packages", "repos", "work"]
+
+
 @pytest.fixture
 def builder(hub, admin) -> tuple[koji.ClientSession, int]:
     channel = unique("kchan")

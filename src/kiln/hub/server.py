@@ -84,7 +84,10 @@ def serve(settings: Settings, migrate_first: bool = True) -> int:
     from kiln.hub.cli import setup_logging
 
     setup_logging(settings)
-    Path(settings.topdir).mkdir(parents=True, exist_ok=True)
+    # Koji's layout under topdir, as a Koji install makes /mnt/koji: kojid
+    # refuses newRepo tasks while repos/ is missing ("No access to repos dir").
+    for area in ("repos", "packages", "work"):
+        (Path(settings.topdir) / area).mkdir(parents=True, exist_ok=True)
     engine = make_engine(settings.db)
     if migrate_first:
         migrate.upgrade(engine)
