@@ -433,3 +433,18 @@ def test_next_release_refuses_what_it_cannot_count_up(admin, anon):
         anon.getNextRelease({"name": name, "version": "1.0"})
     with pytest.raises(koji.ParameterError, match="incr parameter must be an integer"):
         anon.getNextRelease({"name": name, "version": "1.0"}, "x")
+
+
+def test_maven_and_windows_builds_are_switched_off(admin, anon):
+    """As on a Koji hub without EnableMaven and EnableWin: the reason, not "Invalid method"."""
+    for call in (
+        lambda: admin.mavenBuild("git://x/y.git#1", "t"),
+        lambda: admin.wrapperRPM("b-1-1", "git://x/y.git#1", "t"),
+        lambda: admin.chainMaven({}, "t"),
+    ):
+        with pytest.raises(koji.GenericError, match="Maven support not enabled"):
+            call()
+    with pytest.raises(koji.GenericError, match="Windows support not enabled"):
+        admin.winBuild("vm", "git://x/y.git#1", "t")
+    with pytest.raises(koji.ActionNotAllowed):
+        anon.mavenBuild("git://x/y.git#1", "t")
