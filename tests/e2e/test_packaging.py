@@ -73,6 +73,8 @@ def test_sdist_holds_what_building_and_installing_need(dist: Path) -> None:
         "src/kiln/hub/db/tables.py",
         "src/kiln/hub/db/migrations/env.py",
         "src/kiln/hub/db/migrations/script.py.mako",
+        "src/kiln/web/templates/base.html",
+        "src/kiln/web/static/kiln.css",
         *(f"contrib/{unit}" for unit in UNITS),
     ]:
         assert f"{top}/{wanted}" in names, wanted
@@ -145,3 +147,19 @@ def test_installed_tree_works_without_the_work_tree(noarch_rpm: Path, tmp_path: 
     )
     assert migrate.returncode == 0, migrate.stderr
     assert db.stat().st_size > 0
+
+    # The web UI's templates and static files are in the package: a page and the style sheet are served.
+    serve = (
+        "from kiln.web.app import WebApp\n"
+        "from kiln.web.config import WebSettings\n"
+        "app = WebApp(WebSettings())\n"
+        "for path in ('/koji/nosuchpage', '/koji/static/kiln.css'):\n"
+        "    seen = []\n"
+        "    body = b''.join(app({'PATH_INFO': path}, lambda status, headers: seen.append(status)))\n"
+        "    print(seen[0], len(body), b'There is no page' in body)\n"
+    )
+    web = subprocess.run([sys.executable, "-c", serve], env=env, cwd=tmp_path, capture_output=True, text=True)
+    assert web.returncode == 0, web.stderr
+    page, css = web.stdout.splitlines()
+    assert page.startswith("404 Not Found ") and page.endswith(" True")
+    assert css.startswith("200 OK ") and int(css.split()[2]) > 100

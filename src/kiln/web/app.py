@@ -1,0 +1,84 @@
+"""The web UI's WSGI application: Koji's page names, rendered from the hub's answers.
+
+A page is a function of ``pages`` taking the request's query; it raises
+``PageError`` for what the visitor did wrong (400) or asked for that does
+not exist (404).  A hub that does not answer gives a 503 page; nothing ever
+shows a traceback.  Every value is escaped by the templates (autoescape).
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+from collections.abc import Callable, Iterable
+from importlib import resources
+from typing import Any
+from urllib.parse import parse_qs
+
+import jinja2
+import requests
+
+from kiln.client import ClientSession
+from kiln.web import pages
+from kiln.web.config import WebSettings
+
+log = logging.getLogger("kiln.web")
+StartResponse = Callable[..., Any]
+PREFIX = "/koji"
+
+
+class WebApp:
+    def __init__(self, settings: WebSettings) -> None:
+        self.settings = settings
+        self.templates = jinja2.Environment(
+            loader=jinja2.PackageLoader("kiln.web", "templates"),
+            autoescape=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.templates.filters["state_name"] = pages.state_name
+
+    def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
+        path = environ.get("PATH_INFO", "/")
+        if path.startswith(PREFIX + "/") or path == PREFIX:
+            path = path[len(PREFIX) :]
+        name = path.strip("/") or "index"
+        if name.startswith("static/"):
+            return self._static(name.removeprefix("static/"), start_response)
+        page = pages.PAGES.get(name)
+        query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        try:
+            if page is None:
+                raise pages.PageError(404, f"There is no page called {name!r} here.")
+            session = ClientSession(self.settings.hub_url, opts={"max_retries": 0, "anon_retry": False})
+            template, values = page(session, query)
+            return self._render(start_response, "200 OK", template, values)
+        except pages.PageError as exc:
+            return self._error(start_response, exc.status, exc.message)
+        except (requests.ConnectionError, requests.Timeout):
+            return self._error(start_response, 503, f"The hub at {self.settings.hub_url} does not answer.")
+        except Exception:
+            log.exception("page %s failed", name)
+            return self._error(start_response, 500, "Something went wrong on our side; the log has the details.")
+
+    def _render(self, start_response: StartResponse, status: str, template: str, values: dict) -> list[bytes]:
+        body = self.templates.get_template(template).render(**values, files_url=self.settings.files_url).encode()
+        headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+        start_response(status, headers)
+        return [body]
+
+    def _error(self, start_response: StartResponse, status: int, message: str) -> list[bytes]:
+        titles = {400: "Bad Request", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
+        return self._render(
+            start_response, f"{status} {titles[status]}", "error.html", {"status": status, "message": message}
+        )
+
+    def _static(self, name: str, start_response: StartResponse) -> list[bytes]:
+        if "/" in name or name.startswith("."):
+            return self._error(start_response, 404, "No such file.")
+        resource = resources.files("kiln.web").joinpath("static", name)
+        if not resource.is_file():
+            return self._error(start_response, 404, "No such file.")
+        body = resource.read_bytes()
+        kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(len(body)))])
+        return [body]
