@@ -61,6 +61,7 @@ run: venv deps
 	@test -s $(STATE)/admin-password || $(PY) -c "import secrets; print(secrets.token_hex(9))" > $(STATE)/admin-password
 	@$(VENV)/bin/kiln-hub add-admin admin --password "$$(cat $(STATE)/admin-password)" --state-dir $(STATE) >/dev/null
 	@printf '[koji]\nserver = http://$(LISTEN)/kojihub\nweburl = http://$(LISTEN)/koji\ntopurl = http://$(LISTEN)/kojifiles\n' > $(STATE)/koji.conf
+	@echo "kiln web:  http://$(LISTEN)/koji/"
 	@echo "kiln hub:  http://$(LISTEN)/kojihub   (database: $(STATE)/kiln.db, topdir: $(STATE)/topdir)"
 	@echo "admin:     user admin, password $$(cat $(STATE)/admin-password)"
 	@echo "try:       $(VENV)/bin/koji -c $(STATE)/koji.conf --user admin --password $$(cat $(STATE)/admin-password) moshimoshi"

@@ -157,7 +157,7 @@ def main(argv: list[str] | None = None) -> int:
         hub = start(
             "hub",
             [str(BIN / "kiln-hub"), "serve", "--state-dir", str(state), "--listen", args.listen]
-            + ["--log-file", str(logs / "hub.log")],
+            + ["--log-file", str(logs / "hub.log"), "--web-ui"],
         )
         _wait_for_hub(url, hub)
         first_setup(url, state, args.admin_password, host_password, repod_password)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import koji
 import pytest
+import requests
 
 from tests.support.builder import wait_for
 from tests.support.hub import BIN
@@ -75,6 +76,11 @@ def test_one_command_starts_hub_builder_and_repo_daemon_with_a_starter_setup(loc
     # the repo daemon made the build tag's repo, and the builder's createrepo task did the work
     repo = wait_for(lambda: session.getRepo("build"), 60, what="the build tag's repo")
     assert (state / "topdir" / "repos" / "build" / str(repo["id"]) / os.uname().machine / "repodata").is_dir()
+    # the web UI at make run's weburl (http://LISTEN/koji): the newRepo task's page, as a Task info: link
+    weburl = local_system["url"].replace("/kojihub", "/koji")
+    page = requests.get(f"{weburl}/taskinfo?taskID={repo['task_id']}", timeout=30)
+    assert page.status_code == 200 and f"Task {repo['task_id']}: newRepo" in page.text and "closed" in page.text
+    assert requests.get(f"{weburl}/", timeout=30).status_code == 200
     # the sample package's git repository is there to build from
     log = subprocess.run(
         ["git", "-C", str(state / "sample" / "kiln-hello.git"), "log", "--oneline"],

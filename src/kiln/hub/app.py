@@ -55,11 +55,14 @@ class HubApp:
         self.registry = rpc.build_registry(self.plugins)
         for name, rules in settings.policies.items():  # a bad policy stops the hub at start, not a call later
             policy.parse(rules, name)
+        self.web = _web_ui(settings) if settings.web_ui else None
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
         if path == kojifiles.PREFIX or path.startswith(kojifiles.PREFIX + "/"):
             return kojifiles.serve(self.settings.topdir, environ, start_response)
+        if self.web is not None and (path == "/koji" or path.startswith("/koji/")):
+            return self.web(environ, start_response)
         if path not in _RPC_PATHS:
             return _plain(start_response, "404 Not Found", f"Not found: {path}\n")
         if environ.get("REQUEST_METHOD") != "POST":
@@ -205,3 +208,15 @@ def _xml(start_response: StartResponse, reply: str) -> list[bytes]:
 
 def make_app(settings: Settings) -> HubApp:
     return HubApp(settings)
+
+
+def _web_ui(settings: Settings) -> Callable:
+    """The web UI mounted at /koji/: a client of this very hub over HTTP, as kiln-web is of any hub."""
+    from kiln.web.app import WebApp
+    from kiln.web.config import WebSettings
+
+    host, _, port = settings.listen.rpartition(":")
+    if host in ("", "0.0.0.0", "::", "[::]"):
+        host = "127.0.0.1"
+    # Its links to files stay on whatever address the browser used.
+    return WebApp(WebSettings(hub_url=f"http://{host}:{port}/kojihub", files_url="/kojifiles"))

@@ -46,6 +46,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--debug", action="store_const", const=True, help="log at DEBUG level")
     serve.add_argument("--plugin", dest="plugins", action="append", help="enable a hub plugin (repeatable)")
     serve.add_argument(
+        "--web-ui", dest="web_ui", action="store_const", const=True, help="serve the web UI at /koji/ too"
+    )
+    serve.add_argument(
         "--no-migrate", action="store_true", help="refuse to start on an old schema instead of upgrading it"
     )
 
@@ -66,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def settings_from(args: argparse.Namespace) -> Settings:
     keys = ("db", "topdir", "state_dir", "listen", "workers", "threads", "log_file", "log_level", "debug", "plugins")
+    keys += ("web_ui",)
     overrides = {k: getattr(args, k, None) for k in keys}
     return config.load(args.config, overrides)
 

@@ -63,6 +63,9 @@ class Settings:
     max_poll_seconds: float = 60.0
     weight_full_seconds: float = 3600.0
     offline: bool = False
+    # Serve the web UI (kiln.web) at /koji/ too, calling this hub over HTTP as
+    # kiln-web would: make run's one address for everything.
+    web_ui: bool = False
     offline_message: str = ""
     # Koji's policies, from the config file's [policy] section: name -> rules (see domain/policy.py).
     policies: dict[str, str] = field(default_factory=dict)
