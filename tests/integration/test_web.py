@@ -18,9 +18,12 @@ import koji
 import pytest
 import requests
 
-from tests.conftest import channel_builder, task_result, unique
+from kiln.client import ClientSession
+from kiln.client.uploads import upload_file
+from tests.conftest import ADMIN, channel_builder, task_result, unique
 from tests.support.hub import HubProcess, stop_group
 from tests.support.pgserver import free_port
+from tests.support.rpms import make_package
 
 BIN = Path(sys.executable).parent
 
@@ -137,3 +140,89 @@ def test_a_hub_that_does_not_answer_gets_a_503_page(tmp_path):
     finally:
         process.proc.send_signal(signal.SIGTERM)
         process.proc.wait(timeout=30)
+
+
+def test_the_task_list_filters_orders_and_pages(hub, admin, web):
+    channel = unique("listchan")
+    admin.addChannel(channel)
+    host, host_id = channel_builder(hub, admin, channel)
+    made = [admin.makeTask("sleep", [i], channel=channel, arch="noarch") for i in range(55)]
+    admin.assignTask(made[0], host_id)
+    host.host.openTask(made[0])
+    base = f"tasks?channelID={channel}&state=active"
+    first = web.get(base)
+    assert first.status_code == 200 and "Tasks 1 to 50 of 55" in first.text
+    newest = made[::-1]
+    assert f'taskID={newest[0]}"' in first.text and f'taskID={newest[50]}"' not in first.text
+    second = web.get(base + "&start=50")
+    assert "Tasks 51 to 55 of 55" in second.text and f'taskID={made[0]}"' in second.text
+    oldest = web.get(base + "&order=id")
+    assert oldest.text.index(f'taskID={made[0]}"') < oldest.text.index(f'taskID={made[1]}"')
+    opened = web.get(f"tasks?channelID={channel}&state=open")
+    assert "Tasks 1 to 1 of 1" in opened.text and f'taskID={made[0]}"' in opened.text
+    assert "No tasks." in web.get(f"tasks?channelID={channel}&state=failed").text
+    by_host = web.get(f"tasks?hostID={admin.getHost(host_id)['name']}&state=all")
+    assert f'taskID={made[0]}"' in by_host.text
+    for page, status, words in (
+        ("tasks?state=sleeping", 400, "Unknown task state"),
+        ("tasks?order=owner_name", 400, "cannot be ordered by"),
+        ("tasks?start=x", 400, "start must be a number"),
+        (f"tasks?channelID={unique('nochan')}", 404, "There is no channel"),
+    ):
+        answer = web.get(page)
+        assert answer.status_code == status and words in answer.text, (page, answer.text)
+    for task_id in made:
+        admin.cancelTask(task_id)
+
+
+@pytest.fixture(scope="module")
+def imported(hub, tmp_path_factory) -> dict:
+    """A real build, imported: a source and a noarch RPM."""
+    name = unique("webpkg")
+    srpm, rpm = make_package(tmp_path_factory.mktemp("webrpm"), name)
+    uploader = ClientSession(hub.url, opts={"max_retries": 0})
+    uploader.login(*ADMIN)
+    for path in (srpm, rpm):
+        area = f"imports/{unique()}"
+        upload_file(uploader, path, area)
+        uploader.importRPM(area, path.name)
+    return {"name": name, "nvr": f"{name}-1.0-1"}
+
+
+def test_builds_and_build_info(admin, web, imported):
+    build = admin.getBuild(imported["nvr"], strict=True)
+    listed = web.get(f"builds?prefix={imported['name']}")
+    assert listed.status_code == 200 and f'buildID={build["id"]}">{imported["nvr"]}</a>' in listed.text
+    for wanted in (str(build["id"]), imported["nvr"]):  # by id, or by N-V-R (kiln's extension)
+        page = web.get(f"buildinfo?buildID={wanted}")
+        assert page.status_code == 200, wanted
+        assert f"<h1>{imported['nvr']}</h1>" in page.text and "complete" in page.text
+        assert f"{imported['nvr']}.noarch.rpm" in page.text and f"{imported['nvr']}.src.rpm" in page.text
+        no_traceback(page)
+    assert "No builds." in web.get(f"builds?prefix={unique('none')}").text
+    assert web.get(f"buildinfo?buildID={unique('none')}-1-1").status_code == 404
+    assert web.get("buildinfo").status_code == 400
+    assert web.get("builds?state=melted").status_code == 400
+
+
+def test_getfile_shows_a_log_from_an_offset(hub, admin, web, tmp_path):
+    channel = unique("filechan")
+    admin.addChannel(channel)
+    host, host_id = channel_builder(hub, admin, channel)
+    task_id = admin.makeTask("sleep", [1], channel=channel)
+    admin.assignTask(task_id, host_id)
+    host.host.openTask(task_id)
+    log = tmp_path / "build.log"
+    log.write_bytes(b"first line\n<script>alert(1)</script>\n\xff\xfe not utf-8\n")
+    host.uploadWrapper(str(log), f"tasks/{task_id % 10000}/{task_id}", name="build.log")
+    page = web.get(f"taskinfo?taskID={task_id}")
+    assert f"/koji/getfile?taskID={task_id}&amp;name=build.log" in page.text
+    shown = web.get(f"getfile?taskID={task_id}&name=build.log")
+    assert shown.status_code == 200 and "first line" in shown.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in shown.text and "<script>" not in shown.text
+    assert "\ufffd" in shown.text  # bytes that are not UTF-8 are shown replaced, not as an error
+    later = web.get(f"getfile?taskID={task_id}&name=build.log&offset=11")
+    assert "first line" not in later.text and "alert(1)" in later.text
+    assert web.get(f"getfile?taskID={task_id}&name=nothere.log").status_code == 404
+    assert web.get(f"getfile?taskID={task_id}").status_code == 400
+    admin.cancelTask(task_id)

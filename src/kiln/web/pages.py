@@ -100,7 +100,174 @@ def taskinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     }
 
 
+PAGE_SIZE = 50
+BUILD_STATES = {0: "building", 1: "complete", 2: "deleted", 3: "failed", 4: "canceled"}
+
+
+def _page(query: dict[str, str], prefix: str = "") -> tuple[int, str | None]:
+    """Koji's paging parameters: ``start`` (an offset) and ``order`` (a field, ``-`` for descending)."""
+    start = query.get(f"{prefix}start", "0")
+    if not start.isdigit():
+        raise PageError(400, f"{prefix}start must be a number, not {start!r}.")
+    order = query.get(f"{prefix}order")
+    return int(start), order
+
+
+def _paging(start: int, total: int, link: Callable[[int], str]) -> dict:
+    return {
+        "start": start,
+        "end": min(start + PAGE_SIZE, total),
+        "total": total,
+        "previous": link(max(0, start - PAGE_SIZE)) if start > 0 else None,
+        "next": link(start + PAGE_SIZE) if start + PAGE_SIZE < total else None,
+    }
+
+
+def _query_link(page: str, query: dict[str, str], **changes: Any) -> str:
+    from urllib.parse import urlencode
+
+    values = {k: v for k, v in {**query, **{k: str(v) for k, v in changes.items()}}.items() if v not in ("", None)}
+    return f"/koji/{page}?{urlencode(values)}" if values else f"/koji/{page}"
+
+
+_TASK_ORDERS = {"id", "-id", "method", "-method", "state", "-state", "priority", "-priority"}
+
+
+def tasks(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """Koji's task list: by state (``state``: all, active, closed, failed, canceled...), method, owner, host,
+    channel and arch; top-level tasks only unless ``view=flat``."""
+    start, order = _page(query)
+    order = order or "-id"
+    if order not in _TASK_ORDERS:
+        raise PageError(400, f"The task list cannot be ordered by {order!r}.")
+    opts: dict[str, Any] = {"decode": True}
+    state = query.get("state", "all")
+    states = {
+        "all": None,
+        "active": [TaskState.FREE, TaskState.OPEN, TaskState.ASSIGNED],
+        "free": [TaskState.FREE],
+        "open": [TaskState.OPEN],
+        "assigned": [TaskState.ASSIGNED],
+        "closed": [TaskState.CLOSED],
+        "failed": [TaskState.FAILED],
+        "canceled": [TaskState.CANCELED],
+    }
+    if state not in states:
+        raise PageError(400, f"Unknown task state {state!r}.")
+    if states[state] is not None:
+        opts["state"] = states[state]
+    if query.get("view", "toplevel") != "flat":
+        opts["parent"] = None
+    if query.get("method"):
+        opts["method"] = query["method"]
+    if query.get("arch"):
+        opts["arch"] = [query["arch"]]
+    lookups = {"owner": "getUser", "hostID": "getHost", "channelID": "getChannel"}
+    for key, method in lookups.items():
+        if query.get(key):
+            value: Any = int(query[key]) if query[key].isdigit() else query[key]
+            found = getattr(session, method)(value)
+            if not found:
+                raise PageError(404, f"There is no {key.removesuffix('ID')} {query[key]}.")
+            opts[{"owner": "owner", "hostID": "host_id", "channelID": "channel_id"}[key]] = [found["id"]]
+    with session.multicall(strict=True) as m:
+        total = m.listTasks(opts, {"countOnly": True})
+        rows = m.listTasks(opts, {"order": order, "offset": start, "limit": PAGE_SIZE})
+    return "tasks.html", {
+        "tasks": rows.result,
+        "state": state,
+        "states": list(states),
+        "query": query,
+        "order": order,
+        "paging": _paging(start, total.result, lambda at: _query_link("tasks", query, start=at)),
+        "link": lambda **changes: _query_link("tasks", query, start="", **changes),
+        "when": when,
+    }
+
+
+def builds(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """Koji's build list, by state, owner (``userID``) and name prefix, newest first."""
+    start, order = _page(query)
+    order = order or "-build_id"
+    if order.lstrip("-") not in ("build_id", "nvr", "completion_time", "creation_time"):
+        raise PageError(400, f"The build list cannot be ordered by {order!r}.")
+    filters: dict[str, Any] = {}
+    if query.get("state"):
+        names = {v: k for k, v in BUILD_STATES.items()}
+        if query["state"] not in names:
+            raise PageError(400, f"Unknown build state {query['state']!r}.")
+        filters["state"] = names[query["state"]]
+    if query.get("userID"):
+        user = session.getUser(int(query["userID"]) if query["userID"].isdigit() else query["userID"])
+        if not user:
+            raise PageError(404, f"There is no user {query['userID']}.")
+        filters["userID"] = user["id"]
+    if query.get("prefix"):
+        filters["prefix"] = query["prefix"]
+    with session.multicall(strict=True) as m:
+        total = m.listBuilds(queryOpts={"countOnly": True}, **filters)
+        rows = m.listBuilds(queryOpts={"order": order, "offset": start, "limit": PAGE_SIZE}, **filters)
+    return "builds.html", {
+        "builds": rows.result,
+        "states": BUILD_STATES,
+        "query": query,
+        "paging": _paging(start, total.result, lambda at: _query_link("builds", query, start=at)),
+        "when": when,
+    }
+
+
+def buildinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """A build: by id (Koji's) or by N-V-R (kiln's extension)."""
+    wanted = query.get("buildID")
+    if not wanted:
+        raise PageError(400, "This page needs buildID=, a number or an N-V-R.")
+    build = session.getBuild(int(wanted) if wanted.isdigit() else wanted)
+    if not build:
+        raise PageError(404, f"There is no build {wanted}.")
+    with session.multicall(strict=True) as m:
+        rpms = m.listRPMs(buildID=build["id"])
+        tags = m.listTags(build=build["id"])
+        logs = m.getBuildLogs(build["id"])
+        changelog = m.getChangelogEntries(build["id"], queryOpts={"limit": 5})
+    return "buildinfo.html", {
+        "build": build,
+        "state": BUILD_STATES.get(build["state"], "unknown"),
+        "rpms": sorted(rpms.result, key=lambda r: (r["arch"] != "src", r["arch"], r["name"])),
+        "tags": sorted(t["name"] for t in tags.result),
+        "logs": logs.result,
+        "changelog": changelog.result,
+        "when": when,
+    }
+
+
+def getfile(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """A task's output file shown as text (``offset`` and ``size`` in bytes), as kojiweb's getfile."""
+    task_id = _int(query, "taskID")
+    name = query.get("name")
+    if not name:
+        raise PageError(400, "This page needs name=, a file of the task's output.")
+    offset = _int(query, "offset") if "offset" in query else 0
+    size = min(_int(query, "size"), 4 * 1024 * 1024) if "size" in query else 1024 * 1024
+    if name not in session.listTaskOutput(task_id):
+        raise PageError(404, f"Task {task_id} has no output file {name!r}.")
+    import base64
+
+    data = base64.b64decode(session.downloadTaskOutput(task_id, name, offset, size))
+    return "getfile.html", {
+        "task_id": task_id,
+        "name": name,
+        "offset": offset,
+        "text": data.decode("utf-8", errors="replace"),
+        "more": len(data) == size,
+        "next": _query_link("getfile", query, offset=offset + len(data)),
+    }
+
+
 PAGES: dict[str, Callable[[ClientSession, dict[str, str]], tuple[str, dict]]] = {
     "index": index,
+    "tasks": tasks,
     "taskinfo": taskinfo,
+    "getfile": getfile,
+    "builds": builds,
+    "buildinfo": buildinfo,
 }
