@@ -226,3 +226,47 @@ def test_getfile_shows_a_log_from_an_offset(hub, admin, web, tmp_path):
     assert web.get(f"getfile?taskID={task_id}&name=nothere.log").status_code == 404
     assert web.get(f"getfile?taskID={task_id}").status_code == 400
     admin.cancelTask(task_id)
+
+
+def test_hosts_channels_users_tags_targets_and_packages(hub, admin, web, imported):
+    # free text from the hub, with HTML in it, in every page that shows it
+    channel = unique("infochan")
+    admin.addChannel(channel, description="<i>channel</i>")
+    _host, host_id = channel_builder(hub, admin, channel, capacity=4)
+    host_name = admin.getHost(host_id)["name"]
+    admin.editHost(host_id, description="<script>host()</script>")
+    parent, child = unique("parent"), unique("child")
+    admin.createTag(parent, arches="x86_64")
+    admin.createTag(child, parent=parent, arches="x86_64")
+    target = unique("target")
+    admin.createBuildTarget(target, child, parent)
+    admin.packageListAdd(parent, imported["name"], owner=ADMIN[0])
+    admin.tagBuildBypass(parent, imported["nvr"])
+
+    pages = {
+        "hosts": [host_name, "&lt;script&gt;host()&lt;/script&gt;"],
+        f"hostinfo?hostID={host_id}": [host_name, channel, "0.0 of 4.0", "&lt;script&gt;host()&lt;/script&gt;"],
+        f"hostinfo?hostID={host_name}": [host_name],
+        f"channelinfo?channelID={channel}": [f"Channel {channel}", "&lt;i&gt;channel&lt;/i&gt;", host_name],
+        "users": ["Users 1 to"],
+        f"userinfo?userID={ADMIN[0]}": ["admin", "Permissions"],
+        "tags": [parent, child],
+        f"taginfo?tagID={child}": [child, f'href="/koji/taginfo?tagID={admin.getTag(parent)["id"]}"', parent, target],
+        f"taginfo?tagID={parent}": [imported["nvr"], imported["name"], child],
+        "buildtargets": [target],
+        f"buildtargetinfo?targetID={target}": [f"Build target {target}", child, parent],
+        f"packages?prefix={imported['name']}": [imported["name"]],
+        f"packageinfo?packageID={imported['name']}": [parent, imported["nvr"]],
+    }
+    for page, words in pages.items():
+        answer = web.get(page)
+        assert answer.status_code == 200, (page, answer.text)
+        no_traceback(answer)
+        for word in words:
+            assert word in answer.text, (page, word)
+    assert "<script>host()</script>" not in web.get(f"hostinfo?hostID={host_id}").text
+    for page in ("hostinfo?hostID=999999", f"taginfo?tagID={unique('none')}", "userinfo?userID=nobody-here",
+                 f"channelinfo?channelID={unique('none')}", f"buildtargetinfo?targetID={unique('none')}",
+                 f"packageinfo?packageID={unique('none')}"):  # fmt: skip
+        assert web.get(page).status_code == 404, page
+    assert web.get("taginfo").status_code == 400

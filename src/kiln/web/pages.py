@@ -263,7 +263,160 @@ def getfile(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     }
 
 
+def _named(query: dict[str, str], key: str) -> int | str:
+    """An id, or (as Koji's pages take them) a name."""
+    value = query.get(key)
+    if not value:
+        raise PageError(400, f"This page needs {key}=, a number or a name.")
+    return int(value) if value.isdigit() else value
+
+
+def hosts(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    with session.multicall(strict=True) as m:
+        found = m.listHosts()
+        channels = m.listChannels()
+    return "hosts.html", {"hosts": sorted(found.result, key=lambda h: h["name"]), "channels": channels.result}
+
+
+def hostinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    wanted = _named(query, "hostID")
+    host = session.getHost(wanted)
+    if not host:
+        raise PageError(404, f"There is no host {wanted}.")
+    with session.multicall(strict=True) as m:
+        channels = m.listChannels(hostID=host["id"])
+        running = {"host_id": [host["id"]], "state": [TaskState.OPEN, TaskState.ASSIGNED]}
+        current = m.listTasks(running, {"order": "-id"})
+        recent = m.listTasks({"host_id": [host["id"]]}, {"order": "-id", "limit": 10})
+    load = host["task_load"] / host["capacity"] * 100 if host["capacity"] else 0
+    return "hostinfo.html", {
+        "host": host,
+        "load_percent": min(100, round(load)),
+        "channels": channels.result,
+        "current": current.result,
+        "recent": recent.result,
+        "when": when,
+    }
+
+
+def channelinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    wanted = _named(query, "channelID")
+    channel = session.getChannel(wanted)
+    if not channel:
+        raise PageError(404, f"There is no channel {wanted}.")
+    members = session.listHosts(channelID=channel["id"])
+    return "channelinfo.html", {"channel": channel, "hosts": sorted(members, key=lambda h: h["name"])}
+
+
+def users(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    start, _order = _page(query)
+    with session.multicall(strict=True) as m:
+        total = m.listUsers(queryOpts={"countOnly": True})
+        rows = m.listUsers(queryOpts={"order": "name", "offset": start, "limit": PAGE_SIZE})
+    return "users.html", {
+        "users": rows.result,
+        "paging": _paging(start, total.result, lambda at: _query_link("users", query, start=at)),
+    }
+
+
+def userinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    wanted = _named(query, "userID")
+    user = session.getUser(wanted)
+    if not user:
+        raise PageError(404, f"There is no user {wanted}.")
+    with session.multicall(strict=True) as m:
+        perms = m.getUserPerms(user["id"])
+        recent_tasks = m.listTasks({"owner": [user["id"]], "parent": None}, {"order": "-id", "limit": 10})
+        recent_builds = m.listBuilds(userID=user["id"], queryOpts={"order": "-build_id", "limit": 10})
+    return "userinfo.html", {
+        "user": user,
+        "perms": sorted(perms.result),
+        "tasks": recent_tasks.result,
+        "builds": recent_builds.result,
+        "when": when,
+    }
+
+
+def tags(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    return "tags.html", {"tags": sorted(session.listTags(), key=lambda t: t["name"])}
+
+
+def taginfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    wanted = _named(query, "tagID")
+    tag = session.getTag(wanted)
+    if not tag:
+        raise PageError(404, f"There is no tag {wanted}.")
+    with session.multicall(strict=True) as m:
+        inheritance = m.getFullInheritance(tag["id"])
+        children = m.getFullInheritance(tag["id"], reverse=True)
+        package_list = m.listPackages(tagID=tag["id"], inherited=True)
+        latest = m.listTagged(tag["id"], inherit=True, latest=True)
+        repo = m.getRepo(tag["id"])
+        targets = m.getBuildTargets(buildTagID=tag["id"])
+        dest_targets = m.getBuildTargets(destTagID=tag["id"])
+    return "taginfo.html", {
+        "tag": tag,
+        "inheritance": inheritance.result,
+        "children": children.result,
+        "packages": sorted(package_list.result, key=lambda p: p["package_name"]),
+        "builds": sorted(latest.result, key=lambda b: b["nvr"]),
+        "repo": repo.result,
+        "targets": targets.result + [t for t in dest_targets.result if t not in targets.result],
+    }
+
+
+def buildtargets(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    return "buildtargets.html", {"targets": sorted(session.getBuildTargets(), key=lambda t: t["name"])}
+
+
+def buildtargetinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    wanted = _named(query, "targetID")
+    target = session.getBuildTarget(wanted)
+    if not target:
+        raise PageError(404, f"There is no build target {wanted}.")
+    return "buildtargetinfo.html", {"target": target}
+
+
+def packages(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    start, _order = _page(query)
+    prefix = query.get("prefix") or None
+    with session.multicall(strict=True) as m:
+        total = m.listPackagesSimple(prefix, queryOpts={"countOnly": True})
+        rows = m.listPackagesSimple(prefix, queryOpts={"order": "package_name", "offset": start, "limit": PAGE_SIZE})
+    return "packages.html", {
+        "packages": rows.result,
+        "paging": _paging(start, total.result, lambda at: _query_link("packages", query, start=at)),
+    }
+
+
+def packageinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    wanted = _named(query, "packageID")
+    package = session.getPackage(wanted)
+    if not package:
+        raise PageError(404, f"There is no package {wanted}.")
+    with session.multicall(strict=True) as m:
+        listed = m.listPackages(pkgID=package["id"])
+        recent = m.listBuilds(packageID=package["id"], queryOpts={"order": "-build_id", "limit": 20})
+    return "packageinfo.html", {
+        "package": package,
+        "tags": sorted(listed.result, key=lambda e: e["tag_name"]),
+        "builds": recent.result,
+        "states": BUILD_STATES,
+    }
+
+
 PAGES: dict[str, Callable[[ClientSession, dict[str, str]], tuple[str, dict]]] = {
+    "hosts": hosts,
+    "hostinfo": hostinfo,
+    "channelinfo": channelinfo,
+    "users": users,
+    "userinfo": userinfo,
+    "tags": tags,
+    "taginfo": taginfo,
+    "buildtargets": buildtargets,
+    "buildtargetinfo": buildtargetinfo,
+    "packages": packages,
+    "packageinfo": packageinfo,
     "index": index,
     "tasks": tasks,
     "taskinfo": taskinfo,
