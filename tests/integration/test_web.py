@@ -270,3 +270,62 @@ def test_hosts_channels_users_tags_targets_and_packages(hub, admin, web, importe
                  f"packageinfo?packageID={unique('none')}"):  # fmt: skip
         assert web.get(page).status_code == 404, page
     assert web.get("taginfo").status_code == 400
+
+
+def test_rpms_files_build_roots_repos_and_search(hub, admin, web, imported):
+    build = admin.getBuild(imported["nvr"], strict=True)
+    rpm = next(r for r in admin.listRPMs(buildID=build["id"]) if r["arch"] == "noarch")
+    path = f"/usr/share/{imported['name']}/file.txt"
+    info = web.get(f"rpminfo?rpmID={rpm['id']}")
+    assert info.status_code == 200 and f"{imported['nvr']}.noarch.rpm" in info.text
+    assert "Provides" in info.text and f"{imported['name']} = 1.0-1" in info.text and "a kiln test package" in info.text
+    assert f"fileinfo?rpmID={rpm['id']}&amp;filename={path}" in info.text
+    shown = web.get(f"fileinfo?rpmID={rpm['id']}&filename={path}")
+    assert shown.status_code == 200 and path in shown.text and "0o100644" in shown.text and "sha256" in shown.text
+    assert web.get(f"fileinfo?rpmID={rpm['id']}&filename=/etc/passwd").status_code == 404
+    assert web.get("rpminfo?rpmID=99999999").status_code == 404
+
+    # a build root that holds the RPM, made by a host for a task, on a repo of a tag
+    channel = unique("rootchan")
+    admin.addChannel(channel)
+    host, host_id = channel_builder(hub, admin, channel)
+    tag = unique("roottag")
+    admin.createTag(tag, arches="x86_64")
+    repo_id, _event = host.host.repoInit(tag)
+    admin.repo.setState(repo_id, koji.REPO_STATES["READY"])
+    task_id = admin.makeTask("sleep", [1], channel=channel)
+    admin.assignTask(task_id, host_id)
+    host.host.openTask(task_id)
+    root = host.host.newBuildRoot(repo_id, "x86_64", task_id)
+    entry = {k: rpm[k] for k in ("name", "version", "release", "epoch", "arch")}
+    host.host.setBuildRootList(root, [entry])
+    pages = {
+        f"buildrootinfo?buildrootID={root}": [f"Build root {root}", admin.getHost(host_id)["name"], tag],
+        f"rpmlist?buildrootID={root}&type=component": [f"rpminfo?rpmID={rpm['id']}"],
+        f"rpmlist?buildrootID={root}&type=built": ["None."],
+        f"buildroots?repoID={repo_id}": [f"buildrootinfo?buildrootID={root}"],
+        f"repoinfo?repoID={repo_id}": [f"Repo {repo_id}", tag, "ready"],
+        f"rpminfo?rpmID={rpm['id']}": [f"buildrootinfo?buildrootID={root}"],
+        f"search?terms={imported['name']}*&type=package": [
+            f"packageinfo?packageID={admin.getPackageID(imported['name'])}"
+        ],
+        f"search?terms={imported['nvr']}&type=build&match=exact": [f"buildinfo?buildID={build['id']}"],
+        "search?terms=nothing-is-called-this&type=tag": ["Nothing matches."],
+    }
+    for page, words in pages.items():
+        answer = web.get(page)
+        assert answer.status_code == 200, (page, answer.text)
+        no_traceback(answer)
+        for word in words:
+            assert word in answer.text, (page, word)
+    for page, status in (
+        ("rpmlist?buildrootID=99999999", 404),
+        (f"rpmlist?buildrootID={root}&type=eaten", 400),
+        ("buildrootinfo?buildrootID=99999999", 404),
+        ("repoinfo?repoID=99999999", 404),
+        ("search?terms=x&type=planet", 400),
+        ("search?terms=x&match=fuzzy", 400),
+        ("externalrepoinfo?extrepoID=1", 404),
+    ):
+        assert web.get(page).status_code == status, page
+    admin.cancelTask(task_id)

@@ -405,7 +405,145 @@ def packageinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dic
     }
 
 
+DEPENDENCY_KINDS = {0: "Requires", 1: "Provides", 2: "Obsoletes", 3: "Conflicts", 4: "Suggests", 5: "Enhances"}
+DEPENDENCY_KINDS |= {6: "Supplements", 7: "Recommends"}
+
+
+def _flags(flags: int) -> str:
+    """rpm's sense bits as the comparison they mean."""
+    return {2: "<", 4: ">", 8: "=", 10: "<=", 12: ">="}.get(flags & 14, "")
+
+
+def rpminfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    rpm_id = _int(query, "rpmID")
+    rpm = session.getRPM(rpm_id)
+    if not rpm:
+        raise PageError(404, f"There is no RPM {rpm_id}.")
+    with session.multicall(strict=True) as m:
+        build = m.getBuild(rpm["build_id"]) if rpm["build_id"] else None
+        deps = m.getRPMDeps(rpm_id)
+        files = m.listRPMFiles(rpm_id, queryOpts={"order": "name", "limit": PAGE_SIZE})
+        file_count = m.listRPMFiles(rpm_id, queryOpts={"countOnly": True})
+        headers = m.getRPMHeaders(rpm_id, headers=["summary", "description", "license", "url", "buildhost"])
+        roots = m.listBuildroots(rpmID=rpm_id)
+    kinds: dict[str, list] = {}
+    for dep in deps.result:
+        kinds.setdefault(DEPENDENCY_KINDS.get(dep["type"], "Other"), []).append(
+            f"{dep['name']} {_flags(dep['flags'])} {dep['version']}".strip()
+        )
+    return "rpminfo.html", {
+        "rpm": rpm,
+        "build": build.result if build else None,
+        "dependencies": {kind: sorted(names) for kind, names in kinds.items()},
+        "files": files.result,
+        "file_count": file_count.result,
+        "headers": headers.result,
+        "buildroots": roots.result,
+    }
+
+
+def fileinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    rpm_id = _int(query, "rpmID")
+    name = query.get("filename")
+    if not name:
+        raise PageError(400, "This page needs filename=, a file of the RPM.")
+    found = session.getRPMFile(rpm_id, name)
+    if not found:
+        raise PageError(404, f"RPM {rpm_id} has no file {name!r}.")
+    return "fileinfo.html", {"file": found, "rpm": session.getRPM(rpm_id), "mode": oct(found["mode"])}
+
+
+def repoinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    repo_id = _int(query, "repoID")
+    repo = session.repoInfo(repo_id)
+    if not repo:
+        raise PageError(404, f"There is no repo {repo_id}.")
+    roots = session.listBuildroots(repoID=repo_id)
+    return "repoinfo.html", {"repo": repo, "buildroots": roots, "states": REPO_STATES, "when": when}
+
+
+REPO_STATES = {0: "init", 1: "ready", 2: "expired", 3: "deleted", 4: "problem"}
+BUILDROOT_STATES = {0: "init", 1: "waiting", 2: "building", 3: "expired"}
+
+
+def buildroots(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    filters: dict[str, Any] = {}
+    if query.get("repoID"):
+        filters["repoID"] = _int(query, "repoID")
+    found = session.listBuildroots(queryOpts={"order": "-id", "limit": 200}, **filters)
+    return "buildroots.html", {"buildroots": found, "states": BUILDROOT_STATES}
+
+
+def buildrootinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    root_id = _int(query, "buildrootID")
+    root = session.getBuildroot(root_id)
+    if not root:
+        raise PageError(404, f"There is no build root {root_id}.")
+    with session.multicall(strict=True) as m:
+        components = m.listRPMs(componentBuildrootID=root_id, queryOpts={"countOnly": True})
+        built = m.listRPMs(buildrootID=root_id, queryOpts={"countOnly": True})
+    return "buildrootinfo.html", {
+        "root": root,
+        "state": BUILDROOT_STATES.get(root["state"], "unknown"),
+        "components": components.result,
+        "built": built.result,
+    }
+
+
+def rpmlist(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """The RPMs a build root held (``type=component``) or made (``type=built``)."""
+    root_id = _int(query, "buildrootID")
+    kind = query.get("type", "component")
+    if kind not in ("component", "built"):
+        raise PageError(400, f"type must be component or built, not {kind!r}.")
+    if not session.getBuildroot(root_id):
+        raise PageError(404, f"There is no build root {root_id}.")
+    key = "componentBuildrootID" if kind == "component" else "buildrootID"
+    found = session.listRPMs(**{key: root_id})
+    return "rpmlist.html", {"root_id": root_id, "kind": kind, "rpms": sorted(found, key=lambda r: r["nvr"])}
+
+
+SEARCH_TYPES = {"package": "packageinfo?packageID", "build": "buildinfo?buildID", "tag": "taginfo?tagID"}
+SEARCH_TYPES |= {"target": "buildtargetinfo?targetID", "user": "userinfo?userID", "host": "hostinfo?hostID"}
+SEARCH_TYPES |= {"rpm": "rpminfo?rpmID"}
+
+
+def search(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    terms = query.get("terms", "")
+    kind = query.get("type", "package")
+    match = query.get("match", "glob")
+    if kind not in SEARCH_TYPES:
+        raise PageError(400, f"Unknown search type {kind!r}: one of {', '.join(SEARCH_TYPES)}.")
+    if match not in ("glob", "regexp", "exact"):
+        raise PageError(400, f"match must be glob, regexp or exact, not {match!r}.")
+    results = session.search(terms, kind, match) if terms else []
+    return "search.html", {
+        "terms": terms,
+        "kind": kind,
+        "match": match,
+        "kinds": list(SEARCH_TYPES),
+        "results": results,
+        "link": SEARCH_TYPES[kind],
+    }
+
+
+def externalrepoinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    wanted = _named(query, "extrepoID")
+    repo = session.getExternalRepo(wanted)
+    if not repo:
+        raise PageError(404, f"There is no external repo {wanted} (kiln has no external repos yet).")
+    return "externalrepoinfo.html", {"repo": repo}
+
+
 PAGES: dict[str, Callable[[ClientSession, dict[str, str]], tuple[str, dict]]] = {
+    "rpminfo": rpminfo,
+    "fileinfo": fileinfo,
+    "repoinfo": repoinfo,
+    "buildroots": buildroots,
+    "buildrootinfo": buildrootinfo,
+    "rpmlist": rpmlist,
+    "search": search,
+    "externalrepoinfo": externalrepoinfo,
     "hosts": hosts,
     "hostinfo": hostinfo,
     "channelinfo": channelinfo,
