@@ -329,3 +329,53 @@ def test_rpms_files_build_roots_repos_and_search(hub, admin, web, imported):
     ):
         assert web.get(page).status_code == status, page
     admin.cancelTask(task_id)
+
+
+def test_reports_cluster_health_feed_and_api(hub, admin, web, imported):
+    import xml.etree.ElementTree as ET
+
+    channel = unique("healthchan")
+    admin.addChannel(channel)
+    host, host_id = channel_builder(hub, admin, channel, capacity=8)
+    host_name = admin.getHost(host_id)["name"]
+    task_id = admin.makeTask("sleep", [1], channel=channel)
+    admin.assignTask(task_id, host_id)
+    host.host.openTask(task_id)
+    target = unique("rtarget")
+    tag = unique("rtag")
+    admin.createTag(tag, arches="x86_64")
+    admin.createBuildTarget(target, tag, tag)
+    admin.build("git+https://git.example.com/x.git#1", target)
+
+    reports = web.get("reports")
+    assert reports.status_code == 200
+    for page in ("buildsbyuser", "packagesbyuser", "buildsbystatus", "buildsbytarget", "rpmsbyhost", "tasksbyhost",
+                 "tasksbyuser", "clusterhealth"):  # fmt: skip
+        assert f'href="/koji/{page}"' in reports.text
+        answer = web.get(page)
+        assert answer.status_code == 200, (page, answer.text)
+        no_traceback(answer)
+    assert f'href="/koji/userinfo?userID={admin.getUser(ADMIN[0])["id"]}">admin</a></td><td>' in web.get(
+        "buildsbyuser").text  # fmt: skip
+    assert 'href="/koji/builds?state=complete">complete</a>' in web.get("buildsbystatus").text
+    assert f'href="/koji/buildtargetinfo?targetID={target}">{target}</a></td><td>1</td>' in web.get(
+        "buildsbytarget").text  # fmt: skip
+    assert f'hostinfo?hostID={host_id}">{host_name}</a>' in web.get("tasksbyhost").text
+    health = web.get("clusterhealth").text
+    assert f'channelinfo?channelID={admin.getChannel(channel)["id"]}">{channel}</a></td><td>1 (1)</td>' in health
+    assert web.get("buildsbytarget?days=x").status_code == 400
+
+    feed = web.get("recentbuilds")
+    assert feed.status_code == 200 and feed.headers["Content-Type"].startswith("application/rss+xml")
+    items = ET.fromstring(feed.content).findall("./channel/item")
+    assert items and any(imported["nvr"] in item.findtext("title") for item in items)
+    assert all(
+        item.findtext("link").startswith(f"http://127.0.0.1:{web.port}/koji/buildinfo?buildID=") for item in items
+    )
+    by_package = ET.fromstring(web.get(f"recentbuilds?package={imported['name']}").content)
+    assert [i.findtext("title") for i in by_package.findall("./channel/item")] == [f"complete: {imported['nvr']}"]
+    assert web.get(f"recentbuilds?user={unique('ghost')}").status_code == 404
+
+    api = web.get("api")
+    assert api.status_code == 200 and "getTaskInfo" in api.text and "countAndFilterResults" in api.text
+    admin.cancelTask(task_id)

@@ -51,6 +51,7 @@ class WebApp:
                 raise pages.PageError(404, f"There is no page called {name!r} here.")
             session = ClientSession(self.settings.hub_url, opts={"max_retries": 0, "anon_retry": False})
             template, values = page(session, query)
+            values.setdefault("base_url", _base_url(environ))
             return self._render(start_response, "200 OK", template, values)
         except pages.PageError as exc:
             return self._error(start_response, exc.status, exc.message)
@@ -62,7 +63,8 @@ class WebApp:
 
     def _render(self, start_response: StartResponse, status: str, template: str, values: dict) -> list[bytes]:
         body = self.templates.get_template(template).render(**values, files_url=self.settings.files_url).encode()
-        headers = [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(body)))]
+        kind = "application/rss+xml" if template.endswith(".xml") else "text/html"
+        headers = [("Content-Type", f"{kind}; charset=utf-8"), ("Content-Length", str(len(body)))]
         start_response(status, headers)
         return [body]
 
@@ -82,3 +84,10 @@ class WebApp:
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
         start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(len(body)))])
         return [body]
+
+
+def _base_url(environ: dict) -> str:
+    """This server's address as the visitor reached it (links in the RSS feed must be absolute)."""
+    scheme = environ.get("wsgi.url_scheme", "http")
+    host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
+    return f"{scheme}://{host}"

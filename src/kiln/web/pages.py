@@ -535,7 +535,161 @@ def externalrepoinfo(session: ClientSession, query: dict[str, str]) -> tuple[str
     return "externalrepoinfo.html", {"repo": repo}
 
 
+def reports(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    return "reports.html", {"reports": REPORTS}
+
+
+def _counted(rows: list[tuple[str, str, int]], title: str, what: str) -> tuple[str, dict]:
+    """A report: name, link and count per row, most first, with a bar against the largest."""
+    rows = sorted(rows, key=lambda r: (-r[2], r[0]))
+    top = max((r[2] for r in rows), default=0) or 1
+    return "report.html", {
+        "title": title,
+        "what": what,
+        "rows": [(name, link, count, round(count / top * 100)) for name, link, count in rows],
+    }
+
+
+def buildsbyuser(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    people = session.listUsers()
+    with session.multicall(strict=True) as m:
+        counts = [m.listBuilds(userID=u["id"], queryOpts={"countOnly": True}) for u in people]
+    rows = [(u["name"], f"userinfo?userID={u['id']}", c.result) for u, c in zip(people, counts, strict=True)]
+    return _counted([r for r in rows if r[2]], "Builds by user", "builds")
+
+
+def packagesbyuser(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    people = session.listUsers()
+    with session.multicall(strict=True) as m:
+        counts = [m.count("listPackages", userID=u["id"], with_dups=True) for u in people]
+    rows = [(u["name"], f"userinfo?userID={u['id']}", c.result) for u, c in zip(people, counts, strict=True)]
+    return _counted([r for r in rows if r[2]], "Packages by owner", "packages")
+
+
+def tasksbyuser(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    people = session.listUsers()
+    with session.multicall(strict=True) as m:
+        counts = [m.listTasks({"owner": [u["id"]]}, {"countOnly": True}) for u in people]
+    rows = [(u["name"], f"userinfo?userID={u['id']}", c.result) for u, c in zip(people, counts, strict=True)]
+    return _counted([r for r in rows if r[2]], "Tasks by user", "tasks")
+
+
+def tasksbyhost(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    machines = session.listHosts()
+    with session.multicall(strict=True) as m:
+        counts = [m.listTasks({"host_id": [h["id"]]}, {"countOnly": True}) for h in machines]
+    rows = [(h["name"], f"hostinfo?hostID={h['id']}", c.result) for h, c in zip(machines, counts, strict=True)]
+    return _counted(rows, "Tasks by host", "tasks")
+
+
+def rpmsbyhost(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    machines = session.listHosts()
+    with session.multicall(strict=True) as m:
+        counts = [m.listRPMs(hostID=h["id"], queryOpts={"countOnly": True}) for h in machines]
+    rows = [(h["name"], f"hostinfo?hostID={h['id']}", c.result) for h, c in zip(machines, counts, strict=True)]
+    return _counted(rows, "RPMs by host", "RPMs")
+
+
+def buildsbystatus(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    with session.multicall(strict=True) as m:
+        counts = {state: m.listBuilds(state=state, queryOpts={"countOnly": True}) for state in BUILD_STATES}
+    rows = [(BUILD_STATES[s], f"builds?state={BUILD_STATES[s]}", c.result) for s, c in counts.items()]
+    return _counted(rows, "Builds by status", "builds")
+
+
+def buildsbytarget(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """Build tasks of the last ``days`` (7) by their target, as Koji's report counts them."""
+    days = _int(query, "days") if "days" in query else 7
+    since = (datetime.datetime.now(datetime.UTC) - datetime.timedelta(days=days)).timestamp()
+    found = session.listTasks({"method": "build", "createdAfter": since, "decode": True})
+    counts: dict[str, int] = {}
+    for task in found:
+        request = task.get("request") or []
+        if len(request) > 1 and isinstance(request[1], str):
+            counts[request[1]] = counts.get(request[1], 0) + 1
+    rows = [(name, f"buildtargetinfo?targetID={name}", n) for name, n in counts.items()]
+    return _counted(rows, f"Builds by target, the last {days} days", "builds")
+
+
+def clusterhealth(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """Load against capacity per channel, from the enabled and ready hosts."""
+    machines = session.listHosts(enabled=True)
+    with session.multicall(strict=True) as m:
+        memberships = [m.listChannels(hostID=h["id"]) for h in machines]
+    channels: dict[str, dict] = {}
+    for host, member in zip(machines, memberships, strict=True):
+        for channel in member.result:
+            row = channels.setdefault(
+                channel["name"], {"id": channel["id"], "hosts": 0, "ready": 0, "load": 0.0, "capacity": 0.0}
+            )
+            row["hosts"] += 1
+            row["ready"] += 1 if host["ready"] else 0
+            row["load"] += host["task_load"]
+            row["capacity"] += host["capacity"] if host["ready"] else 0.0
+    for row in channels.values():
+        row["percent"] = min(100, round(row["load"] / row["capacity"] * 100)) if row["capacity"] else 0
+    return "clusterhealth.html", {"channels": sorted(channels.items())}
+
+
+def api(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    return "api.html", {"methods": session.callMethod("_listapi"), "version": session.getKojiVersion()}
+
+
+def _rfc822(ts: float) -> str:
+    return datetime.datetime.fromtimestamp(ts, datetime.UTC).strftime("%a, %d %b %Y %H:%M:%S +0000")
+
+
+def recentbuilds(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """Koji's RSS feed of the latest finished builds, by ``tag``, ``user`` or ``package`` if given."""
+    filters: dict[str, Any] = {}
+    title = "Recent builds"
+    if query.get("package"):
+        package = session.getPackage(_named(query, "package"))
+        if not package:
+            raise PageError(404, f"There is no package {query['package']}.")
+        filters["packageID"], title = package["id"], f"Recent builds of {package['name']}"
+    if query.get("user"):
+        user = session.getUser(_named(query, "user"))
+        if not user:
+            raise PageError(404, f"There is no user {query['user']}.")
+        filters["userID"], title = user["id"], f"Recent builds by {user['name']}"
+    if query.get("tag"):
+        tag = session.getTag(_named(query, "tag"))
+        if not tag:
+            raise PageError(404, f"There is no tag {query['tag']}.")
+        found = session.listTagged(tag["id"], inherit=False)
+        found = sorted(found, key=lambda b: b["build_id"], reverse=True)[:20]
+        title = f"Recent builds in {tag['name']}"
+    else:
+        found = session.listBuilds(queryOpts={"order": "-build_id", "limit": 20}, **filters)
+    items = [{**b, "pub": _rfc822(b.get("completion_ts") or b.get("creation_ts") or 0)} for b in found]
+    return "recentbuilds.xml", {"title": title, "builds": items, "states": BUILD_STATES}
+
+
+REPORTS = {
+    "buildsbyuser": "Builds by user",
+    "packagesbyuser": "Packages by owner",
+    "buildsbystatus": "Builds by status",
+    "buildsbytarget": "Builds by target",
+    "rpmsbyhost": "RPMs by host",
+    "tasksbyhost": "Tasks by host",
+    "tasksbyuser": "Tasks by user",
+    "clusterhealth": "Cluster health",
+}
+
+
 PAGES: dict[str, Callable[[ClientSession, dict[str, str]], tuple[str, dict]]] = {
+    "reports": reports,
+    "buildsbyuser": buildsbyuser,
+    "packagesbyuser": packagesbyuser,
+    "tasksbyuser": tasksbyuser,
+    "tasksbyhost": tasksbyhost,
+    "rpmsbyhost": rpmsbyhost,
+    "buildsbystatus": buildsbystatus,
+    "buildsbytarget": buildsbytarget,
+    "clusterhealth": clusterhealth,
+    "api": api,
+    "recentbuilds": recentbuilds,
     "rpminfo": rpminfo,
     "fileinfo": fileinfo,
     "repoinfo": repoinfo,
