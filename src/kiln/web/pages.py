@@ -550,44 +550,35 @@ def _counted(rows: list[tuple[str, str, int]], title: str, what: str) -> tuple[s
     }
 
 
-def buildsbyuser(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    people = session.listUsers()
-    with session.multicall(strict=True) as m:
-        counts = [m.listBuilds(userID=u["id"], queryOpts={"countOnly": True}) for u in people]
-    rows = [(u["name"], f"userinfo?userID={u['id']}", c.result) for u, c in zip(people, counts, strict=True)]
-    return _counted([r for r in rows if r[2]], "Builds by user", "builds")
+def _per(kind: str, count: Callable[[Any, dict], Any], title: str, what: str) -> Callable:
+    """A report page: for every user (or host), one count in one multicall; users with none are left out."""
+
+    def page(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+        subjects = session.listUsers() if kind == "user" else session.listHosts()
+        with session.multicall(strict=True) as m:
+            counts = [count(m, subject) for subject in subjects]
+        link = "userinfo?userID" if kind == "user" else "hostinfo?hostID"
+        rows = [(s["name"], f"{link}={s['id']}", c.result) for s, c in zip(subjects, counts, strict=True)]
+        return _counted([r for r in rows if r[2] or kind == "host"], title, what)
+
+    return page
 
 
-def packagesbyuser(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    people = session.listUsers()
-    with session.multicall(strict=True) as m:
-        counts = [m.count("listPackages", userID=u["id"], with_dups=True) for u in people]
-    rows = [(u["name"], f"userinfo?userID={u['id']}", c.result) for u, c in zip(people, counts, strict=True)]
-    return _counted([r for r in rows if r[2]], "Packages by owner", "packages")
-
-
-def tasksbyuser(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    people = session.listUsers()
-    with session.multicall(strict=True) as m:
-        counts = [m.listTasks({"owner": [u["id"]]}, {"countOnly": True}) for u in people]
-    rows = [(u["name"], f"userinfo?userID={u['id']}", c.result) for u, c in zip(people, counts, strict=True)]
-    return _counted([r for r in rows if r[2]], "Tasks by user", "tasks")
-
-
-def tasksbyhost(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    machines = session.listHosts()
-    with session.multicall(strict=True) as m:
-        counts = [m.listTasks({"host_id": [h["id"]]}, {"countOnly": True}) for h in machines]
-    rows = [(h["name"], f"hostinfo?hostID={h['id']}", c.result) for h, c in zip(machines, counts, strict=True)]
-    return _counted(rows, "Tasks by host", "tasks")
-
-
-def rpmsbyhost(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    machines = session.listHosts()
-    with session.multicall(strict=True) as m:
-        counts = [m.listRPMs(hostID=h["id"], queryOpts={"countOnly": True}) for h in machines]
-    rows = [(h["name"], f"hostinfo?hostID={h['id']}", c.result) for h, c in zip(machines, counts, strict=True)]
-    return _counted(rows, "RPMs by host", "RPMs")
+buildsbyuser = _per(
+    "user", lambda m, u: m.listBuilds(userID=u["id"], queryOpts={"countOnly": True}), "Builds by user", "builds"
+)
+packagesbyuser = _per(
+    "user", lambda m, u: m.count("listPackages", userID=u["id"], with_dups=True), "Packages by owner", "packages"
+)
+tasksbyuser = _per(
+    "user", lambda m, u: m.listTasks({"owner": [u["id"]]}, {"countOnly": True}), "Tasks by user", "tasks"
+)
+tasksbyhost = _per(
+    "host", lambda m, h: m.listTasks({"host_id": [h["id"]]}, {"countOnly": True}), "Tasks by host", "tasks"
+)
+rpmsbyhost = _per(
+    "host", lambda m, h: m.listRPMs(hostID=h["id"], queryOpts={"countOnly": True}), "RPMs by host", "RPMs"
+)
 
 
 def buildsbystatus(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
