@@ -50,12 +50,15 @@ def index(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     """Running and recent top-level tasks, recent builds, and the hosts' load."""
     with session.multicall(strict=True) as m:
         recent = m.listTasks({"parent": None}, {"order": "-id", "limit": 20})
-        running = m.listTasks({"parent": None, "state": [TaskState.OPEN, TaskState.ASSIGNED]}, {"order": "-id"})
+        active = {"parent": None, "state": [TaskState.OPEN, TaskState.ASSIGNED]}
+        running = m.listTasks(active, {"order": "-id", "limit": 20})
+        running_total = m.listTasks(active, {"countOnly": True})
         builds = m.listBuilds(queryOpts={"order": "-build_id", "limit": 10})
         hosts = m.listHosts()
     return "index.html", {
         "recent": recent.result,
         "running": running.result,
+        "running_total": running_total.result,
         "builds": builds.result,
         "hosts": sorted(hosts.result, key=lambda h: h["name"]),
         "when": when,

@@ -46,22 +46,33 @@ def listBuilds(
     """Builds matching the filters; ``type`` other than rpm matches none (kiln builds RPMs only)."""
     if type not in (None, "rpm") or cgID is not None or promoter is not None:
         return _none(queryOpts)
-    found = builds.list_builds(
-        ctx,
-        packageID=packageID,
-        userID=userID,
-        taskID=taskID,
-        prefix=prefix,
-        state=state,
-        pattern=pattern,
-        draft=draft,
-        volumeID=volumeID,
-        createdBefore=_when("createdBefore", createdBefore),
-        createdAfter=_when("createdAfter", createdAfter),
-        completeBefore=_when("completeBefore", completeBefore),
-        completeAfter=_when("completeAfter", completeAfter),
-    )
-    return query_opts.listing(found, queryOpts)
+    filters = {
+        "packageID": packageID,
+        "userID": userID,
+        "taskID": taskID,
+        "prefix": prefix,
+        "state": state,
+        "pattern": pattern,
+        "draft": draft,
+        "volumeID": volumeID,
+        "createdBefore": _when("createdBefore", createdBefore),
+        "createdAfter": _when("createdAfter", createdAfter),
+        "completeBefore": _when("completeBefore", completeBefore),
+        "completeAfter": _when("completeAfter", completeAfter),
+    }
+    opts = queryOpts or {}
+    order = builds.sql_order(opts.get("order"))
+    if order is not None and not opts.get("asList") and not opts.get("group"):
+        # the database orders, slices and counts
+        return builds.list_builds(
+            ctx,
+            order=order,
+            offset=int(opts.get("offset") or 0),
+            limit=int(opts["limit"]) if opts.get("limit") is not None else None,
+            count_only=bool(opts.get("countOnly")),
+            **filters,
+        )
+    return query_opts.listing(builds.list_builds(ctx, **filters), queryOpts)
 
 
 def _when(key: str, value: Any) -> float | None:
