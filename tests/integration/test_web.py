@@ -379,3 +379,56 @@ def test_reports_cluster_health_feed_and_api(hub, admin, web, imported):
     api = web.get("api")
     assert api.status_code == 200 and "getTaskInfo" in api.text and "countAndFilterResults" in api.text
     admin.cancelTask(task_id)
+
+
+# --- in a real browser: Debian's chromium, driven by Playwright ------------------------------------
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # --no-sandbox: the tests may run as root, where chromium's own sandbox will not start
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+def test_the_main_pages_fit_a_phone_and_a_desktop_and_need_no_javascript(
+    hub, admin, web, imported, browser, tmp_path_factory
+):
+    """1280 and 390 px wide, no horizontal scrolling; screenshots kept as the run's artifacts."""
+    import os
+
+    shots = Path(os.environ.get("KILN_TEST_ARTIFACTS") or tmp_path_factory.getbasetemp()) / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    task_id = admin.makeTask("sleep", [f"a long argument {'x' * 150}"])
+    build = admin.getBuild(imported["nvr"], strict=True)
+    pages = {
+        "index": "index",
+        "tasks": "tasks?state=all",
+        "taskinfo": f"taskinfo?taskID={task_id}",
+        "builds": "builds",
+        "buildinfo": f"buildinfo?buildID={build['id']}",
+        "packages": "packages",
+        "tags": "tags",
+        "hosts": "hosts",
+        "reports": "reports",
+        "search": f"search?terms={imported['name']}",
+    }
+    for width in (1280, 390):
+        context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=False)
+        page = context.new_page()
+        for name, address in pages.items():
+            answer = page.goto(web.url(address))
+            assert answer is not None and answer.status == 200, (name, width)
+            assert page.locator("main h1").count() == 1, (name, width)
+            wide = page.evaluate("document.documentElement.scrollWidth")
+            assert wide <= width, f"{name} is {wide} px wide in a {width} px window"
+            page.screenshot(path=str(shots / f"{name}-{width}.png"), full_page=True)
+        context.close()
+    assert len(list(shots.glob("*.png"))) >= 2 * len(pages)
+    admin.cancelTask(task_id)
