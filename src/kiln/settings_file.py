@@ -37,6 +37,11 @@ def _convert(spec: dataclasses.Field, raw: str) -> Any:
             return float(raw)
         except ValueError:
             raise errors.ConfigurationError(f"{spec.name}: {raw!r} is not a number") from None
+    if kind == "int":
+        try:
+            return int(raw)
+        except ValueError:
+            raise errors.ConfigurationError(f"{spec.name}: {raw!r} is not a whole number") from None
     if kind == "list[str]":
         return raw.replace(",", " ").split()
     return raw
@@ -76,8 +81,16 @@ def add_options(parser: argparse.ArgumentParser, cls: type) -> None:
         elif spec.type == "list[str]":
             parser.add_argument(flag, dest=name, nargs="*", default=None, help=helptext)
         else:
-            kind = float if spec.type == "float" else str
+            kind = {"float": float, "int": int}.get(spec.type, str)
             parser.add_argument(flag, dest=name, type=kind, default=None, help=helptext)
+
+
+def from_command_line(args: argparse.Namespace, cls: type[T], sections: tuple[str, ...], default_path: str) -> T:
+    """A daemon's settings: ``--config`` (else ``default_path`` when it exists), the options on top."""
+    path = args.config
+    if path is None and Path(default_path).exists():
+        path = default_path
+    return load(cls, sections, path, {name: getattr(args, name) for name in fields_of(cls)})
 
 
 def setup_logging(log_file: str, log_level: str) -> None:

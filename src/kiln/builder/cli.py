@@ -31,14 +31,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    path = args.config
-    if path is None:
-        import os
-
-        path = DEFAULT_CONFIG if os.path.exists(DEFAULT_CONFIG) else None
-    overrides = {name: getattr(args, name) for name in config.FIELDS}
     try:
-        settings = config.load(path, overrides)
+        settings = settings_file.from_command_line(args, config.BuilderSettings, config.SECTIONS, DEFAULT_CONFIG)
         settings_file.setup_logging(settings.log_file, settings.log_level)
         Daemon(settings).run()
     except errors.ConfigurationError as exc:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from kiln import settings_file
@@ -30,12 +29,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    path = args.config
-    if path is None and os.path.exists(DEFAULT_CONFIG):
-        path = DEFAULT_CONFIG
-    overrides = {name: getattr(args, name) for name in config.FIELDS}
     try:
-        settings = config.load(path, overrides)
+        settings = settings_file.from_command_line(args, config.RepodSettings, config.SECTIONS, DEFAULT_CONFIG)
         settings_file.setup_logging(settings.log_file, settings.log_level)
         daemon = RepoDaemon(settings)
         if args.once:

@@ -40,8 +40,5 @@ class RepodSettings:
     log_level: str = field(default="INFO", metadata={"help": "DEBUG, INFO, WARNING or ERROR"})
 
 
-FIELDS = settings_file.fields_of(RepodSettings)
-
-
 def load(path: str | Path | None, overrides: dict[str, Any] | None = None) -> RepodSettings:
     return settings_file.load(RepodSettings, SECTIONS, path, overrides)

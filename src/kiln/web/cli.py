@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
@@ -26,7 +25,7 @@ class _Gunicorn(BaseApplication):
         s = self.settings
         options: dict[str, Any] = {
             "bind": s.listen,
-            "workers": int(s.workers),
+            "workers": s.workers,
             "worker_class": "gthread",
             "threads": 4,
             "accesslog": None,
@@ -57,17 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    path = args.config
-    if path is None and os.path.exists(DEFAULT_CONFIG):
-        path = DEFAULT_CONFIG
     try:
-        settings = config.load(path, {name: getattr(args, name) for name in config.FIELDS})
-        int(settings.workers)
+        settings = settings_file.from_command_line(args, config.WebSettings, config.SECTIONS, DEFAULT_CONFIG)
     except errors.ConfigurationError as exc:
         print(f"kiln-web: {exc}", file=sys.stderr)
-        return 2
-    except ValueError:
-        print(f"kiln-web: workers must be a number, not {settings.workers!r}", file=sys.stderr)
         return 2
     _Gunicorn(settings).run()
     return 0

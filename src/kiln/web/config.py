@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-from kiln import settings_file
 
 SECTIONS = ("kiln-web",)
 
@@ -18,13 +14,6 @@ class WebSettings:
         default="http://127.0.0.1:8080/kojifiles", metadata={"help": "where the hub serves topdir (/kojifiles)"}
     )
     listen: str = field(default="127.0.0.1:8081", metadata={"help": "address and port to serve the pages on"})
-    workers: str = field(default="2", metadata={"help": "gunicorn worker processes"})
+    workers: int = field(default=2, metadata={"help": "gunicorn worker processes"})
     log_file: str = field(default="", metadata={"help": "the server's log file (empty: stderr)"})
     log_level: str = field(default="INFO", metadata={"help": "DEBUG, INFO, WARNING or ERROR"})
-
-
-FIELDS = settings_file.fields_of(WebSettings)
-
-
-def load(path: str | Path | None, overrides: dict[str, Any] | None = None) -> WebSettings:
-    return settings_file.load(WebSettings, SECTIONS, path, overrides)
