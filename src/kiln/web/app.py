@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import mimetypes
+import threading
 from collections.abc import Callable, Iterable
 from importlib import resources
 from typing import Any
@@ -36,6 +37,16 @@ class WebApp:
             undefined=jinja2.StrictUndefined,
         )
         self.templates.filters["state_name"] = pages.state_name
+        self._sessions = threading.local()
+
+    def session(self) -> ClientSession:
+        """This thread's anonymous session: its connection to the hub is kept from one page to the next."""
+        session = getattr(self._sessions, "session", None)
+        if session is None:
+            session = self._sessions.session = ClientSession(
+                self.settings.hub_url, opts={"max_retries": 0, "anon_retry": False}
+            )
+        return session
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
@@ -49,8 +60,7 @@ class WebApp:
         try:
             if page is None:
                 raise pages.PageError(404, f"There is no page called {name!r} here.")
-            session = ClientSession(self.settings.hub_url, opts={"max_retries": 0, "anon_retry": False})
-            template, values = page(session, query)
+            template, values = page(self.session(), query)
             values.setdefault("base_url", _base_url(environ))
             return self._render(start_response, "200 OK", template, values)
         except pages.PageError as exc:

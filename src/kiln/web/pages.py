@@ -6,9 +6,11 @@ costs the hub one or two requests, not one per box.
 
 from __future__ import annotations
 
+import base64
 import datetime
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from kiln.client import ClientSession
 from kiln.protocol.constants import TaskState
@@ -127,10 +129,28 @@ def _paging(start: int, total: int, link: Callable[[int], str]) -> dict:
 
 
 def _query_link(page: str, query: dict[str, str], **changes: Any) -> str:
-    from urllib.parse import urlencode
-
     values = {k: v for k, v in {**query, **{k: str(v) for k, v in changes.items()}}.items() if v not in ("", None)}
     return f"/koji/{page}?{urlencode(values)}" if values else f"/koji/{page}"
+
+
+def _paged(
+    session: ClientSession, query: dict[str, str], page: str, listing: Callable[[Any, dict], Any], order: str
+) -> tuple[list, dict]:
+    """One page of a listing and its total, in one multicall: ``listing(multicall, queryOpts)`` makes the call."""
+    start, _order = _page(query)
+    with session.multicall(strict=True) as m:
+        total = listing(m, {"countOnly": True})
+        rows = listing(m, {"order": order, "offset": start, "limit": PAGE_SIZE})
+    return rows.result, _paging(start, total.result, lambda at: _query_link(page, query, start=at))
+
+
+def _found(lookup: Callable[[Any], Any], query: dict[str, str], key: str, what: str) -> Any:
+    """What ``key`` names (an id, or a name as Koji's pages take them); a 404 page when there is none."""
+    wanted = _named(query, key)
+    found = lookup(wanted)
+    if not found:
+        raise PageError(404, f"There is no {what} {wanted}.")
+    return found
 
 
 _TASK_ORDERS = {"id", "-id", "method", "-method", "state", "-state", "priority", "-priority"}
@@ -139,7 +159,7 @@ _TASK_ORDERS = {"id", "-id", "method", "-method", "state", "-state", "priority",
 def tasks(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     """Koji's task list: by state (``state``: all, active, closed, failed, canceled...), method, owner, host,
     channel and arch; top-level tasks only unless ``view=flat``."""
-    start, order = _page(query)
+    _start, order = _page(query)
     order = order or "-id"
     if order not in _TASK_ORDERS:
         raise PageError(400, f"The task list cannot be ordered by {order!r}.")
@@ -165,24 +185,19 @@ def tasks(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
         opts["method"] = query["method"]
     if query.get("arch"):
         opts["arch"] = [query["arch"]]
-    lookups = {"owner": "getUser", "hostID": "getHost", "channelID": "getChannel"}
-    for key, method in lookups.items():
+    lookups = {"owner": (session.getUser, "owner"), "hostID": (session.getHost, "host_id")}
+    lookups["channelID"] = (session.getChannel, "channel_id")
+    for key, (lookup, field) in lookups.items():
         if query.get(key):
-            value: Any = int(query[key]) if query[key].isdigit() else query[key]
-            found = getattr(session, method)(value)
-            if not found:
-                raise PageError(404, f"There is no {key.removesuffix('ID')} {query[key]}.")
-            opts[{"owner": "owner", "hostID": "host_id", "channelID": "channel_id"}[key]] = [found["id"]]
-    with session.multicall(strict=True) as m:
-        total = m.listTasks(opts, {"countOnly": True})
-        rows = m.listTasks(opts, {"order": order, "offset": start, "limit": PAGE_SIZE})
+            opts[field] = [_found(lookup, query, key, key.removesuffix("ID"))["id"]]
+    rows, paging = _paged(session, query, "tasks", lambda m, page: m.listTasks(opts, page), order)
     return "tasks.html", {
-        "tasks": rows.result,
+        "tasks": rows,
         "state": state,
         "states": list(states),
         "query": query,
         "order": order,
-        "paging": _paging(start, total.result, lambda at: _query_link("tasks", query, start=at)),
+        "paging": paging,
         "link": lambda **changes: _query_link("tasks", query, start="", **changes),
         "when": when,
     }
@@ -190,7 +205,7 @@ def tasks(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
 
 def builds(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     """Koji's build list, by state, owner (``userID``) and name prefix, newest first."""
-    start, order = _page(query)
+    _start, order = _page(query)
     order = order or "-build_id"
     if order.lstrip("-") not in ("build_id", "nvr", "completion_time", "creation_time"):
         raise PageError(400, f"The build list cannot be ordered by {order!r}.")
@@ -201,20 +216,15 @@ def builds(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
             raise PageError(400, f"Unknown build state {query['state']!r}.")
         filters["state"] = names[query["state"]]
     if query.get("userID"):
-        user = session.getUser(int(query["userID"]) if query["userID"].isdigit() else query["userID"])
-        if not user:
-            raise PageError(404, f"There is no user {query['userID']}.")
-        filters["userID"] = user["id"]
+        filters["userID"] = _found(session.getUser, query, "userID", "user")["id"]
     if query.get("prefix"):
         filters["prefix"] = query["prefix"]
-    with session.multicall(strict=True) as m:
-        total = m.listBuilds(queryOpts={"countOnly": True}, **filters)
-        rows = m.listBuilds(queryOpts={"order": order, "offset": start, "limit": PAGE_SIZE}, **filters)
+    rows, paging = _paged(session, query, "builds", lambda m, page: m.listBuilds(queryOpts=page, **filters), order)
     return "builds.html", {
-        "builds": rows.result,
+        "builds": rows,
         "states": BUILD_STATES,
         "query": query,
-        "paging": _paging(start, total.result, lambda at: _query_link("builds", query, start=at)),
+        "paging": paging,
         "when": when,
     }
 
@@ -253,8 +263,6 @@ def getfile(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     size = min(_int(query, "size"), 4 * 1024 * 1024) if "size" in query else 1024 * 1024
     if name not in session.listTaskOutput(task_id):
         raise PageError(404, f"Task {task_id} has no output file {name!r}.")
-    import base64
-
     data = base64.b64decode(session.downloadTaskOutput(task_id, name, offset, size))
     return "getfile.html", {
         "task_id": task_id,
@@ -282,10 +290,7 @@ def hosts(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
 
 
 def hostinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    wanted = _named(query, "hostID")
-    host = session.getHost(wanted)
-    if not host:
-        raise PageError(404, f"There is no host {wanted}.")
+    host = _found(session.getHost, query, "hostID", "host")
     with session.multicall(strict=True) as m:
         channels = m.listChannels(hostID=host["id"])
         running = {"host_id": [host["id"]], "state": [TaskState.OPEN, TaskState.ASSIGNED]}
@@ -303,30 +308,18 @@ def hostinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
 
 
 def channelinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    wanted = _named(query, "channelID")
-    channel = session.getChannel(wanted)
-    if not channel:
-        raise PageError(404, f"There is no channel {wanted}.")
+    channel = _found(session.getChannel, query, "channelID", "channel")
     members = session.listHosts(channelID=channel["id"])
     return "channelinfo.html", {"channel": channel, "hosts": sorted(members, key=lambda h: h["name"])}
 
 
 def users(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    start, _order = _page(query)
-    with session.multicall(strict=True) as m:
-        total = m.listUsers(queryOpts={"countOnly": True})
-        rows = m.listUsers(queryOpts={"order": "name", "offset": start, "limit": PAGE_SIZE})
-    return "users.html", {
-        "users": rows.result,
-        "paging": _paging(start, total.result, lambda at: _query_link("users", query, start=at)),
-    }
+    rows, paging = _paged(session, query, "users", lambda m, page: m.listUsers(queryOpts=page), "name")
+    return "users.html", {"users": rows, "paging": paging}
 
 
 def userinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    wanted = _named(query, "userID")
-    user = session.getUser(wanted)
-    if not user:
-        raise PageError(404, f"There is no user {wanted}.")
+    user = _found(session.getUser, query, "userID", "user")
     with session.multicall(strict=True) as m:
         perms = m.getUserPerms(user["id"])
         recent_tasks = m.listTasks({"owner": [user["id"]], "parent": None}, {"order": "-id", "limit": 10})
@@ -345,10 +338,7 @@ def tags(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
 
 
 def taginfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    wanted = _named(query, "tagID")
-    tag = session.getTag(wanted)
-    if not tag:
-        raise PageError(404, f"There is no tag {wanted}.")
+    tag = _found(session.getTag, query, "tagID", "tag")
     with session.multicall(strict=True) as m:
         inheritance = m.getFullInheritance(tag["id"])
         children = m.getFullInheritance(tag["id"], reverse=True)
@@ -373,30 +363,19 @@ def buildtargets(session: ClientSession, query: dict[str, str]) -> tuple[str, di
 
 
 def buildtargetinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    wanted = _named(query, "targetID")
-    target = session.getBuildTarget(wanted)
-    if not target:
-        raise PageError(404, f"There is no build target {wanted}.")
+    target = _found(session.getBuildTarget, query, "targetID", "build target")
     return "buildtargetinfo.html", {"target": target}
 
 
 def packages(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    start, _order = _page(query)
     prefix = query.get("prefix") or None
-    with session.multicall(strict=True) as m:
-        total = m.listPackagesSimple(prefix, queryOpts={"countOnly": True})
-        rows = m.listPackagesSimple(prefix, queryOpts={"order": "package_name", "offset": start, "limit": PAGE_SIZE})
-    return "packages.html", {
-        "packages": rows.result,
-        "paging": _paging(start, total.result, lambda at: _query_link("packages", query, start=at)),
-    }
+    listing = lambda m, page: m.listPackagesSimple(prefix, queryOpts=page)  # noqa: E731
+    rows, paging = _paged(session, query, "packages", listing, "package_name")
+    return "packages.html", {"packages": rows, "paging": paging}
 
 
 def packageinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
-    wanted = _named(query, "packageID")
-    package = session.getPackage(wanted)
-    if not package:
-        raise PageError(404, f"There is no package {wanted}.")
+    package = _found(session.getPackage, query, "packageID", "package")
     with session.multicall(strict=True) as m:
         listed = m.listPackages(pkgID=package["id"])
         recent = m.listBuilds(packageID=package["id"], queryOpts={"order": "-build_id", "limit": 20})
@@ -638,19 +617,13 @@ def recentbuilds(session: ClientSession, query: dict[str, str]) -> tuple[str, di
     filters: dict[str, Any] = {}
     title = "Recent builds"
     if query.get("package"):
-        package = session.getPackage(_named(query, "package"))
-        if not package:
-            raise PageError(404, f"There is no package {query['package']}.")
+        package = _found(session.getPackage, query, "package", "package")
         filters["packageID"], title = package["id"], f"Recent builds of {package['name']}"
     if query.get("user"):
-        user = session.getUser(_named(query, "user"))
-        if not user:
-            raise PageError(404, f"There is no user {query['user']}.")
+        user = _found(session.getUser, query, "user", "user")
         filters["userID"], title = user["id"], f"Recent builds by {user['name']}"
     if query.get("tag"):
-        tag = session.getTag(_named(query, "tag"))
-        if not tag:
-            raise PageError(404, f"There is no tag {query['tag']}.")
+        tag = _found(session.getTag, query, "tag", "tag")
         found = session.listTagged(tag["id"], inherit=False)
         found = sorted(found, key=lambda b: b["build_id"], reverse=True)[:20]
         title = f"Recent builds in {tag['name']}"
