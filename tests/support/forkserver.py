@@ -269,11 +269,7 @@ class ForkServer:
         timeout: float | None = None,
     ) -> subprocess.CompletedProcess:
         """As ``subprocess.run(argv, capture_output=True, text=True, ...)``: the run's status and output."""
-        request = {
-            "argv": [str(a) for a in argv],
-            "env": dict(os.environ if env is None else env),
-            "cwd": str(cwd or os.getcwd()),
-        }
+        request = _request(argv, env, cwd)
         with (
             tempfile.TemporaryFile() as stdin,
             tempfile.TemporaryFile() as stdout,
@@ -295,6 +291,21 @@ class ForkServer:
                 raise subprocess.TimeoutExpired(argv, timeout) from None
             out, err = (_read(f) for f in (stdout, stderr))
         return subprocess.CompletedProcess(argv, returncode, out, err)
+
+    def spawn(self, argv: list[str], stderr: int, env: dict[str, str] | None = None) -> Spawned:
+        """Start ``argv`` in a session of its own, stdin and stdout on /dev/null, stderr to the descriptor given."""
+        request = {**_request(argv, env, None), "new_session": True}
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        with open(os.devnull, "rb") as stdin, open(os.devnull, "wb") as stdout:
+            sock.connect(self.path)
+            _send(sock, request, [stdin.fileno(), stdout.fileno(), stderr])
+        return Spawned(request["argv"], sock)
+
+
+def _request(argv: list[str], env: dict[str, str] | None, cwd: str | os.PathLike | None) -> dict:
+    """What the server needs of a run: its argv, environment (this process's by default) and directory."""
+    environment = dict(os.environ if env is None else env)
+    return {"argv": [str(a) for a in argv], "env": environment, "cwd": str(cwd or os.getcwd())}
 
 
 class Spawned:
@@ -342,22 +353,6 @@ def _read(f: object) -> str:
     return f.read().decode(errors="replace")  # type: ignore[attr-defined]
 
 
-def _spawn(
-    server: ForkServer, argv: list[str], stderr: int, env: dict[str, str] | None = None, cwd: str | None = None
-) -> Spawned:
-    request = {
-        "argv": [str(a) for a in argv],
-        "env": dict(os.environ if env is None else env),
-        "cwd": str(cwd or os.getcwd()),
-        "new_session": True,
-    }
-    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    with open(os.devnull, "rb") as stdin, open(os.devnull, "wb") as stdout:
-        sock.connect(server.path)
-        _send(sock, request, [stdin.fileno(), stdout.fileno(), stderr])
-    return Spawned(request["argv"], sock)
-
-
 _server: ForkServer | None = None
 _lock = threading.Lock()
 
@@ -376,10 +371,9 @@ def run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess:
     return server().run(argv, **kwargs)  # type: ignore[arg-type]
 
 
-def spawn(argv: list[str], stderr: int, env: dict[str, str] | None = None, cwd: str | None = None) -> Spawned:
-    """Start ``argv`` (a script of this venv) in a session of its own, stdin and stdout on /dev/null,
-    stderr to the descriptor given; a ``Popen``-like handle."""
-    return _spawn(server(), argv, stderr, env, cwd)
+def spawn(argv: list[str], stderr: int, env: dict[str, str] | None = None) -> Spawned:
+    """This process's server's ``spawn``: a ``Popen``-like handle on a script of this venv."""
+    return server().spawn(argv, stderr, env)
 
 
 if __name__ == "__main__":
