@@ -22,9 +22,9 @@ def _checked(info: Any) -> Any:
 
 @export()
 def getExternalRepo(ctx: Context, info: Any, strict: bool = False, event: Any = None) -> dict | None:
-    if strict:
-        raise errors.GenericError(f"No such repo: {_checked(info)}")
     _checked(info)
+    if strict:
+        raise errors.GenericError(f"No such repo: {info}")
     return None
 
 
