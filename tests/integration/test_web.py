@@ -72,13 +72,19 @@ def no_traceback(page: requests.Response) -> None:
     assert "Traceback" not in page.text and 'File "' not in page.text
 
 
-def test_taskinfo_shows_a_task_its_children_result_and_output(hub, admin, web):
-    channel = unique("webchan")
+def open_task(hub, admin, prefix: str, args: list | None = None, **host: object) -> tuple:
+    """A sleep task OPEN on a host serving a channel of its own: (host session, host id, channel, task id)."""
+    channel = unique(prefix)
     admin.addChannel(channel)
-    host, host_id = channel_builder(hub, admin, channel)
-    parent = admin.makeTask("sleep", ["<b>bold</b>"], channel=channel)
-    assert admin.assignTask(parent, host_id)
-    host.host.openTask(parent)
+    session, host_id = channel_builder(hub, admin, channel, **host)
+    task_id = admin.makeTask("sleep", args or [1], channel=channel)
+    assert admin.assignTask(task_id, host_id)
+    session.host.openTask(task_id)
+    return session, host_id, channel, task_id
+
+
+def test_taskinfo_shows_a_task_its_children_result_and_output(hub, admin, web):
+    host, host_id, channel, parent = open_task(hub, admin, "webchan", ["<b>bold</b>"])
     child = host.host.subtask("sleep", [2], parent, label="kid")
     host.uploadWrapper(__file__, f"tasks/{parent % 10000}/{parent}", name="build.log")
     host.host.closeTask(parent, task_result("all <done>"))
@@ -206,12 +212,7 @@ def test_builds_and_build_info(admin, web, imported):
 
 
 def test_getfile_shows_a_log_from_an_offset(hub, admin, web, tmp_path):
-    channel = unique("filechan")
-    admin.addChannel(channel)
-    host, host_id = channel_builder(hub, admin, channel)
-    task_id = admin.makeTask("sleep", [1], channel=channel)
-    admin.assignTask(task_id, host_id)
-    host.host.openTask(task_id)
+    host, _host_id, _channel, task_id = open_task(hub, admin, "filechan")
     log = tmp_path / "build.log"
     log.write_bytes(b"first line\n<script>alert(1)</script>\n\xff\xfe not utf-8\n")
     host.uploadWrapper(str(log), f"tasks/{task_id % 10000}/{task_id}", name="build.log")
@@ -286,16 +287,11 @@ def test_rpms_files_build_roots_repos_and_search(hub, admin, web, imported):
     assert web.get("rpminfo?rpmID=99999999").status_code == 404
 
     # a build root that holds the RPM, made by a host for a task, on a repo of a tag
-    channel = unique("rootchan")
-    admin.addChannel(channel)
-    host, host_id = channel_builder(hub, admin, channel)
+    host, host_id, _channel, task_id = open_task(hub, admin, "rootchan")
     tag = unique("roottag")
     admin.createTag(tag, arches="x86_64")
     repo_id, _event = host.host.repoInit(tag)
     admin.repo.setState(repo_id, koji.REPO_STATES["READY"])
-    task_id = admin.makeTask("sleep", [1], channel=channel)
-    admin.assignTask(task_id, host_id)
-    host.host.openTask(task_id)
     root = host.host.newBuildRoot(repo_id, "x86_64", task_id)
     entry = {k: rpm[k] for k in ("name", "version", "release", "epoch", "arch")}
     host.host.setBuildRootList(root, [entry])
@@ -334,13 +330,8 @@ def test_rpms_files_build_roots_repos_and_search(hub, admin, web, imported):
 def test_reports_cluster_health_feed_and_api(hub, admin, web, imported):
     import xml.etree.ElementTree as ET
 
-    channel = unique("healthchan")
-    admin.addChannel(channel)
-    host, host_id = channel_builder(hub, admin, channel, capacity=8)
+    _host, host_id, channel, task_id = open_task(hub, admin, "healthchan", capacity=8)
     host_name = admin.getHost(host_id)["name"]
-    task_id = admin.makeTask("sleep", [1], channel=channel)
-    admin.assignTask(task_id, host_id)
-    host.host.openTask(task_id)
     target = unique("rtarget")
     tag = unique("rtag")
     admin.createTag(tag, arches="x86_64")
