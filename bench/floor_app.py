@@ -68,15 +68,12 @@ def app(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
 
 def serve(port: int, workers: int, threads: int = 1) -> None:
     """Serve ``app`` with the hub's own gunicorn configuration (kiln.hub.server)."""
+    from kiln.gunicorn_app import GunicornServer
     from kiln.hub import config
-    from kiln.hub.server import _Gunicorn
+    from kiln.hub.server import _options
 
-    class FloorServer(_Gunicorn):
-        # Inherit load_config (bind, workers, worker class, keepalive, timeouts, logging)
-        # from the hub so that the two differ only in the application they run.
-        def load(self) -> Callable[..., Any]:
-            return app
-
+    # The hub's options (bind, workers, worker class, keepalive, timeouts, logging):
+    # the two servers differ only in the application they run.
     settings = config.load(
         None,
         {
@@ -87,7 +84,7 @@ def serve(port: int, workers: int, threads: int = 1) -> None:
             "log_level": "INFO",
         },
     )
-    FloorServer(settings).run()
+    GunicornServer(_options(settings), lambda: app).run()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,7 @@ import signal
 from pathlib import Path
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
-
+from kiln.gunicorn_app import GunicornServer
 from kiln.hub.app import HubApp
 from kiln.hub.config import Settings
 from kiln.hub.db import migrate
@@ -18,49 +17,37 @@ from kiln.hub.db.engine import make_engine
 log = logging.getLogger("kiln.hub")
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        super().__init__()
+def _options(s: Settings) -> dict[str, Any]:
+    return {
+        "bind": s.listen,
+        "workers": s.workers,
+        "threads": s.threads,
+        "worker_class": "gthread" if s.threads > 1 else "sync",
+        "keepalive": 30,
+        "timeout": 300,
+        "graceful_timeout": 10,
+        "errorlog": s.log_file or "-",
+        "loglevel": "debug" if s.debug else s.log_level.lower(),
+        "proc_name": "kiln-hub",
+    }
 
-    def load_config(self) -> None:
-        s = self.settings
-        options: dict[str, Any] = {
-            "bind": s.listen,
-            "workers": s.workers,
-            "threads": s.threads,
-            "worker_class": "gthread" if s.threads > 1 else "sync",
-            "keepalive": 30,
-            "timeout": 300,
-            "graceful_timeout": 10,
-            "accesslog": None,
-            "errorlog": s.log_file or "-",
-            "loglevel": "debug" if s.debug else s.log_level.lower(),
-            "proc_name": "kiln-hub",
-            # gunicorn's control socket defaults to one path per user: several hubs
-            # on one machine (tests, benchmarks) would fight over it.
-            "control_socket_disable": True,
-        }
-        for key, value in options.items():
-            if key in self.cfg.settings:  # control_socket_disable is new in gunicorn 25
-                self.cfg.set(key, value)
 
-    def load(self) -> HubApp:
-        # Built in each worker after the fork: engines and pools are per process.
-        _few_malloc_arenas()
-        app = HubApp(self.settings)
-        # gunicorn has set the worker's signal handlers by now.  On a graceful
-        # stop, builders waiting in host.getTasks are answered at once rather
-        # than holding the worker until the graceful timeout.
-        previous = signal.getsignal(signal.SIGTERM)
+def _worker_app(settings: Settings) -> HubApp:
+    """The hub in one worker, built after the fork: engines and pools are per process."""
+    _few_malloc_arenas()
+    app = HubApp(settings)
+    # gunicorn has set the worker's signal handlers by now.  On a graceful
+    # stop, builders waiting in host.getTasks are answered at once rather
+    # than holding the worker until the graceful timeout.
+    previous = signal.getsignal(signal.SIGTERM)
 
-        def on_term(signum: int, frame: Any) -> None:
-            app.wakeups.close()
-            if callable(previous):
-                previous(signum, frame)
+    def on_term(signum: int, frame: Any) -> None:
+        app.wakeups.close()
+        if callable(previous):
+            previous(signum, frame)
 
-        signal.signal(signal.SIGTERM, on_term)
-        return app
+    signal.signal(signal.SIGTERM, on_term)
+    return app
 
 
 def _few_malloc_arenas() -> None:
@@ -97,5 +84,5 @@ def serve(settings: Settings, migrate_first: bool = True) -> int:
     # Fail here, not in every worker, when the app cannot be built.
     HubApp(settings).engine.dispose()
     log.warning("kiln hub listening on http://%s/kojihub", settings.listen)
-    _Gunicorn(settings).run()
+    GunicornServer(_options(settings), lambda: _worker_app(settings)).run()
     return 0

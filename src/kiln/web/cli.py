@@ -6,9 +6,8 @@ import argparse
 import sys
 from typing import Any
 
-from gunicorn.app.base import BaseApplication
-
 from kiln import settings_file
+from kiln.gunicorn_app import GunicornServer
 from kiln.protocol import errors
 from kiln.web import config
 from kiln.web.app import WebApp
@@ -16,30 +15,16 @@ from kiln.web.app import WebApp
 DEFAULT_CONFIG = "/etc/kiln/web.conf"
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, settings: config.WebSettings) -> None:
-        self.settings = settings
-        super().__init__()
-
-    def load_config(self) -> None:
-        s = self.settings
-        options: dict[str, Any] = {
-            "bind": s.listen,
-            "workers": s.workers,
-            "worker_class": "gthread",
-            "threads": 4,
-            "accesslog": None,
-            "errorlog": s.log_file or "-",
-            "loglevel": s.log_level.lower(),
-            "proc_name": "kiln-web",
-            "control_socket_disable": True,
-        }
-        for key, value in options.items():
-            if key in self.cfg.settings:  # control_socket_disable is new in gunicorn 25
-                self.cfg.set(key, value)
-
-    def load(self) -> WebApp:
-        return WebApp(self.settings)
+def _options(s: config.WebSettings) -> dict[str, Any]:
+    return {
+        "bind": s.listen,
+        "workers": s.workers,
+        "worker_class": "gthread",
+        "threads": 4,
+        "errorlog": s.log_file or "-",
+        "loglevel": s.log_level.lower(),
+        "proc_name": "kiln-web",
+    }
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -61,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except errors.ConfigurationError as exc:
         print(f"kiln-web: {exc}", file=sys.stderr)
         return 2
-    _Gunicorn(settings).run()
+    GunicornServer(_options(settings), lambda: WebApp(settings)).run()
     return 0
 
 
