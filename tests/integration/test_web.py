@@ -8,9 +8,7 @@ every value from the hub is escaped.
 from __future__ import annotations
 
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from tests.conftest import ADMIN, channel_builder, task_result, unique
 from tests.support.hub import HubProcess, stop_group
 from tests.support.pgserver import free_port
 from tests.support.rpms import make_package
+from tests.support.web import WebProcess, no_traceback
 
 BIN = Path(sys.executable).parent
 
@@ -33,43 +32,11 @@ def hub(sqlite_hub: HubProcess) -> HubProcess:
     return sqlite_hub
 
 
-class WebProcess:
-    def __init__(self, hub_url: str, tmp: Path) -> None:
-        self.port = free_port()
-        self.log = tmp / "web.log"
-        self.proc = subprocess.Popen(
-            [str(BIN / "kiln-web"), "--hub-url", hub_url, "--listen", f"127.0.0.1:{self.port}", "--workers", "1"]
-            + ["--files-url", hub_url.replace("/kojihub", "/kojifiles"), "--log-file", str(self.log)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(self.url("static/kiln.css"), timeout=5)
-                return
-            except requests.ConnectionError:
-                if self.proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"kiln-web did not start: {self.log.read_text(errors='replace')}") from None
-                time.sleep(0.05)
-
-    def url(self, page: str) -> str:
-        return f"http://127.0.0.1:{self.port}/koji/{page}"
-
-    def get(self, page: str) -> requests.Response:
-        return requests.get(self.url(page), timeout=30)
-
-
 @pytest.fixture(scope="module")
 def web(hub: HubProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess]:
     process = WebProcess(hub.url, tmp_path_factory.mktemp("web"))
     yield process
     stop_group(process.proc)
-
-
-def no_traceback(page: requests.Response) -> None:
-    assert "Traceback" not in page.text and 'File "' not in page.text
 
 
 def open_task(hub, admin, prefix: str, args: list | None = None, **host: object) -> tuple:
@@ -171,7 +138,7 @@ def test_the_task_list_filters_orders_and_pages(hub, admin, web):
     assert f'taskID={made[0]}"' in by_host.text
     for page, status, words in (
         ("tasks?state=sleeping", 400, "Unknown task state"),
-        ("tasks?order=owner_name", 400, "cannot be ordered by"),
+        ("tasks?order=request", 400, "cannot be ordered by"),
         ("tasks?start=x", 400, "start must be a number"),
         (f"tasks?channelID={unique('nochan')}", 404, "There is no channel"),
     ):

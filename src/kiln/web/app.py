@@ -20,6 +20,7 @@ import jinja2
 import requests
 
 from kiln.client import ClientSession
+from kiln.protocol import errors
 from kiln.web import pages
 from kiln.web.config import WebSettings
 
@@ -65,6 +66,8 @@ class WebApp:
             return self._render(start_response, "200 OK", template, values)
         except pages.PageError as exc:
             return self._error(start_response, exc.status, exc.message)
+        except errors.ParameterError as exc:  # a value the page passed on as it came, which the hub refused
+            return self._error(start_response, 400, f"The hub refused this request: {exc}")
         except (requests.ConnectionError, requests.Timeout):
             return self._error(start_response, 503, f"The hub at {self.settings.hub_url} does not answer.")
         except Exception:

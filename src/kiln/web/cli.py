@@ -46,6 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     except errors.ConfigurationError as exc:
         print(f"kiln-web: {exc}", file=sys.stderr)
         return 2
+    settings_file.setup_logging(settings.log_file, settings.log_level)  # a page's failure goes to the log
     GunicornServer(_options(settings), lambda: WebApp(settings)).run()
     return 0
 

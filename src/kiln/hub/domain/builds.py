@@ -201,6 +201,7 @@ SQL_ORDER = {
     "completion_ts": b.c.completion_time,
     "creation_time": ev.c.time,
     "creation_ts": ev.c.time,
+    "nvr": p.c.name + "-" + b.c.version + "-" + b.c.release,  # Koji sorts the joined string, so does kiln
 }
 
 

@@ -1,0 +1,139 @@
+"""The summary, the task list, a task and its files."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from kiln.client import ClientSession
+from kiln.protocol.constants import TaskState
+from kiln.web.listing import PageError, page_link, window
+from kiln.web.pages.common import found, number, when
+
+
+def index(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """Running and recent top-level tasks, recent builds, and the hosts' load."""
+    with session.multicall(strict=True) as m:
+        recent = m.listTasks({"parent": None}, {"order": "-id", "limit": 20})
+        active = {"parent": None, "state": [TaskState.OPEN, TaskState.ASSIGNED]}
+        running = m.listTasks(active, {"order": "-id", "limit": 20})
+        running_total = m.listTasks(active, {"countOnly": True})
+        builds = m.listBuilds(queryOpts={"order": "-build_id", "limit": 10})
+        hosts = m.listHosts(enabled=True, queryOpts={"order": "name"})
+    return "index.html", {
+        "recent": recent.result,
+        "running": running.result,
+        "running_total": running_total.result,
+        "builds": builds.result,
+        "hosts": hosts.result,
+        "when": when,
+    }
+
+
+def taskinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    task_id = number(query, "taskID")
+    task = session.getTaskInfo(task_id, request=True)
+    if not task:
+        raise PageError(404, f"There is no task {task_id}.")
+    with session.multicall(strict=True) as m:
+        tree = m.getTaskDescendents(task_id)
+        output = m.listTaskOutput(task_id, stat=True)
+        owner = m.getUser(task["owner"])
+        host = m.getHost(task["host_id"]) if task["host_id"] else None
+        channel = m.getChannel(task["channel_id"]) if task["channel_id"] else None
+        parent = m.getTaskInfo(task["parent"]) if task["parent"] else None
+    result = None
+    if task["state"] in (TaskState.CLOSED, TaskState.FAILED):
+        result = session.getTaskResult(task_id, raise_fault=False)
+    descendants: list[tuple[int, dict]] = []
+
+    def walk(parent_id: int, depth: int) -> None:
+        for child in tree.result.get(str(parent_id), []):
+            descendants.append((depth, child))
+            walk(child["id"], depth + 1)
+
+    walk(task_id, 1)
+    return "taskinfo.html", {
+        "task": task,
+        "owner": owner.result,
+        "host": host.result if host else None,
+        "channel": channel.result if channel else None,
+        "parent": parent.result if parent else None,
+        "descendants": descendants,
+        "output": sorted(output.result.items()),
+        "result": result,
+        "failed": isinstance(result, dict) and "faultCode" in result,
+        "when": when,
+        "task_dir": f"work/tasks/{task_id % 10000}/{task_id}",
+    }
+
+
+TASK_STATES = {
+    "all": None,
+    "active": [TaskState.FREE, TaskState.OPEN, TaskState.ASSIGNED],
+    "free": [TaskState.FREE],
+    "open": [TaskState.OPEN],
+    "assigned": [TaskState.ASSIGNED],
+    "closed": [TaskState.CLOSED],
+    "failed": [TaskState.FAILED],
+    "canceled": [TaskState.CANCELED],
+}
+TASK_ORDERS = ("id", "method", "arch", "state", "priority", "owner_name", "create_ts", "completion_ts")
+
+
+def tasks(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """Koji's task list: by state (``state``: all, active, closed, failed, canceled...), method, owner, host,
+    channel and arch; top-level tasks only unless ``view=flat``."""
+    shown = window("tasks", query, "-id", TASK_ORDERS)
+    opts: dict[str, Any] = {"decode": True}
+    state = query.get("state", "all")
+    if state not in TASK_STATES:
+        raise PageError(400, f"Unknown task state {state!r}.")
+    if TASK_STATES[state] is not None:
+        opts["state"] = TASK_STATES[state]
+    if query.get("view", "toplevel") != "flat":
+        opts["parent"] = None
+    if query.get("method"):
+        opts["method"] = query["method"]
+    if query.get("arch"):
+        opts["arch"] = [query["arch"]]
+    lookups = {"owner": (session.getUser, "owner"), "hostID": (session.getHost, "host_id")}
+    lookups["channelID"] = (session.getChannel, "channel_id")
+    for key, (lookup, field) in lookups.items():
+        if query.get(key):
+            opts[field] = [found(lookup, query, key, key.removesuffix("ID"))["id"]]
+    with session.multicall(strict=True) as m:
+        listed = shown.ask(m, "listTasks", opts)
+    return "tasks.html", {
+        "tasks": listed.result,
+        "state": state,
+        "states": list(TASK_STATES),
+        "link": lambda **changes: page_link("tasks", query, start="", **changes),
+        "when": when,
+    }
+
+
+def getfile(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """A task's output file shown as text (``offset`` and ``size`` in bytes), as kojiweb's getfile."""
+    task_id = number(query, "taskID")
+    name = query.get("name")
+    if not name:
+        raise PageError(400, "This page needs name=, a file of the task's output.")
+    offset = number(query, "offset") if "offset" in query else 0
+    size = min(number(query, "size"), 4 * 1024 * 1024) if "size" in query else 1024 * 1024
+    if offset < 0 or size <= 0:
+        raise PageError(400, "offset must be 0 or more and size more than 0.")
+    if name not in session.listTaskOutput(task_id):
+        raise PageError(404, f"Task {task_id} has no output file {name!r}.")
+    data = base64.b64decode(session.downloadTaskOutput(task_id, name, offset, size))
+    return "getfile.html", {
+        "task_id": task_id,
+        "name": name,
+        "offset": offset,
+        "text": data.decode("utf-8", errors="replace"),
+        "more": len(data) == size,
+        "next": page_link("getfile", query, offset=offset + len(data)),
+    }
+
+
+PAGES = {"index": index, "tasks": tasks, "taskinfo": taskinfo, "getfile": getfile}

@@ -1,0 +1,44 @@
+"""kiln-web as a real process in front of a hub, for the web UI's tests."""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from pathlib import Path
+
+import requests
+
+from tests.support.hub import BIN
+from tests.support.pgserver import free_port
+
+
+class WebProcess:
+    def __init__(self, hub_url: str, tmp: Path) -> None:
+        self.port = free_port()
+        self.log = tmp / "web.log"
+        self.proc = subprocess.Popen(
+            [str(BIN / "kiln-web"), "--hub-url", hub_url, "--listen", f"127.0.0.1:{self.port}", "--workers", "1"]
+            + ["--files-url", hub_url.replace("/kojihub", "/kojifiles"), "--log-file", str(self.log)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(self.url("static/kiln.css"), timeout=5)
+                return
+            except requests.ConnectionError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"kiln-web did not start: {self.log.read_text(errors='replace')}") from None
+                time.sleep(0.05)
+
+    def url(self, page: str) -> str:
+        return f"http://127.0.0.1:{self.port}/koji/{page}"
+
+    def get(self, page: str) -> requests.Response:
+        return requests.get(self.url(page), timeout=30)
+
+
+def no_traceback(page: requests.Response) -> None:
+    assert "Traceback" not in page.text and 'File "' not in page.text
