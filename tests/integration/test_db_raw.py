@@ -133,3 +133,24 @@ def test_undo_work_runs_only_when_the_request_does_not_commit(db_url, tmp_path):
         ctx.finish(commit)
     assert seen == ["after commit True", "undo False"]
     engine.dispose()
+
+
+def test_sqlite_statistics_are_stale_once_a_table_has_doubled(request, tmp_path):
+    """Statistics of a nearly empty database planned a 10,000-build list at 44 s: the sweep gathers them
+    again as soon as a growing table has more than doubled (by a thousand rows at least)."""
+    from kiln.hub.db import tables
+    from kiln.hub.db.engine import gather_statistics, statistics_stale
+    from tests.conftest import hub_db_url
+
+    engine = make_engine(hub_db_url("sqlite", request, tmp_path))
+    gather_statistics(engine)
+    with engine.begin() as conn:
+        assert not statistics_stale(conn)
+        conn.execute(insert(tables.package), [{"name": f"grown{i}"} for i in range(900)])
+        assert not statistics_stale(conn)  # a few hundred rows more plan the same
+        conn.execute(insert(tables.package), [{"name": f"more{i}"} for i in range(600)])
+        assert statistics_stale(conn)
+    gather_statistics(engine)
+    with engine.begin() as conn:
+        assert not statistics_stale(conn)
+    engine.dispose()

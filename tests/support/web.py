@@ -8,7 +8,7 @@ from pathlib import Path
 
 import requests
 
-from tests.support.hub import BIN
+from tests.support.hub import BIN, stop_group
 from tests.support.pgserver import free_port
 
 
@@ -38,6 +38,9 @@ class WebProcess:
 
     def get(self, page: str) -> requests.Response:
         return requests.get(self.url(page), timeout=30)
+
+    def stop(self) -> None:
+        stop_group(self.proc)
 
 
 def no_traceback(page: requests.Response) -> None:

@@ -94,7 +94,11 @@ def listPackages(
     if tagID is None and userID is None and pkg_id is None:
         found = [{"package_id": p["id"], "package_name": p["name"]} for p in packages.all_packages(ctx, prefix)]
         return query_opts.listing(found, queryOpts)
-    tag_ids = [tags.get_id(ctx, tagID)] if tagID is not None else [t["id"] for t in tags.list_tags(ctx)]
+    if tagID is not None:
+        tag_ids = [tags.get_id(ctx, tagID)]
+    else:  # only tags with entries of their own can add any: one query, not one walk per tag
+        live = {t["id"] for t in tags.list_tags(ctx)}
+        tag_ids = [t for t in packages.tags_with_lists(ctx, event, pkg_id) if t in live]
     owner_id = users.find(ctx, userID, strict=True)["id"] if userID is not None else None
     found = []
     for tag_id in tag_ids:

@@ -384,7 +384,7 @@ def list_tagged(
     package_id = packages.get(ctx, package, strict=True)["id"] if package is not None else None
     owner_id = users.find(ctx, owner, strict=True)["id"] if owner is not None else None
     per_package: dict[int, int] = {}
-    blocked: dict[int, bool] = {}  # by package: one inheritance walk each, not one per build
+    blocked = packages.blocked_in(ctx, tag_id, event) if inherit else set()
     found = []
     for link in walk:
         source = link["parent_id"]
@@ -406,9 +406,7 @@ def list_tagged(
             pkg = row["package_id"]
             if any(not f.match(row["name"]) for f in filters):
                 continue
-            if inherit and pkg not in blocked:
-                blocked[pkg] = _blocked(ctx, tag_id, pkg, event)
-            if inherit and blocked[pkg]:
+            if pkg in blocked:
                 continue
             if latest:
                 limit = 1 if latest is True else int(latest)
@@ -422,11 +420,6 @@ def list_tagged(
             )
             found.append(dict(sorted(build.items())))
     return found
-
-
-def _blocked(ctx: Context, tag_id: int, package_id: int, event: int | None) -> bool:
-    entry = packages.config(ctx, tag_id, package_id, event)
-    return bool(entry and entry["blocked"])
 
 
 def tags_of(ctx: Context, build_id: int, event: int | None = None) -> list[int]:

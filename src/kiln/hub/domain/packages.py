@@ -106,6 +106,20 @@ def list_for_tag(
     return found
 
 
+def tags_with_lists(ctx: Context, event: int | None = None, package_id: int | None = None) -> list[int]:
+    """The tags that have list entries of their own (of one package, if given): where a listing of
+    every tag needs to look, rather than at each of thousands of tags."""
+    query = select(tp.c.tag_id).where(versioned.active_clause(tp, event)).distinct()
+    if package_id is not None:
+        query = query.where(tp.c.package_id == package_id)
+    return sorted(r[0] for r in ctx.conn.execute(query))
+
+
+def blocked_in(ctx: Context, tag_id: int, event: int | None = None) -> set[int]:
+    """The packages blocked in a tag, inheritance included: one walk for all of them."""
+    return {e["package_id"] for e in list_for_tag(ctx, tag_id, inherited=True, event=event) if e["blocked"]}
+
+
 def config(ctx: Context, tag_id: int, package_id: int, event: int | None = None) -> dict | None:
     """The entry that decides a package's fate in a tag (inheritance included), or None."""
     entries = list_for_tag(ctx, tag_id, inherited=True, event=event, package_id=package_id)

@@ -33,7 +33,7 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 
 from kiln.hub.context import Context
-from kiln.hub.db import tables, versioned
+from kiln.hub.db import engine, tables, versioned
 from kiln.hub.db.raw import RawQuery
 from kiln.hub.domain import channels, hosts, weights
 from kiln.hub.domain.task_states import ASSIGNED, FAILED, FREE, HUB, OPEN
@@ -280,8 +280,11 @@ _statistics_due = [0.0]
 
 
 def _statistics(ctx: Context) -> None:
-    """SQLite's planner statistics follow the tables as they grow (see db/engine.py)."""
-    if ctx.conn.dialect.name != "sqlite" or time.monotonic() < _statistics_due[0]:
+    """SQLite's planner statistics follow the tables as they grow: every ten minutes, and at the next
+    sweep after a table has doubled (see db/engine.py)."""
+    if ctx.conn.dialect.name != "sqlite":
+        return
+    if time.monotonic() < _statistics_due[0] and not engine.statistics_stale(ctx.conn):
         return
     _statistics_due[0] = time.monotonic() + STATISTICS_SECONDS
     ctx.conn.exec_driver_sql("ANALYZE")
