@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 
 import koji
@@ -11,6 +12,7 @@ import pytest
 from tests.e2e.test_local_system import local_system  # noqa: F401 - the fixture
 from tests.support.builder import wait_for
 from tests.support.hub import BIN
+from tests.support.web import chromium
 
 pytestmark = [
     pytest.mark.slow,
@@ -31,6 +33,16 @@ def test_the_sample_package_builds_and_downloads(local_system, tmp_path):  # noq
     assert "completed successfully" in done.stdout
     build = local_system["session"].getBuild("kiln-hello-1.0-1")
     assert build["state"] == koji.BUILD_STATES["COMPLETE"]
+    # the Task info: link koji printed opens that task's page in a browser (make run serves the web UI)
+    link = re.search(r"Task info: (\S+)", done.stdout).group(1)
+    assert link == f"{base}/koji/taskinfo?taskID={build['task_id']}"
+    with chromium() as browser:
+        page = browser.new_page(java_script_enabled=False)
+        answer = page.goto(link)
+        assert answer is not None and answer.status == 200
+        assert page.locator("main h1").inner_text() == f"Task {build['task_id']}: build"
+        page.get_by_role("link", name="kiln-hello-1.0-1").first.click()  # on to the build it made
+        assert page.locator("main h1").inner_text() == "kiln-hello-1.0-1"
 
     def koji_says(*args: str) -> str:
         result = subprocess.run([*koji_cli, *args], capture_output=True, text=True, timeout=60)

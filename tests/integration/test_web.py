@@ -22,7 +22,7 @@ from tests.conftest import ADMIN, channel_builder, task_result, unique
 from tests.support.hub import HubProcess, stop_group
 from tests.support.pgserver import free_port
 from tests.support.rpms import make_package
-from tests.support.web import WebProcess, no_traceback
+from tests.support.web import WebProcess, chromium, no_traceback
 
 BIN = Path(sys.executable).parent
 
@@ -341,18 +341,11 @@ def test_reports_cluster_health_feed_and_api(hub, admin, web, imported):
 
 # --- in a real browser: Debian's chromium, driven by Playwright ------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        # --no-sandbox: the tests may run as root, where chromium's own sandbox will not start
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 def test_the_main_pages_fit_a_phone_and_a_desktop_and_need_no_javascript(

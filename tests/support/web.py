@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import requests
 
 from tests.support.hub import BIN, stop_group
 from tests.support.pgserver import free_port
+
+CHROMIUM = Path("/usr/bin/chromium")
 
 
 class WebProcess:
@@ -45,3 +49,17 @@ class WebProcess:
 
 def no_traceback(page: requests.Response) -> None:
     assert "Traceback" not in page.text and 'File "' not in page.text
+
+
+@contextmanager
+def chromium() -> Iterator:
+    """Debian's chromium, driven by Playwright (whose own browser download cannot reach its host here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # --no-sandbox: the tests may run as root, where chromium's own sandbox will not start
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()

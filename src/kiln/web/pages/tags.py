@@ -37,7 +37,8 @@ def taginfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
         package_list = packages.ask(m, "listPackages", tagID=tag["id"], inherited=True)
         tagged = builds.ask_filtered(m, "listTagged", tag["id"], inherit=inherited, latest=latest)
         groups = m.getTagGroups(tag["id"])
-        repos = m.repo.query([["tag_id", "=", tag["id"]]], None, {"order": "-id", "limit": 10})
+        repo_fields = ["id", "state", "create_event", "creation_ts"]
+        repos = m.repo.query([["tag_id", "=", tag["id"]]], repo_fields, {"order": "-id", "limit": 10})
         targets = m.getBuildTargets(buildTagID=tag["id"])
         dest_targets = m.getBuildTargets(destTagID=tag["id"])
         history = m.queryHistory(tables=TAG_HISTORY, tag=tag["id"])

@@ -42,6 +42,7 @@ def taskinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
         host = m.getHost(task["host_id"]) if task["host_id"] else None
         channel = m.getChannel(task["channel_id"]) if task["channel_id"] else None
         parent = m.getTaskInfo(task["parent"]) if task["parent"] else None
+        made = m.listBuilds(taskID=task_id)
     result = None
     if task["state"] in (TaskState.CLOSED, TaskState.FAILED):
         result = session.getTaskResult(task_id, raise_fault=False)
@@ -60,12 +61,52 @@ def taskinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
         "channel": channel.result if channel else None,
         "parent": parent.result if parent else None,
         "descendants": descendants,
+        "request": readable_request(task["method"], task.get("request") or []),
+        "builds": made.result,
         "output": sorted(output.result.items()),
         "result": result,
         "failed": isinstance(result, dict) and "faultCode" in result,
         "when": when,
         "task_dir": f"work/tasks/{task_id % 10000}/{task_id}",
     }
+
+
+# The names of the arguments of the methods kiln's builders run, as Koji's handlers take them.
+REQUEST_NAMES = {
+    "build": ("Source", "Build target", "Options"),
+    "chainbuild": ("Sources", "Build target", "Options"),
+    "buildSRPMFromSCM": ("Source", "Build tag", "Options"),
+    "rebuildSRPM": ("SRPM", "Build tag", "Options"),
+    "buildArch": ("SRPM", "Build tag", "Arch", "Keep SRPM", "Options"),
+    "tagBuild": ("Tag", "Build", "Force", "From tag", "Ignore success"),
+    "newRepo": ("Tag", "Options"),
+    "createrepo": ("Repo", "Arch", "Old repo", "External repos"),
+    "waitrepo": ("Tag", "Newer than", "Builds"),
+    "buildNotification": ("Recipients", "Build", "Target", "Web URL"),
+    "tagNotification": ("Recipients", "Success", "Tag", "From tag", "Build", "User", "Ignore success", "Message"),
+    "sleep": ("Seconds",),
+}
+
+
+def readable_request(method: str, request: list) -> list[tuple[str, str]]:
+    """A task's arguments as (name, value) rows: Koji's names where the method is known, options one a row."""
+    names = REQUEST_NAMES.get(method, ())
+    rows: list[tuple[str, str]] = []
+    for at, value in enumerate(request):
+        name = names[at] if at < len(names) else f"Argument {at + 1}"
+        if isinstance(value, dict) and value:
+            rows += [(f"{name}: {key}", _text(item)) for key, item in sorted(value.items())]
+        elif isinstance(value, dict):
+            continue  # no options
+        else:
+            rows.append((name, _text(value)))
+    return rows
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_text(v) for v in value)
+    return "" if value is None else str(value)
 
 
 TASK_STATES = {
