@@ -72,6 +72,18 @@ def test_taskinfo_shows_a_task_its_children_result_and_output(hub, admin, web):
     kid = web.get(f"taskinfo?taskID={child}")
     assert kid.status_code == 200 and f'href="/koji/taskinfo?taskID={parent}"' in kid.text  # its parent
 
+    # the task list's views: Koji's tree (top-level tasks, each followed by its descendants), top level, flat
+    tree = web.get(f"tasks?channelID={channel}")
+    assert tree.text.index(f'taskID={parent}"') < tree.text.index(f'taskID={child}"')
+    assert 'class="child"' in tree.text and "sleep (kid)" in tree.text
+    top = web.get(f"tasks?channelID={channel}&view=toplevel")
+    assert f'taskID={parent}"' in top.text and f'taskID={child}"' not in top.text
+    flat = web.get(f"tasks?channelID={channel}&view=flat&method=sleep&order=id")
+    assert "Tasks 1 to 2 of 2" in flat.text and 'class="child"' not in flat.text
+    assert "Tasks 1 to 1 of 1" in web.get(f"tasks?channelID={channel}&view=toplevel&method=sleep").text
+    assert "No tasks." in web.get(f"tasks?channelID={channel}&method=build").text
+    assert web.get(f"tasks?channelID={channel}&view=forest").status_code == 400
+
     failed = admin.makeTask("sleep", [1], channel=channel)
     admin.assignTask(failed, host_id)
     host.host.openTask(failed)

@@ -46,14 +46,7 @@ def taskinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     result = None
     if task["state"] in (TaskState.CLOSED, TaskState.FAILED):
         result = session.getTaskResult(task_id, raise_fault=False)
-    descendants: list[tuple[int, dict]] = []
-
-    def walk(parent_id: int, depth: int) -> None:
-        for child in tree.result.get(str(parent_id), []):
-            descendants.append((depth, child))
-            walk(child["id"], depth + 1)
-
-    walk(task_id, 1)
+    descendants = _walk(tree.result, task_id)
     return "taskinfo.html", {
         "task": task,
         "owner": owner.result,
@@ -122,9 +115,13 @@ TASK_STATES = {
 TASK_ORDERS = ("id", "method", "arch", "state", "priority", "owner_name", "create_ts", "completion_ts")
 
 
+TASK_VIEWS = ("tree", "toplevel", "flat")
+
+
 def tasks(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     """Koji's task list: by state (``state``: all, active, closed, failed, canceled...), method, owner, host,
-    channel and arch; top-level tasks only unless ``view=flat``."""
+    channel and arch; ``view`` tree (top-level tasks with their descendants, Koji's default), toplevel or
+    flat (every task; the only view of a host's tasks, as in Koji)."""
     shown = window("tasks", query, "-id", TASK_ORDERS)
     opts: dict[str, Any] = {"decode": True}
     state = query.get("state", "all")
@@ -132,9 +129,14 @@ def tasks(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
         raise PageError(400, f"Unknown task state {state!r}.")
     if TASK_STATES[state] is not None:
         opts["state"] = TASK_STATES[state]
-    if query.get("view", "toplevel") != "flat":
+    view = query.get("view", "tree")
+    if view not in TASK_VIEWS:
+        raise PageError(400, f"view must be one of {', '.join(TASK_VIEWS)}, not {view!r}.")
+    if query.get("hostID"):
+        view = "flat"
+    if view != "flat":
         opts["parent"] = None
-    if query.get("method"):
+    if query.get("method", "all") != "all":
         opts["method"] = query["method"]
     if query.get("arch"):
         opts["arch"] = [query["arch"]]
@@ -145,13 +147,35 @@ def tasks(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
             opts[field] = [found(lookup, query, key, key.removesuffix("ID"))["id"]]
     with session.multicall(strict=True) as m:
         listed = shown.ask(m, "listTasks", opts)
+    rows = []
+    if view == "tree" and listed.result.rows:
+        with session.multicall(strict=True) as m:
+            trees = [m.getTaskDescendents(task["id"]) for task in listed.result.rows]
+        for task, tree in zip(listed.result.rows, trees, strict=True):
+            rows += [(0, task)] + _walk(tree.result, task["id"])
+    else:
+        rows = [(0, task) for task in listed.result.rows]
     return "tasks.html", {
         "tasks": listed.result,
+        "rows": rows,
         "state": state,
         "states": list(TASK_STATES),
+        "view": view,
+        "views": TASK_VIEWS,
+        "method": query.get("method", "all"),
+        "methods": ["all", *sorted(REQUEST_NAMES, key=str.lower)],
         "link": lambda **changes: page_link("tasks", query, start="", **changes),
         "when": when,
     }
+
+
+def _walk(tree: dict, parent_id: int, depth: int = 1) -> list[tuple[int, dict]]:
+    """getTaskDescendents' answer as (depth, task) rows, each task followed by its own children."""
+    rows = []
+    for child in tree.get(str(parent_id), []):
+        rows.append((depth, child))
+        rows += _walk(tree, child["id"], depth + 1)
+    return rows
 
 
 def getfile(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
