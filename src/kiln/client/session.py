@@ -93,6 +93,9 @@ class ClientSession:
         self.tls_cert: str | None = None
         self.sinfo: dict[str, Any] | None = None
         self.callnum: int | None = None
+        # Whether calls carry Koji-Session-Callnum.  A session shared by concurrent
+        # requests (the web UI's, one per visitor) cannot number its calls in order.
+        self.numbered = True
         self.exclusive = False
         self._logged_in = False
         self._credentials: tuple[str, str] | None = None
@@ -156,11 +159,12 @@ class ClientSession:
         if self.sinfo is not None:
             # Sent even while renewing (not logged in): the hub needs to know
             # which expired session to renew.
-            callnum = self.callnum or 0
-            self.callnum = callnum + 1
             headers["Koji-Session-Id"] = str(self.sinfo["session-id"])
             headers["Koji-Session-Key"] = str(self.sinfo["session-key"])
-            headers["Koji-Session-Callnum"] = str(callnum)
+            if self.numbered:
+                callnum = self.callnum or 0
+                self.callnum = callnum + 1
+                headers["Koji-Session-Callnum"] = str(callnum)
         return headers
 
     def _send_once(self, headers: dict[str, str], body: bytes, timeout: float, query: str = "", path: str = "") -> Any:

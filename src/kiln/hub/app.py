@@ -212,11 +212,15 @@ def make_app(settings: Settings) -> HubApp:
 
 def _web_ui(settings: Settings) -> Callable:
     """The web UI mounted at /koji/: a client of this very hub over HTTP, as kiln-web is of any hub."""
+    from pathlib import Path
+
     from kiln.web.app import WebApp
     from kiln.web.config import WebSettings
 
     host, _, port = settings.listen.rpartition(":")
     if host in ("", "0.0.0.0", "::", "[::]"):
         host = "127.0.0.1"
-    # Its links to files stay on whatever address the browser used.
-    return WebApp(WebSettings(hub_url=f"http://{host}:{port}/kojihub", files_url="/kojifiles"))
+    # Its links to files stay on whatever address the browser used.  Its signing secret is kept beside the
+    # topdir, so that every worker (and the next start) accepts the login cookies of the others.
+    secret_file = str(Path(settings.topdir).parent / "web-secret") if settings.topdir else ""
+    return WebApp(WebSettings(hub_url=f"http://{host}:{port}/kojihub", files_url="/kojifiles", secret_file=secret_file))

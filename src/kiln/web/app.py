@@ -21,8 +21,9 @@ import requests
 
 from kiln.client import ClientSession
 from kiln.protocol import errors
-from kiln.web import pages
+from kiln.web import actions, pages
 from kiln.web.config import WebSettings
+from kiln.web.visitor import Signer, Visitor, load_secret, set_cookie
 
 log = logging.getLogger("kiln.web")
 StartResponse = Callable[..., Any]
@@ -38,16 +39,24 @@ class WebApp:
             undefined=jinja2.StrictUndefined,
         )
         self.templates.filters["state_name"] = pages.state_name
+        self.signer = Signer(load_secret(settings.secret, settings.secret_file))
         self._sessions = threading.local()
 
-    def session(self) -> ClientSession:
-        """This thread's anonymous session: its connection to the hub is kept from one page to the next."""
+    def session(self, visitor: Visitor | None = None) -> ClientSession:
+        """The hub session for a page: this thread's anonymous one (its connection kept from one page to
+        the next), or the visitor's own over the same connection."""
         session = getattr(self._sessions, "session", None)
         if session is None:
             session = self._sessions.session = ClientSession(
                 self.settings.hub_url, opts={"max_retries": 0, "anon_retry": False}
             )
-        return session
+        if not visitor:
+            return session
+        own = ClientSession(self.settings.hub_url, opts={"max_retries": 0, "anon_retry": False})
+        own.http = session.http
+        own.set_session({"session-id": visitor.session_id, "session-key": visitor.session_key})
+        own.numbered = False  # one visitor's pages may be served at once by several threads
+        return own
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
@@ -56,43 +65,99 @@ class WebApp:
         name = path.strip("/") or "index"
         if name.startswith("static/"):
             return self._static(name.removeprefix("static/"), start_response)
-        page = pages.PAGES.get(name)
         query = {k: v[-1] for k, v in parse_qs(environ.get("QUERY_STRING", "")).items()}
+        reply = Reply(start_response, secure=environ.get("wsgi.url_scheme") == "https")
         try:
-            if page is None:
-                raise pages.PageError(404, f"There is no page called {name!r} here.")
-            template, values = page(self.session(), query)
+            visitor = self._visitor(environ, reply)
+            if environ.get("REQUEST_METHOD", "GET") == "POST":
+                return self._post(name, environ, visitor, reply)
+            if name == "login":
+                return self._render(reply, "200 OK", "login.html", {"next": _local(query.get("next")), "failed": ""})
+            if name in actions.FORMS:
+                what, form_page = actions.FORMS[name]
+                if not visitor.may("admin"):
+                    raise pages.PageError(403, f"Only an administrator may edit a {what}.")
+                template, values = form_page(self.session(visitor), query)
+            else:
+                page = pages.PAGES.get(name)
+                if page is None:
+                    raise pages.PageError(404, f"There is no page called {name!r} here.")
+                template, values = page(self.session(visitor), query)
             values.setdefault("base_url", _base_url(environ))
-            return self._render(start_response, "200 OK", template, values)
+            return self._render(reply, "200 OK", template, values, visitor)
         except pages.PageError as exc:
-            return self._error(start_response, exc.status, exc.message)
+            return self._error(reply, exc.status, exc.message)
         except errors.ParameterError as exc:  # a value the page passed on as it came, which the hub refused
-            return self._error(start_response, 400, f"The hub refused this request: {exc}")
+            return self._error(reply, 400, f"The hub refused this request: {exc}")
+        except errors.GenericError as exc:  # an action the hub would not do: its words, nothing changed
+            return self._error(reply, 403, f"The hub refused: {exc}")
         except (requests.ConnectionError, requests.Timeout):
-            return self._error(start_response, 503, f"The hub at {self.settings.hub_url} does not answer.")
+            return self._error(reply, 503, f"The hub at {self.settings.hub_url} does not answer.")
         except Exception:
             log.exception("page %s failed", name)
-            return self._error(start_response, 500, "Something went wrong on our side; the log has the details.")
+            return self._error(reply, 500, "Something went wrong on our side; the log has the details.")
 
-    def _render(self, start_response: StartResponse, status: str, template: str, values: dict) -> list[bytes]:
-        body = self.templates.get_template(template).render(**values, files_url=self.settings.files_url).encode()
+    def _visitor(self, environ: dict, reply: Reply) -> Visitor:
+        """The visitor the cookie names, with the permissions the hub gives them now; anonymous when the
+        hub no longer knows the session (its cookie is then dropped)."""
+        visitor = self.signer.visitor(environ.get("HTTP_COOKIE", ""))
+        if not visitor:
+            return visitor
+        try:
+            visitor.perms = set(self.session(visitor).getPerms())
+        except errors.AuthError:
+            reply.headers.append(set_cookie("", reply.secure))
+            return Visitor()
+        return visitor
+
+    def _post(self, name: str, environ: dict, visitor: Visitor, reply: Reply) -> list[bytes]:
+        form = actions.form_values(parse_qs(_body(environ)))
+        if name == "login":
+            return self._login(form, reply)
+        if name != "logout" and name not in actions.ACTIONS:
+            raise pages.PageError(404, f"There is no action called {name!r} here.")
+        if not visitor:
+            raise pages.PageError(403, "Log in first: only a logged-in user may do this.")
+        if not self.signer.check_csrf(visitor, form.get("csrf", "")):
+            raise pages.PageError(
+                403, "This form was not made for you by this site (or it has expired): nothing was changed."
+            )
+        if name == "logout":
+            self.session(visitor).logout()
+            reply.headers.append(set_cookie("", reply.secure))
+            return reply.redirect("/koji/index")
+        return reply.redirect(actions.ACTIONS[name](self.session(visitor), visitor, form))
+
+    def _login(self, form: dict[str, str], reply: Reply) -> list[bytes]:
+        user, password, target = form.get("user", ""), form.get("password", ""), _local(form.get("next"))
+        session = ClientSession(self.settings.hub_url, opts={"max_retries": 0})
+        try:
+            sinfo = session.login(user, password)
+            me = session.getLoggedInUser()
+        except errors.AuthError:
+            values = {"next": target, "failed": "That user name and password do not match an account."}
+            return self._render(reply, "401 Unauthorized", "login.html", values)
+        visitor = Visitor(me["name"], me["id"], sinfo["session-id"], sinfo["session-key"])
+        reply.headers.append(set_cookie(self.signer.cookie_value(visitor), reply.secure))
+        return reply.redirect(target)
+
+    def _render(
+        self, reply: Reply, status: str, template: str, values: dict, visitor: Visitor | None = None
+    ) -> list[bytes]:
+        values = {**values, "files_url": self.settings.files_url, "viewer": visitor or Visitor()}
+        body = self.templates.get_template(template).render(**values).encode()
         kind = "application/rss+xml" if template.endswith(".xml") else "text/html"
-        headers = [("Content-Type", f"{kind}; charset=utf-8"), ("Content-Length", str(len(body)))]
-        start_response(status, headers)
-        return [body]
+        return reply.send(status, body, f"{kind}; charset=utf-8")
 
-    def _error(self, start_response: StartResponse, status: int, message: str) -> list[bytes]:
-        titles = {400: "Bad Request", 404: "Not Found", 500: "Internal Server Error", 503: "Service Unavailable"}
-        return self._render(
-            start_response, f"{status} {titles[status]}", "error.html", {"status": status, "message": message}
-        )
+    def _error(self, reply: Reply, status: int, message: str) -> list[bytes]:
+        titles = {400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
+        titles |= {413: "Content Too Large", 500: "Internal Server Error", 503: "Service Unavailable"}
+        return self._render(reply, f"{status} {titles[status]}", "error.html", {"status": status, "message": message})
 
     def _static(self, name: str, start_response: StartResponse) -> list[bytes]:
-        if "/" in name or name.startswith("."):
-            return self._error(start_response, 404, "No such file.")
+        if "/" in name or name.startswith(".") or not resources.files("kiln.web").joinpath("static", name).is_file():
+            return self._error(Reply(start_response, secure=False), 404, "No such file.")
         resource = resources.files("kiln.web").joinpath("static", name)
-        if not resource.is_file():
-            return self._error(start_response, 404, "No such file.")
         body = resource.read_bytes()
         kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
         start_response("200 OK", [("Content-Type", kind), ("Content-Length", str(len(body)))])
@@ -104,3 +169,45 @@ def _base_url(environ: dict) -> str:
     scheme = environ.get("wsgi.url_scheme", "http")
     host = environ.get("HTTP_HOST") or f"{environ.get('SERVER_NAME', 'localhost')}:{environ.get('SERVER_PORT', '80')}"
     return f"{scheme}://{host}"
+
+
+MAX_FORM_BYTES = 64 * 1024
+
+
+def _body(environ: dict) -> str:
+    """A POSTed form; anything larger than a form of ours is refused unread."""
+    try:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        raise pages.PageError(400, "The request's Content-Length is not a number.") from None
+    if length > MAX_FORM_BYTES:
+        raise pages.PageError(413, "That form is too large.")
+    return environ["wsgi.input"].read(length).decode("utf-8", errors="replace") if length > 0 else ""
+
+
+def _local(target: str | None) -> str:
+    """Where to go after logging in: a page of this site only (never another site's address)."""
+    if target and target.startswith("/koji/") and not target.startswith("//"):
+        return target
+    return "/koji/index"
+
+
+class Reply:
+    """The response being made: its extra headers (a cookie) and how it is sent."""
+
+    def __init__(self, start_response: StartResponse, secure: bool) -> None:
+        self.start_response = start_response
+        self.secure = secure
+        self.headers: list[tuple[str, str]] = []
+
+    def send(self, status: str, body: bytes, kind: str) -> list[bytes]:
+        headers = [("Content-Type", kind), ("Content-Length", str(len(body))), *self.headers]
+        if self.headers:
+            headers.append(("Cache-Control", "no-store"))  # a page made for one visitor is theirs alone
+        self.start_response(status, headers)
+        return [body]
+
+    def redirect(self, location: str) -> list[bytes]:
+        """303 See Other: after a POST, the browser GETs the page the action leads to."""
+        self.start_response("303 See Other", [("Location", location), ("Content-Length", "0"), *self.headers])
+        return [b""]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import secrets
 import sys
 from typing import Any
 
@@ -46,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     except errors.ConfigurationError as exc:
         print(f"kiln-web: {exc}", file=sys.stderr)
         return 2
+    if not settings.secret and not settings.secret_file:  # one secret for every worker of this start
+        settings.secret = secrets.token_hex(32)
     settings_file.setup_logging(settings.log_file, settings.log_level)  # a page's failure goes to the log
     GunicornServer(_options(settings), lambda: WebApp(settings)).run()
     return 0

@@ -17,3 +17,9 @@ class WebSettings:
     workers: int = field(default=2, metadata={"help": "gunicorn worker processes"})
     log_file: str = field(default="", metadata={"help": "the server's log file (empty: stderr)"})
     log_level: str = field(default="INFO", metadata={"help": "DEBUG, INFO, WARNING or ERROR"})
+    secret: str = field(
+        default="", metadata={"help": "signs the login cookie and the forms (empty: secret_file, else one per start)"}
+    )
+    secret_file: str = field(
+        default="", metadata={"help": "a file holding the signing secret, made on first use if missing"}
+    )

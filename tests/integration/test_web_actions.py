@@ -1,0 +1,182 @@
+"""Logging in to the web UI and acting there: a signed cookie, CSRF-checked POSTs, the hub deciding.
+
+Real hub and kiln-web processes; the visitor is a requests.Session, as a
+browser keeps its cookies.  A button is shown only to whom the hub would
+allow; a forged form (no token, another visitor's token, a tampered
+cookie) changes nothing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import koji
+import pytest
+import requests
+
+from tests.conftest import ADMIN, channel_builder, make_user, unique
+from tests.support.hub import HubProcess
+from tests.support.web import WebProcess, no_traceback
+
+FREE, CANCELED = koji.TASK_STATES["FREE"], koji.TASK_STATES["CANCELED"]
+
+
+@pytest.fixture(scope="module")
+def hub(sqlite_hub: HubProcess) -> HubProcess:
+    return sqlite_hub
+
+
+@pytest.fixture(scope="module")
+def web(hub: HubProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess]:
+    process = WebProcess(hub.url, tmp_path_factory.mktemp("web-actions"))
+    yield process
+    process.stop()
+
+
+def visit(web: WebProcess, user: str, password: str) -> requests.Session:
+    """A browser logged in as ``user``."""
+    browser = requests.Session()
+    answer = browser.post(web.url("login"), data={"user": user, "password": password}, allow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    return browser
+
+
+def token(page: requests.Response) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', page.text)
+    assert found, "no form on the page"
+    return found[1]
+
+
+def test_logging_in_sets_a_signed_http_only_cookie_and_logging_out_ends_the_hub_session(hub, admin, web):
+    name, password = make_user(hub, admin)
+    form = requests.get(web.url("login"), timeout=10)
+    assert form.status_code == 200 and 'type="password"' in form.text
+    wrong = requests.post(web.url("login"), data={"user": name, "password": "nope"}, allow_redirects=False)
+    assert wrong.status_code == 401 and "do not match an account" in wrong.text and "Set-Cookie" not in wrong.headers
+    browser = requests.Session()
+    answer = browser.post(
+        web.url("login"), data={"user": name, "password": password, "next": "/koji/tasks"}, allow_redirects=False
+    )
+    assert answer.status_code == 303 and answer.headers["Location"] == "/koji/tasks"
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and password not in cookie
+    page = browser.get(web.url("index"))
+    assert f">{name}</a>" in page.text and "Log out" in page.text
+    # elsewhere than this site after logging in: never
+    away = requests.post(
+        web.url("login"), data={"user": name, "password": password, "next": "https://evil.example/"},
+        allow_redirects=False,
+    )  # fmt: skip
+    assert away.headers["Location"] == "/koji/index"
+
+    # a tampered cookie is nobody's
+    forged = requests.Session()
+    value = cookie.split(";")[0].split("=", 1)[1]
+    payload, mac = value.rsplit(".", 1)
+    forged.cookies.set("kiln_session", f"{payload}.{mac[:-2]}xx")
+    assert "Log in" in forged.get(web.url("index")).text and f">{name}</a>" not in forged.get(web.url("index")).text
+
+    logout = browser.post(web.url("logout"), data={"csrf": token(page)}, allow_redirects=False)
+    assert logout.status_code == 303 and "Max-Age=0" in logout.headers["Set-Cookie"]
+    # the hub session is over: the old cookie, replayed, is anonymous
+    replay = requests.Session()
+    replay.cookies.set("kiln_session", value)
+    assert "Log in" in replay.get(web.url("index")).text
+
+
+def test_the_owner_cancels_a_task_with_the_button_and_forged_forms_change_nothing(hub, admin, web):
+    owner, owner_pw = make_user(hub, admin, perms=("repo",))  # a task of their own: newRepo needs repo
+    other, other_pw = make_user(hub, admin)
+    tag = unique("acttag")
+    admin.createTag(tag)
+    owner_session = koji.ClientSession(hub.url, opts={"max_retries": 0})
+    owner_session.opts.update(user=owner, password=owner_pw)
+    owner_session.login()
+    task_id = owner_session.newRepo(tag)
+    page = f"taskinfo?taskID={task_id}"
+
+    anonymous = requests.get(web.url(page), timeout=10)
+    assert 'action="/koji/canceltask"' not in anonymous.text
+    stranger = visit(web, other, other_pw)
+    stranger_page = stranger.get(web.url(page))
+    assert 'action="/koji/canceltask"' not in stranger_page.text  # the hub would not let them
+    mine = visit(web, owner, owner_pw)
+    my_page = mine.get(web.url(page))
+    assert 'action="/koji/canceltask"' in my_page.text
+
+    for who, data, status, words in (
+        (requests.Session(), {"taskID": task_id}, 403, "Log in first"),
+        (mine, {"taskID": task_id}, 403, "not made for you"),
+        (mine, {"taskID": task_id, "csrf": token(stranger_page)}, 403, "not made for you"),
+        (stranger, {"taskID": task_id, "csrf": token(stranger_page)}, 403, "The hub refused"),
+    ):
+        answer = who.post(web.url("canceltask"), data=data, allow_redirects=False)
+        assert answer.status_code == status and words in answer.text, (data, answer.text[-500:])
+        no_traceback(answer)
+        assert admin.getTaskInfo(task_id)["state"] == FREE
+
+    done = mine.post(web.url("canceltask"), data={"taskID": task_id, "csrf": token(my_page)})
+    assert done.status_code == 200 and done.url.endswith(page) and "canceled" in done.text
+    assert admin.getTaskInfo(task_id)["state"] == CANCELED
+    again = mine.get(web.url(page))
+    assert 'action="/koji/resubmittask"' in again.text and 'action="/koji/canceltask"' not in again.text
+    resubmitted = mine.post(web.url("resubmittask"), data={"taskID": task_id, "csrf": token(again)})
+    new_id = int(re.search(r"taskID=(\d+)$", resubmitted.url)[1])
+    assert new_id != task_id and admin.getTaskInfo(new_id)["state"] == FREE
+    admin.cancelTask(new_id)
+
+
+def test_an_admin_frees_a_task_sets_its_priority_and_edits_a_host(hub, admin, web):
+    channel = unique("actchan")
+    admin.addChannel(channel)
+    host, host_id = channel_builder(hub, admin, channel, capacity=2)
+    task_id = admin.makeTask("sleep", [60], channel=channel)
+    admin.assignTask(task_id, host_id)
+    host.host.openTask(task_id)
+    boss = visit(web, *ADMIN)
+    page = boss.get(web.url(f"taskinfo?taskID={task_id}"))
+    assert 'action="/koji/freetask"' in page.text and 'action="/koji/taskpriority"' in page.text
+    boss.post(web.url("taskpriority"), data={"taskID": task_id, "priority": "5", "csrf": token(page)})
+    assert admin.getTaskInfo(task_id)["priority"] == 5
+    bad = boss.post(web.url("taskpriority"), data={"taskID": task_id, "priority": "soon", "csrf": token(page)})
+    assert bad.status_code == 400 and "whole number" in bad.text
+    boss.post(web.url("freetask"), data={"taskID": task_id, "csrf": token(page)})
+    assert admin.getTaskInfo(task_id)["state"] == FREE
+
+    form = boss.get(web.url(f"hostedit?hostID={host_id}"))
+    assert form.status_code == 200 and 'name="capacity"' in form.text and channel in form.text
+    saved = boss.post(
+        web.url("hostedit"),
+        data={"hostID": host_id, "capacity": "7.5", "arches": "x86_64 aarch64", "channels": f"{channel} createrepo",
+              "description": "<b>big</b> box", "comment": "", "csrf": token(form)},
+    )  # fmt: skip
+    assert saved.status_code == 200 and "&lt;b&gt;big&lt;/b&gt; box" in saved.text
+    edited = admin.getHost(host_id)
+    assert (edited["capacity"], edited["arches"]) == (7.5, "x86_64 aarch64")
+    assert sorted(c["name"] for c in admin.listChannels(hostID=host_id)) == sorted([channel, "createrepo"])
+    disabled = boss.post(web.url("disablehost"), data={"hostID": host_id, "csrf": token(form)})
+    assert disabled.status_code == 200 and not admin.getHost(host_id)["enabled"]
+    boss.post(web.url("enablehost"), data={"hostID": host_id, "csrf": token(form)})
+    assert admin.getHost(host_id)["enabled"]
+
+    # an ordinary user sees no edit link, gets no form, and a forged POST is refused by the hub
+    name, password = make_user(hub, admin)
+    user = visit(web, name, password)
+    info = user.get(web.url(f"hostinfo?hostID={host_id}"))
+    assert "hostedit?hostID=" not in info.text
+    assert user.get(web.url(f"hostedit?hostID={host_id}")).status_code == 403
+    refused = user.post(web.url("hostedit"), data={"hostID": host_id, "capacity": "1", "csrf": token(info)})
+    assert refused.status_code == 403 and "The hub refused" in refused.text
+    assert admin.getHost(host_id)["capacity"] == 7.5
+    admin.cancelTask(task_id)
+
+
+def test_a_finished_build_has_nothing_to_cancel(hub, admin, web):
+    build_id = admin.createEmptyBuild(unique("finished"), "1.0", "1", None)
+    boss = visit(web, *ADMIN)
+    page = boss.get(web.url(f"buildinfo?buildID={build_id}"))
+    assert page.status_code == 200 and 'action="/koji/cancelbuild"' not in page.text  # complete: no button
+    forged = boss.post(web.url("cancelbuild"), data={"buildID": build_id, "csrf": token(page)})
+    assert forged.status_code == 409 and "nothing to cancel" in forged.text
+    assert admin.getBuild(build_id)["state"] == koji.BUILD_STATES["COMPLETE"]
