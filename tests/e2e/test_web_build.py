@@ -140,3 +140,40 @@ def test_every_page_after_a_real_kiln_build(hub, admin, builder, tmp_path):
         assert "a builder &lt;script&gt;" in host_page and "Last check-in" in host_page
     finally:
         web.stop()
+
+
+def test_a_failed_build_shows_its_spec_error_at_the_top_and_kiln_why_says_the_same(hub, admin, builder, tmp_path):
+    dest, build_tag, target = unique("fdest"), unique("fbuild"), unique("ftarget")
+    admin.createTag(dest)
+    admin.createTag(build_tag, parent=dest, arches="x86_64")
+    admin.createBuildTarget(target, build_tag, dest)
+    name = unique("webfails")
+    admin.packageListAdd(dest, name, owner="admin")
+    broken = spec(name).replace("%install", "%build\necho compiling the widget\nexit 3\n%install", 1)
+    source = git_package(tmp_path, name, broken)
+    config = tmp_path / "koji.conf"
+    base = f"http://127.0.0.1:{hub.port}"
+    config.write_text(f"[koji]\nserver = {hub.url}\nweburl = {base}/koji\ntopurl = {base}/kojifiles\nmax_retries = 0\n")
+    failed = kiln(config, "build", "--wait", target, source, user=("admin", "admin-secret"), timeout=300)
+    assert failed.returncode != 0
+    nvr = f"{name}-1.0-1"
+    build = admin.getBuild(nvr, strict=True)
+
+    web = WebProcess(hub.url, tmp_path)
+    try:
+        page = web.get(f"buildinfo?buildID={build['id']}").text
+        top = page.split("<table>")[0]  # before the build's own table: at the top
+        assert "Why it failed" in top and "error: Bad exit status" in top and "compiling the widget" in top
+        link = re.search(r'href="/koji/(getfile\?taskID=(\d+)&amp;name=build.log&amp;offset=(\d+))"', top)
+        assert link, top
+        shown = web.get(unescape(link[1])).text
+        assert "compiling the widget" in shown and "Executing(%prep)" not in shown  # the log from that line
+        task_page = web.get(f"taskinfo?taskID={build['task_id']}").text
+        assert "Why it failed" in task_page and "error: Bad exit status" in task_page
+    finally:
+        web.stop()
+    why = kiln(config, "why", nvr)
+    assert why.returncode == 0, why.stderr
+    assert f"Task {link[2]} (buildArch) failed: error: Bad exit status" in why.stdout
+    assert "  + echo compiling the widget" in why.stdout or "  compiling the widget" in why.stdout
+    assert f"{base}/koji/getfile?taskID={link[2]}&name=build.log&offset={link[3]}" in why.stdout

@@ -83,6 +83,7 @@ AREAS: dict[str, tuple[tuple[str, str], ...]] = {
         ("set-task-priority", "Set task priority"),
         ("make-task", "Create an arbitrary task"),
     ),
+    "why": (("why", "Say why a task or build failed, or what a waiting task waits for"),),
     "hosts": (
         ("list-hosts", "Print the host listing"),
         ("hostinfo", "Print basic information about a host"),

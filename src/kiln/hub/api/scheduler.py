@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.context import Context
-from kiln.hub.domain import scheduler_log
+from kiln.hub.domain import queue_position, scheduler_log
 from kiln.hub.rpc import export
 
 
@@ -13,3 +13,16 @@ from kiln.hub.rpc import export
 def getLogMessages(ctx: Context, clauses: Any = None, fields: Any = None, opts: Any = None) -> list:
     """Scheduler notes: ``clauses`` as ``[[field, op, value], ...]``, Koji's QueryView form."""
     return scheduler_log.messages(ctx, clauses, fields, opts)
+
+
+@export("kiln.queuePosition")
+def queuePosition(ctx: Context, taskID: Any) -> dict:
+    """kiln's call: where a task stands in the queue.
+
+    ``{task_id, state, ahead, hosts, ready_hosts}``: for a FREE task, ``ahead``
+    is how many FREE tasks the hosts that can run it will take first (the
+    scheduler's order: priority, then age), ``hosts`` those hosts (id, name,
+    ready, task_load, capacity) and ``ready_hosts`` the names of the ready
+    ones; for a task in any other state ``ahead`` is None.
+    """
+    return queue_position.position(ctx, taskID)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.client import ClientSession
+from kiln.client.triage import why_failed
 from kiln.web.listing import PageError, page_link, window
 from kiln.web.pages.common import (
     BUILD_STATES,
@@ -73,6 +74,8 @@ def buildinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]
         changelog = m.getChangelogEntries(build["id"], queryOpts={"limit": 5})
         task = m.getTaskInfo(build["task_id"]) if build.get("task_id") else None
     roots = sorted({r["buildroot_id"] for r in rpms.result if r.get("buildroot_id")})
+    failed = build["state"] == 3 and build.get("task_id")
+    finding = why_failed(session, build["task_id"]) if failed else None
     return "buildinfo.html", {
         "build": build,
         "state": BUILD_STATES.get(build["state"], "unknown"),
@@ -82,6 +85,7 @@ def buildinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]
         "changelog": changelog.result,
         "task": task.result if task else None,
         "buildroots": roots,
+        "finding": finding,
         "when": when,
     }
 

@@ -6,6 +6,7 @@ import base64
 from typing import Any
 
 from kiln.client import ClientSession
+from kiln.client.triage import why_failed
 from kiln.protocol.constants import TaskState
 from kiln.web.listing import PageError, page_link, window
 from kiln.web.pages.common import found, number, when
@@ -46,6 +47,8 @@ def taskinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     result = None
     if task["state"] in (TaskState.CLOSED, TaskState.FAILED):
         result = session.getTaskResult(task_id, raise_fault=False)
+    finding = why_failed(session, task_id) if task["state"] == TaskState.FAILED else None
+    queue = session.callMethod("kiln.queuePosition", task_id) if task["state"] == TaskState.FREE else None
     descendants = _walk(tree.result, task_id)
     return "taskinfo.html", {
         "task": task,
@@ -59,6 +62,8 @@ def taskinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
         "output": sorted(output.result.items()),
         "result": result,
         "failed": isinstance(result, dict) and "faultCode" in result,
+        "finding": finding,
+        "queue": queue,
         "when": when,
         "task_dir": f"work/tasks/{task_id % 10000}/{task_id}",
     }
