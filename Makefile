@@ -106,6 +106,7 @@ bench: venv test-deps
 	$(PY) -m bench.bench_repos
 	$(PY) -m bench.bench_cli
 	$(PY) -m bench.bench_web
+	$(PY) -m bench.bench_web_live
 	$(PY) -m bench.bench_list_tasks
 
 # The sdist is the RPM's source too: it carries kiln.spec (hence rpmbuild -t).

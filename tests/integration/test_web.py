@@ -395,3 +395,47 @@ def test_the_main_pages_fit_a_phone_and_a_desktop_and_need_no_javascript(
         context.close()
     assert len(list(shots.glob("*.png"))) >= 2 * len(pages)
     admin.cancelTask(task_id)
+
+
+@pytest.mark.slow  # waits for the page's polls, three seconds apart
+def test_a_task_page_follows_its_task_and_log_without_a_reload(hub, admin, web, browser, tmp_path):
+    """With JavaScript on, the live region of the page is fetched again: state, children, the log's end."""
+    from playwright.sync_api import expect
+
+    host, _host_id, channel, task_id = open_task(hub, admin, "livechan")
+    log = tmp_path / "build.log"
+    log.write_text("the first line\n")
+    area = f"tasks/{task_id % 10000}/{task_id}"
+    host.uploadWrapper(str(log), area, name="build.log")
+    page = browser.new_page()
+    page.goto(web.url(f"taskinfo?taskID={task_id}"))
+    live = page.locator("section.live")
+    assert "open" in live.locator(".state-line").inner_text() and "the first line" in live.inner_text()
+    page.evaluate("window.loadedOnce = true")  # gone if the page reloads
+
+    log.write_text("the first line\na line written after the page loaded\n")
+    host.uploadWrapper(str(log), area, name="build.log", overwrite=True)
+    child = host.host.subtask("sleep", [1], task_id, label="latecomer")
+    # (expect polls from Playwright's side: the page's Content-Security-Policy forbids evaluated strings)
+    expect(page.locator("pre.tail")).to_contain_text("written after the page loaded", timeout=20_000)
+    expect(page.locator(f'section.live a[href="/koji/taskinfo?taskID={child}"]')).to_have_count(1, timeout=20_000)
+    admin.cancelTask(child)
+    host.host.closeTask(task_id, task_result("done"))
+    expect(live).to_have_attribute("data-done", "1", timeout=20_000)
+    assert "closed" in live.locator(".state-line").inner_text()
+    assert page.evaluate("window.loadedOnce") is True
+
+    # Koji's watchlogs: every log of the tree, and the host list's load moving as the host reports it
+    logs = requests.get(web.url(f"watchlogs?taskID={task_id}"), timeout=10)
+    assert logs.status_code == 200 and "written after the page loaded" in logs.text
+    hosts = browser.new_page()
+    hosts.goto(web.url(f"hosts?channel={channel}"))
+    assert "0.0 / 2.0" in hosts.locator("section.live").inner_text()
+    hosts.evaluate("window.loadedOnce = true")
+    host.host.updateHost(1.0, True)
+    expect(hosts.locator("section.live")).to_contain_text("1.0 / 2.0", timeout=20_000)
+    assert hosts.evaluate("window.loadedOnce") is True
+    headers = requests.get(web.url("index"), timeout=10).headers
+    assert "default-src 'self'" in headers["Content-Security-Policy"]
+    page.close()
+    hosts.close()

@@ -79,7 +79,7 @@ class WebApp:
                     raise pages.PageError(403, f"Only an administrator may edit a {what}.")
                 template, values = form_page(self.session(visitor), query)
             else:
-                page = pages.PAGES.get(name)
+                page = pages.LIVE.get(name) if query.get("fragment") == "live" else pages.PAGES.get(name)
                 if page is None:
                     raise pages.PageError(404, f"There is no page called {name!r} here.")
                 template, values = page(self.session(visitor), query)
@@ -192,6 +192,18 @@ def _local(target: str | None) -> str:
     return "/koji/index"
 
 
+# Only this site's own script, style and forms; inline styles for the load bars; never in a frame.
+SAFETY = [
+    (
+        "Content-Security-Policy",
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "same-origin"),
+]
+
+
 class Reply:
     """The response being made: its extra headers (a cookie) and how it is sent."""
 
@@ -201,7 +213,7 @@ class Reply:
         self.headers: list[tuple[str, str]] = []
 
     def send(self, status: str, body: bytes, kind: str) -> list[bytes]:
-        headers = [("Content-Type", kind), ("Content-Length", str(len(body))), *self.headers]
+        headers = [("Content-Type", kind), ("Content-Length", str(len(body))), *SAFETY, *self.headers]
         if self.headers:
             headers.append(("Cache-Control", "no-store"))  # a page made for one visitor is theirs alone
         self.start_response(status, headers)

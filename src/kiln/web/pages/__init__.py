@@ -14,5 +14,7 @@ from kiln.web.pages.common import Page, state_name
 PAGES: dict[str, Page] = {}
 for _module in (tasks, builds, tags, hosts, users, reports, misc):
     PAGES.update(_module.PAGES)
+# The parts of pages that follow what they show: ``?fragment=live`` (fetched again by static/kiln.js).
+LIVE: dict[str, Page] = {**tasks.LIVE, **hosts.LIVE}
 
-__all__ = ["PAGES", "PageError", "state_name"]
+__all__ = ["LIVE", "PAGES", "PageError", "state_name"]

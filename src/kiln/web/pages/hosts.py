@@ -29,8 +29,10 @@ def hosts(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
         listed = shown.ask(m, "listHosts", **filters)
         channels = m.listChannels()
         arches = m.getAllArches()
-    return "hosts.html", {
+    template = "hosts_live.html" if query.get("fragment") == "live" else "hosts.html"
+    return template, {
         "hosts": listed.result,
+        "live_url": page_link("hosts", query, fragment="live"),
         "channels": sorted(channels.result, key=lambda c: c["name"]),
         "arches": sorted(arches.result),
         "query": query,
@@ -85,4 +87,5 @@ def clusterhealth(session: ClientSession, query: dict[str, str]) -> tuple[str, d
     return "clusterhealth.html", {"channels": sorted(channels.items())}
 
 
+LIVE = {"hosts": hosts}
 PAGES = {"hosts": hosts, "hostinfo": hostinfo, "channelinfo": channelinfo, "clusterhealth": clusterhealth}

@@ -50,22 +50,61 @@ def taskinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     finding = why_failed(session, task_id) if task["state"] == TaskState.FAILED else None
     queue = session.callMethod("kiln.queuePosition", task_id) if task["state"] == TaskState.FREE else None
     descendants = _walk(tree.result, task_id)
+    live = _live(session, task, descendants, output.result)
     return "taskinfo.html", {
         "task": task,
         "owner": owner.result,
         "host": host.result if host else None,
         "channel": channel.result if channel else None,
         "parent": parent.result if parent else None,
-        "descendants": descendants,
+        **live,
         "request": readable_request(task["method"], task.get("request") or []),
         "builds": made.result,
-        "output": sorted(output.result.items()),
         "result": result,
         "failed": isinstance(result, dict) and "faultCode" in result,
         "finding": finding,
         "queue": queue,
         "when": when,
-        "task_dir": f"work/tasks/{task_id % 10000}/{task_id}",
+    }
+
+
+FINISHED = (TaskState.CLOSED, TaskState.FAILED, TaskState.CANCELED)
+TAIL_BYTES = 8192
+TAIL_LINES = 40
+
+
+def taskinfo_live(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """The part of a task's page that follows it (state, descendants, output, the end of its log):
+    what the page's script fetches again every few seconds, in two hub requests."""
+    task_id = number(query, "taskID")
+    with session.multicall(strict=True) as m:
+        task = m.getTaskInfo(task_id)
+        tree = m.getTaskDescendents(task_id)
+        output = m.listTaskOutput(task_id, stat=True)
+    if not task.result:
+        raise PageError(404, f"There is no task {task_id}.")
+    return "taskinfo_live.html", _live(session, task.result, _walk(tree.result, task_id), output.result)
+
+
+def _live(session: ClientSession, task: dict, descendants: list, output: dict) -> dict:
+    """State, descendants, output files and the last lines of the task's newest log."""
+    logs = sorted((info.get("st_mtime", 0), name) for name, info in output.items() if name.endswith(".log"))
+    tail, tail_name = "", ""
+    if logs:
+        tail_name = logs[-1][1]
+        size = int(output[tail_name].get("st_size", 0))
+        start = max(0, size - TAIL_BYTES)
+        data = base64.b64decode(session.downloadTaskOutput(task["id"], tail_name, start, TAIL_BYTES))
+        lines = data.decode("utf-8", errors="replace").splitlines()
+        tail = "\n".join(lines[1 if start else 0 :][-TAIL_LINES:])
+    return {
+        "task": task,
+        "descendants": descendants,
+        "output": sorted(output.items()),
+        "finished": task["state"] in FINISHED and all(child["state"] in FINISHED for _depth, child in descendants),
+        "tail": tail,
+        "tail_name": tail_name,
+        "task_dir": f"work/tasks/{task['id'] % 10000}/{task['id']}",
     }
 
 
@@ -206,4 +245,33 @@ def getfile(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     }
 
 
-PAGES = {"index": index, "tasks": tasks, "taskinfo": taskinfo, "getfile": getfile}
+def watchlogs(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
+    """Every log of a task tree, the end of each, followed as Koji's watchlogs follows them."""
+    task_id = number(query, "taskID")
+    with session.multicall(strict=True) as m:
+        task = m.getTaskInfo(task_id)
+        tree = m.getTaskDescendents(task_id)
+    if not task.result:
+        raise PageError(404, f"There is no task {task_id}.")
+    family = [(0, task.result), *_walk(tree.result, task_id)][:MAX_WATCHED]
+    with session.multicall(strict=True) as m:
+        outputs = [m.listTaskOutput(t["id"], stat=True) for _depth, t in family]
+    logs = []
+    for (_depth, member), output in zip(family, outputs, strict=True):
+        for name in sorted(n for n in output.result if n.endswith(".log")):
+            logs.append((member, name, int(output.result[name].get("st_size", 0))))
+    with session.multicall(strict=True) as m:
+        ends = [m.downloadTaskOutput(t["id"], n, max(0, size - TAIL_BYTES), TAIL_BYTES) for t, n, size in logs]
+    shown = []
+    for (member, name, size), end in zip(logs, ends, strict=True):
+        lines = base64.b64decode(end.result).decode("utf-8", errors="replace").splitlines()
+        shown.append((member, name, "\n".join(lines[1 if size > TAIL_BYTES else 0 :][-TAIL_LINES:])))
+    finished = all(t["state"] in FINISHED for _depth, t in family)
+    template = "watchlogs_live.html" if query.get("fragment") == "live" else "watchlogs.html"
+    return template, {"task": task.result, "logs": shown, "finished": finished}
+
+
+MAX_WATCHED = 50  # tasks of a tree whose logs one page follows
+
+PAGES = {"index": index, "tasks": tasks, "taskinfo": taskinfo, "getfile": getfile, "watchlogs": watchlogs}
+LIVE = {"taskinfo": taskinfo_live, "watchlogs": watchlogs}
