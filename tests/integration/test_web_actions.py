@@ -180,3 +180,67 @@ def test_a_finished_build_has_nothing_to_cancel(hub, admin, web):
     forged = boss.post(web.url("cancelbuild"), data={"buildID": build_id, "csrf": token(page)})
     assert forged.status_code == 409 and "nothing to cancel" in forged.text
     assert admin.getBuild(build_id)["state"] == koji.BUILD_STATES["COMPLETE"]
+
+
+def test_tags_targets_and_package_lists_are_edited_by_those_with_the_permission(hub, admin, web):
+    tagger, tagger_pw = make_user(hub, admin, perms=("tag", "target"))
+    editor = visit(web, tagger, tagger_pw)
+    tags_page = editor.get(web.url("tags"))
+    assert 'href="/koji/tagcreate"' in tags_page.text
+    form = editor.get(web.url("tagcreate"))
+    assert form.status_code == 200 and 'action="/koji/tagcreate"' in form.text
+    parent, child = unique("wparent"), unique("wchild")
+    made = editor.post(web.url("tagcreate"), data={"name": parent, "arches": "x86_64", "csrf": token(form)})
+    assert made.status_code == 200 and f"<h1>{parent}</h1>" in made.text
+    editor.post(web.url("tagcreate"), data={"name": child, "parent": parent, "csrf": token(form)})
+    assert [link["name"] for link in admin.getInheritanceData(child)] == [parent]
+    tag_id = admin.getTag(parent)["id"]
+    edited = editor.post(
+        web.url("tagedit"),
+        data={"tagID": tag_id, "name": parent, "arches": "x86_64 aarch64", "locked": "1", "csrf": token(form)},
+    )
+    assert edited.status_code == 200 and admin.getTag(parent)["arches"] == "x86_64 aarch64"
+    assert admin.getTag(parent)["locked"]
+    admin.editTag2(parent, locked=False)
+
+    package = unique("wpkg")
+    page = editor.post(
+        web.url("packagelistadd"), data={"tagID": tag_id, "package": package, "csrf": token(form)}
+    )  # fmt: skip
+    assert page.status_code == 200 and package in page.text
+    [entry] = admin.listPackages(tagID=parent, pkgID=package)
+    assert entry["owner_name"] == tagger  # the one who added it, unless another owner is named
+    editor.post(web.url("packagelistblock"), data={"tagID": tag_id, "package": package, "csrf": token(form)})
+    assert admin.listPackages(tagID=parent, pkgID=package)[0]["blocked"]
+    editor.post(web.url("packagelistremove"), data={"tagID": tag_id, "package": package, "csrf": token(form)})
+    assert admin.listPackages(tagID=parent, pkgID=package) == []
+
+    target, renamed = unique("wtarget"), unique("wrenamed")
+    editor.post(
+        web.url("buildtargetcreate"),
+        data={"name": target, "buildTag": child, "destTag": parent, "csrf": token(form)},
+    )  # fmt: skip
+    target_id = admin.getBuildTarget(target)["id"]
+    editor.post(
+        web.url("buildtargetedit"),
+        data={"targetID": target_id, "name": renamed, "buildTag": child, "destTag": child, "csrf": token(form)},
+    )  # fmt: skip
+    assert (
+        admin.getBuildTarget(target_id)["name"] == renamed and admin.getBuildTarget(target_id)["dest_tag_name"] == child
+    )
+    gone = editor.post(web.url("buildtargetdelete"), data={"targetID": target_id, "csrf": token(form)})
+    assert gone.url.endswith("/koji/buildtargets") and admin.getBuildTarget(target_id) is None
+    deleted = editor.post(web.url("tagdelete"), data={"tagID": admin.getTag(child)["id"], "csrf": token(form)})
+    assert deleted.url.endswith("/koji/tags") and admin.getTag(child) is None
+
+    # without the permission: no links, no forms, and the hub refuses a forged POST
+    name, password = make_user(hub, admin)
+    user = visit(web, name, password)
+    page = user.get(web.url(f"taginfo?tagID={tag_id}"))
+    assert "tagedit?tagID=" not in page.text and 'action="/koji/packagelistadd"' not in page.text
+    assert user.get(web.url("tagcreate")).status_code == 403
+    assert user.get(web.url("buildtargetcreate")).status_code == 403
+    refused = user.post(web.url("tagdelete"), data={"tagID": tag_id, "csrf": token(page)})
+    assert refused.status_code == 403 and "The hub refused" in refused.text and admin.getTag(parent)
+    missing = editor.post(web.url("tagcreate"), data={"name": "", "csrf": token(form)})
+    assert missing.status_code == 400 and "This form needs the new tag" in missing.text

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kiln.client import ClientSession
+from kiln.web import tag_edits
 from kiln.web.listing import PageError
 from kiln.web.visitor import Visitor
 
@@ -119,9 +120,11 @@ ACTIONS: dict[str, Action] = {
     "disablehost": disablehost,
     "hostedit": hostedit,
 }
-# Pages that show an action's form: only for visitors who may use it.
+ACTIONS.update(tag_edits.ACTIONS)
+# Pages that show an action's form, with the permission a visitor needs to see it (admin has them all).
 FORMS: dict[str, tuple[str, Callable[[ClientSession, dict[str, str]], tuple[str, dict]]]] = {
-    "hostedit": ("host", hostedit_form),
+    "hostedit": ("admin", hostedit_form),
+    **tag_edits.FORMS,
 }
 
 

@@ -74,9 +74,9 @@ class WebApp:
             if name == "login":
                 return self._render(reply, "200 OK", "login.html", {"next": _local(query.get("next")), "failed": ""})
             if name in actions.FORMS:
-                what, form_page = actions.FORMS[name]
-                if not visitor.may("admin"):
-                    raise pages.PageError(403, f"Only an administrator may edit a {what}.")
+                perm, form_page = actions.FORMS[name]
+                if not visitor.may(perm):
+                    raise pages.PageError(403, f"This form is for users with the {perm} permission.")
                 template, values = form_page(self.session(visitor), query)
             else:
                 page = pages.LIVE.get(name) if query.get("fragment") == "live" else pages.PAGES.get(name)
