@@ -123,6 +123,10 @@ def test_every_page_after_a_real_kiln_build(hub, admin, builder, tmp_path):
         found = web.get(f"search?terms={name}-*&type=build&match=glob")
         assert found.status_code == 200 and f"buildinfo?buildID={build['id']}" in found.text
 
+        # the build and its task are on the summary page
+        summary = web.get("index").text
+        assert f'buildinfo?buildID={build["id"]}">{name}-1.0-1</a>' in summary
+        assert f'taskinfo?taskID={task_id}"' in summary
         # each page is about its object
         task_page = web.get(f"taskinfo?taskID={task_id}").text
         assert f"Task {task_id}: build" in task_page and "closed" in task_page

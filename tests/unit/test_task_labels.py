@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from kiln.cli.task_labels import module_info, task_label
+from kiln.client.task_labels import module_info, task_label
 
 koji = pytest.importorskip("koji")
 

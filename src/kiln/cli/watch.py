@@ -28,7 +28,7 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from kiln.cli.task_labels import task_label
+from kiln.client.task_labels import task_label
 from kiln.protocol.constants import TaskState
 from kiln.protocol.paths import PathInfo
 

@@ -20,8 +20,9 @@ import jinja2
 import requests
 
 from kiln.client import ClientSession
+from kiln.client.task_labels import task_label
 from kiln.protocol import errors
-from kiln.web import actions, pages
+from kiln.web import actions, pages, plugins
 from kiln.web.config import WebSettings
 from kiln.web.visitor import Signer, Visitor, load_secret, set_cookie
 
@@ -34,11 +35,14 @@ class WebApp:
     def __init__(self, settings: WebSettings) -> None:
         self.settings = settings
         self.templates = jinja2.Environment(
-            loader=jinja2.PackageLoader("kiln.web", "templates"),
+            loader=jinja2.ChoiceLoader(
+                [jinja2.PackageLoader("kiln.web", "templates"), jinja2.FileSystemLoader(plugins.template_dirs())]
+            ),
             autoescape=True,
             undefined=jinja2.StrictUndefined,
         )
         self.templates.filters["state_name"] = pages.state_name
+        self.templates.filters["task_label"] = task_label
         self.signer = Signer(load_secret(settings.secret, settings.secret_file))
         self._sessions = threading.local()
 
@@ -80,6 +84,7 @@ class WebApp:
                 template, values = form_page(self.session(visitor), query)
             else:
                 page = pages.LIVE.get(name) if query.get("fragment") == "live" else pages.PAGES.get(name)
+                page = page or plugins.pages().get(name)
                 if page is None:
                     raise pages.PageError(404, f"There is no page called {name!r} here.")
                 template, values = page(self.session(visitor), query)

@@ -303,7 +303,7 @@ def _changelog_text(entries: list[dict[str, Any]]) -> str:
 
 def _print_build(ctx: Context, info: dict[str, Any], task: dict[str, Any] | None, tags: list[str]) -> None:
     from kiln.cli.output import format_time_long
-    from kiln.cli.task_labels import task_label
+    from kiln.client.task_labels import task_label
     from kiln.protocol.constants import BuildState
 
     state = BuildState(info["state"]).name

@@ -20,8 +20,8 @@ from typing import Any
 
 from kiln.cli.commands import add_command
 from kiln.cli.context import CommandError, Context, UsageError, add_json_option, add_quiet_option, print_json
-from kiln.cli.task_labels import task_label
 from kiln.cli.watch import poll_interval, running_in_background, watch_for
+from kiln.client.task_labels import task_label
 from kiln.protocol.constants import TaskState
 
 _STATE_NAMES = {state.value: state.name for state in TaskState}

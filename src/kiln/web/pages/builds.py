@@ -6,6 +6,7 @@ from typing import Any
 
 from kiln.client import ClientSession
 from kiln.client.triage import why_failed
+from kiln.web import plugins
 from kiln.web.listing import PageError, page_link, window
 from kiln.web.pages.common import (
     BUILD_STATES,
@@ -86,6 +87,7 @@ def buildinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]
         "task": task.result if task else None,
         "buildroots": roots,
         "finding": finding,
+        "sections": plugins.sections("build", build),
         "when": when,
     }
 

@@ -8,6 +8,7 @@ from typing import Any
 from kiln.client import ClientSession
 from kiln.client.triage import why_failed
 from kiln.protocol.constants import TaskState
+from kiln.web import plugins
 from kiln.web.listing import PageError, page_link, window
 from kiln.web.pages.common import found, number, when
 
@@ -64,6 +65,7 @@ def taskinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
         "failed": isinstance(result, dict) and "faultCode" in result,
         "finding": finding,
         "queue": queue,
+        "sections": plugins.sections("task", task),
         "when": when,
     }
 
@@ -207,7 +209,7 @@ def tasks(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
         "view": view,
         "views": TASK_VIEWS,
         "method": query.get("method", "all"),
-        "methods": ["all", *sorted(REQUEST_NAMES, key=str.lower)],
+        "methods": ["all", *sorted({*REQUEST_NAMES, *plugins.method_names()[0]}, key=str.lower)],
         "link": lambda **changes: page_link("tasks", query, start="", **changes),
         "when": when,
     }

@@ -1,11 +1,12 @@
 """Task labels as koji prints them: ``build (dest, kiln-hello-1.0-1.src.rpm)``, ``buildArch (x.src.rpm, noarch)``.
 
-Scripts parse the lines of ``watch-task``, ``list-tasks``, ``taskinfo`` and
+The CLI and the web show them. Scripts parse the lines of ``watch-task``, ``list-tasks``, ``taskinfo`` and
 ``buildinfo``, so the label is koji's, word for word: ``METHOD (EXTRA)``, or
 ``METHOD (ARCH)`` when the method carries nothing worth showing.  A task's
 request is a positional list (keyword arguments travel in a trailing
 ``__starstar`` dict); :data:`SIGNATURES` names the positions of the methods
-kiln's builders run, so the label reads arguments by name.
+kiln's builders run, so the label reads arguments by name; a plugin's
+methods come from the ``kiln_task_methods`` hook (kiln.client.task_methods).
 """
 
 from __future__ import annotations
@@ -84,10 +85,11 @@ def task_params(method: str, request: list[Any]) -> dict[str, Any] | None:
     """
     if len(request) == 1 and isinstance(request[0], dict) and "__method__" in request[0]:
         return {k: v for k, v in request[0].items() if k != "__method__"}
-    if method not in SIGNATURES:
+    signature = SIGNATURES.get(method) or _plugin_signature(method)
+    if signature is None:
         return None
     args, kwargs = decode_args(request)
-    names, defaulted = SIGNATURES[method]
+    names, defaulted = signature
     if len(args) > len(names) or set(kwargs) - set(names):
         raise _BadArguments(method)
     params = dict(zip(names, args, strict=False))
@@ -99,6 +101,18 @@ def task_params(method: str, request: list[Any]) -> dict[str, Any] | None:
         else:
             params[name] = None
     return params
+
+
+def _plugin_method(method: str) -> Any:
+    """A plugin's TaskMethod (kiln.client.task_methods), looked for only for methods kiln does not know."""
+    from kiln.client.task_methods import plugin_methods
+
+    return plugin_methods().get(method)
+
+
+def _plugin_signature(method: str) -> tuple[tuple[str, ...], int] | None:
+    found = _plugin_method(method)
+    return (found.arguments, found.defaults) if found is not None else None
 
 
 def module_info(url: str) -> str:
@@ -174,6 +188,9 @@ def task_label(task: dict[str, Any]) -> str:
         except _BadArguments:
             return f"{method} ({arch}, unknown args)"
         extra = _extra(method, params) if params is not None else ""
+        plugin = None if method in SIGNATURES else _plugin_method(method)
+        if plugin is not None and plugin.label is not None and params is not None:
+            extra = plugin.label(params)
         return f"{method} ({extra or arch})"
     except Exception:  # a label is never worth a traceback: koji prints this too
         return "malformed task"
