@@ -17,12 +17,13 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 
 class WebProcess:
-    def __init__(self, hub_url: str, tmp: Path) -> None:
+    def __init__(self, hub_url: str, tmp: Path, *options: str) -> None:
+        """``options``: more of kiln-web's command-line options (``--proxy-login``...)."""
         self.port = free_port()
         self.log = tmp / "web.log"
         self.proc = subprocess.Popen(
             [str(BIN / "kiln-web"), "--hub-url", hub_url, "--listen", f"127.0.0.1:{self.port}", "--workers", "1"]
-            + ["--files-url", hub_url.replace("/kojihub", "/kojifiles"), "--log-file", str(self.log)],
+            + ["--files-url", hub_url.replace("/kojihub", "/kojifiles"), "--log-file", str(self.log), *options],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.STDOUT,
             start_new_session=True,

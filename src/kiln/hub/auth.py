@@ -26,6 +26,7 @@ from kiln.hub.db import tables
 from kiln.hub.db.raw import RawQuery
 from kiln.protocol import errors
 from kiln.protocol.constants import AuthType, UserStatus
+from kiln.protocol.identity import dn_component
 
 # Calls Koji lets repeat with the same call number (daemons re-send them).
 RETRY_WHITELIST = frozenset(
@@ -320,13 +321,3 @@ def proxy_identity(ctx: Context) -> tuple[str, int, str | None]:
 
 def _header_key(header: str) -> str:
     return "HTTP_" + header.upper().replace("-", "_")
-
-
-def dn_component(dn: str, component: str) -> str | None:
-    """A component of a DN in either RFC 2253 (``CN=a,O=b``) or slash form."""
-    parts = dn.strip("/").split("/") if dn.startswith("/") else dn.split(",")
-    for part in parts:
-        key, _, value = part.strip().partition("=")
-        if key.strip().upper() == component.upper():
-            return value.strip()
-    return None

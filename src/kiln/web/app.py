@@ -22,6 +22,7 @@ import requests
 from kiln.client import ClientSession
 from kiln.client.task_labels import task_label
 from kiln.protocol import errors
+from kiln.protocol.identity import dn_component
 from kiln.web import actions, pages, plugins
 from kiln.web.config import WebSettings
 from kiln.web.visitor import Signer, Visitor, load_secret, set_cookie
@@ -51,16 +52,17 @@ class WebApp:
         the next), or the visitor's own over the same connection."""
         session = getattr(self._sessions, "session", None)
         if session is None:
-            session = self._sessions.session = ClientSession(
-                self.settings.hub_url, opts={"max_retries": 0, "anon_retry": False}
-            )
+            session = self._sessions.session = ClientSession(self.settings.hub_url, opts=self._opts())
         if not visitor:
             return session
-        own = ClientSession(self.settings.hub_url, opts={"max_retries": 0, "anon_retry": False})
+        own = ClientSession(self.settings.hub_url, opts=self._opts())
         own.http = session.http
         own.set_session({"session-id": visitor.session_id, "session-key": visitor.session_key})
         own.numbered = False  # one visitor's pages may be served at once by several threads
         return own
+
+    def _opts(self) -> dict:
+        return {"max_retries": 0, "anon_retry": False, "serverca": self.settings.hub_ca or None}
 
     def __call__(self, environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "/")
@@ -76,6 +78,9 @@ class WebApp:
             if environ.get("REQUEST_METHOD", "GET") == "POST":
                 return self._post(name, environ, visitor, reply)
             if name == "login":
+                subject = self._verified_subject(environ)
+                if subject:
+                    return self._certificate_login(subject, _local(query.get("next")), reply)
                 return self._render(reply, "200 OK", "login.html", {"next": _local(query.get("next")), "failed": ""})
             if name in actions.FORMS:
                 perm, form_page = actions.FORMS[name]
@@ -135,13 +140,38 @@ class WebApp:
 
     def _login(self, form: dict[str, str], reply: Reply) -> list[bytes]:
         user, password, target = form.get("user", ""), form.get("password", ""), _local(form.get("next"))
-        session = ClientSession(self.settings.hub_url, opts={"max_retries": 0})
+        session = ClientSession(self.settings.hub_url, opts=self._opts())
         try:
             sinfo = session.login(user, password)
             me = session.getLoggedInUser()
         except errors.AuthError:
             values = {"next": target, "failed": "That user name and password do not match an account."}
             return self._render(reply, "401 Unauthorized", "login.html", values)
+        visitor = Visitor(me["name"], me["id"], sinfo["session-id"], sinfo["session-key"])
+        reply.headers.append(set_cookie(self.signer.cookie_value(visitor), reply.secure))
+        return reply.redirect(target)
+
+    def _verified_subject(self, environ: dict) -> str | None:
+        """The user name in the certificate the front proxy verified, if proxy login is on and the
+        request came from a trusted proxy (anyone else could send the headers)."""
+        settings = self.settings
+        if not settings.proxy_login or environ.get("REMOTE_ADDR") not in settings.proxy_addresses.split():
+            return None
+        header = "HTTP_" + settings.proxy_verify_header.upper().replace("-", "_")
+        if environ.get(header) != "SUCCESS":
+            return None
+        dn = environ.get("HTTP_" + settings.proxy_dn_header.upper().replace("-", "_"), "")
+        return dn_component(dn, "CN")
+
+    def _certificate_login(self, user: str, target: str, reply: Reply) -> list[bytes]:
+        """Log the visitor in as ``user``: the web's own certificate at the hub, acting for them
+        (``sslLogin`` with ``proxyuser``, as kojiweb does)."""
+        session = ClientSession(self.settings.hub_url, opts=self._opts())
+        try:
+            sinfo = session.ssl_login(cert=self.settings.client_cert, proxyuser=user)
+            me = session.getLoggedInUser()
+        except errors.AuthError as exc:
+            return self._error(reply, 403, f"The hub did not log you in by your certificate: {exc}")
         visitor = Visitor(me["name"], me["id"], sinfo["session-id"], sinfo["session-key"])
         reply.headers.append(set_cookie(self.signer.cookie_value(visitor), reply.secure))
         return reply.redirect(target)

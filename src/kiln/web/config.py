@@ -23,3 +23,17 @@ class WebSettings:
     secret_file: str = field(
         default="", metadata={"help": "a file holding the signing secret, made on first use if missing"}
     )
+    hub_ca: str = field(
+        default="", metadata={"help": "the CA that signed an https hub's certificate (empty: the system's)"}
+    )
+    client_cert: str = field(
+        default="", metadata={"help": "the web's own certificate and key (one PEM file), one of the hub's proxy_dns"}
+    )
+    proxy_login: bool = field(
+        default=False, metadata={"help": "log visitors in by the client certificate the front proxy verified"}
+    )
+    proxy_addresses: str = field(
+        default="127.0.0.1 ::1", metadata={"help": "the front proxies whose identity headers are believed"}
+    )
+    proxy_verify_header: str = field(default="X-SSL-Client-Verify", metadata={"help": "the proxy's verdict header"})
+    proxy_dn_header: str = field(default="X-SSL-Client-S-DN", metadata={"help": "the verified subject's header"})
