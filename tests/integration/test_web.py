@@ -439,3 +439,46 @@ def test_a_task_page_follows_its_task_and_log_without_a_reload(hub, admin, web, 
     assert "default-src 'self'" in headers["Content-Security-Policy"]
     page.close()
     hosts.close()
+
+
+def test_in_a_browser_the_owner_cancels_with_the_button_and_an_admin_edits_a_host(hub, admin, web, browser):
+    from playwright.sync_api import expect
+
+    from tests.conftest import make_user
+
+    owner, password = make_user(hub, admin, perms=("repo",))
+    tag = unique("btag")
+    admin.createTag(tag)
+    session = koji.ClientSession(hub.url, opts={"max_retries": 0})
+    session.opts.update(user=owner, password=password)
+    session.login()
+    task_id = session.newRepo(tag)
+
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(web.url(f"taskinfo?taskID={task_id}"))
+    assert page.locator("form[action='/koji/canceltask']").count() == 0  # anonymous: no button
+    page.goto(web.url(f"login?next=/koji/taskinfo?taskID={task_id}"))
+    page.fill("input[name=user]", owner)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    expect(page.locator("header .viewer")).to_contain_text(owner)
+    page.click("form[action='/koji/canceltask'] button")
+    expect(page.locator("section.live .state-line")).to_contain_text("canceled")
+    assert admin.getTaskInfo(task_id)["state"] == koji.TASK_STATES["CANCELED"]
+    context.close()
+
+    _host, host_id = channel_builder(hub, admin, unique("bchan"), capacity=2)
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(web.url("login"))
+    page.fill("input[name=user]", ADMIN[0])
+    page.fill("input[name=password]", ADMIN[1])
+    page.click("button[type=submit]")
+    page.goto(web.url(f"hostinfo?hostID={host_id}"))
+    page.click("text=Edit")
+    page.fill("input[name=capacity]", "6")
+    page.click("button:has-text('Save')")
+    expect(page.locator("main")).to_contain_text("of 6.0")
+    assert admin.getHost(host_id)["capacity"] == 6.0
+    context.close()
