@@ -39,6 +39,8 @@ def test_a_waiting_task_sees_the_tasks_ahead_of_it_fall_as_they_start(hub, admin
     assert {h["name"] for h in queue["hosts"]} == names
     assert queue["ready_hosts"] == [admin.getHost(ready_id)["name"]]
 
+    admin.assignTask(urgent, ready_id)  # a task ahead starts: the waiting one moves up
+    assert position(admin, waiting)["ahead"] == 1
     ready.host.getTasks()  # the ready host claims what it can, best first
     assert {admin.getTaskInfo(t)["state"] for t in (first, urgent, waiting)} == {koji.TASK_STATES["ASSIGNED"]}
     after = position(admin, waiting)
