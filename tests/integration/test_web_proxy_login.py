@@ -116,3 +116,19 @@ def test_a_web_the_hub_does_not_trust_cannot_act_for_anyone(front, tmp_path):
         web_proxy.stop()
         web.stop()
         hub_proxy.stop()
+
+
+def test_a_kerberos_principal_from_the_proxy_logs_in_and_a_forged_one_through_nginx_does_not(front):
+    """A Kerberos front (Apache's mod_auth_gssapi, nginx's spnego module) passes the principal it verified;
+    nginx here clears a client's own X-Remote-User, so only what the proxy set reaches kiln-web."""
+    principal = f"{unique('krb')}@EXAMPLE.COM"
+    direct = requests.get(  # as the proxy would pass it, from the proxy's (loopback) address
+        front.web.url("login"), headers={"X-Remote-User": principal}, allow_redirects=False, timeout=10
+    )
+    assert direct.status_code == 303, direct.text[-400:]
+    name = principal.split("@")[0]
+    assert koji_session(front.hub, *ADMIN).getUser(name)["krb_principals"] == [principal]
+    forged = requests.get(
+        front.url("login"), headers={"X-Remote-User": "admin@EXAMPLE.COM"}, verify=str(front.ca.cert), timeout=10
+    )
+    assert forged.status_code == 200 and 'type="password"' in forged.text and "Set-Cookie" not in forged.headers

@@ -22,6 +22,7 @@ import requests
 from kiln.client import ClientSession
 from kiln.client.task_labels import task_label
 from kiln.protocol import errors
+from kiln.protocol.constants import AuthType
 from kiln.protocol.identity import dn_component
 from kiln.web import actions, pages, plugins
 from kiln.web.config import WebSettings
@@ -78,9 +79,9 @@ class WebApp:
             if environ.get("REQUEST_METHOD", "GET") == "POST":
                 return self._post(name, environ, visitor, reply)
             if name == "login":
-                subject = self._verified_subject(environ)
-                if subject:
-                    return self._certificate_login(subject, _local(query.get("next")), reply)
+                verified = self._verified_subject(environ)
+                if verified:
+                    return self._proxy_login(verified, _local(query.get("next")), reply)
                 return self._render(reply, "200 OK", "login.html", {"next": _local(query.get("next")), "failed": ""})
             if name in actions.FORMS:
                 perm, form_page = actions.FORMS[name]
@@ -151,27 +152,35 @@ class WebApp:
         reply.headers.append(set_cookie(self.signer.cookie_value(visitor), reply.secure))
         return reply.redirect(target)
 
-    def _verified_subject(self, environ: dict) -> str | None:
-        """The user name in the certificate the front proxy verified, if proxy login is on and the
-        request came from a trusted proxy (anyone else could send the headers)."""
+    def _verified_subject(self, environ: dict) -> tuple[str, int] | None:
+        """Who the front proxy verified, and how: a Kerberos principal (REMOTE_USER or the user header)
+        or the CN of a client certificate; None if proxy login is off or the request did not come from
+        a trusted proxy (anyone else could send the headers)."""
         settings = self.settings
         if not settings.proxy_login or environ.get("REMOTE_ADDR") not in settings.proxy_addresses.split():
             return None
-        header = "HTTP_" + settings.proxy_verify_header.upper().replace("-", "_")
-        if environ.get(header) != "SUCCESS":
-            return None
-        dn = environ.get("HTTP_" + settings.proxy_dn_header.upper().replace("-", "_"), "")
-        return dn_component(dn, "CN")
 
-    def _certificate_login(self, user: str, target: str, reply: Reply) -> list[bytes]:
-        """Log the visitor in as ``user``: the web's own certificate at the hub, acting for them
-        (``sslLogin`` with ``proxyuser``, as kojiweb does)."""
+        def header(name: str) -> str:
+            return environ.get("HTTP_" + name.upper().replace("-", "_"), "")
+
+        principal = environ.get("REMOTE_USER") or header(settings.proxy_user_header)
+        if principal:
+            return principal, AuthType.GSSAPI
+        if header(settings.proxy_verify_header) != "SUCCESS":
+            return None
+        name = dn_component(header(settings.proxy_dn_header), "CN")
+        return (name, AuthType.SSL) if name else None
+
+    def _proxy_login(self, verified: tuple[str, int], target: str, reply: Reply) -> list[bytes]:
+        """Log the visitor in as the proxy verified them: the web's own certificate at the hub, acting
+        for them (``sslLogin`` with ``proxyuser`` and how they were verified, as kojiweb does)."""
+        user, authtype = verified
         session = ClientSession(self.settings.hub_url, opts=self._opts())
         try:
-            sinfo = session.ssl_login(cert=self.settings.client_cert, proxyuser=user)
+            sinfo = session.ssl_login(cert=self.settings.client_cert, proxyuser=user, proxyauthtype=int(authtype))
             me = session.getLoggedInUser()
         except errors.AuthError as exc:
-            return self._error(reply, 403, f"The hub did not log you in by your certificate: {exc}")
+            return self._error(reply, 403, f"The hub did not log you in as {user}: {exc}")
         visitor = Visitor(me["name"], me["id"], sinfo["session-id"], sinfo["session-key"])
         reply.headers.append(set_cookie(self.signer.cookie_value(visitor), reply.secure))
         return reply.redirect(target)

@@ -35,5 +35,8 @@ class WebSettings:
     proxy_addresses: str = field(
         default="127.0.0.1 ::1", metadata={"help": "the front proxies whose identity headers are believed"}
     )
+    proxy_user_header: str = field(
+        default="X-Remote-User", metadata={"help": "the header naming a Kerberos principal the proxy verified"}
+    )
     proxy_verify_header: str = field(default="X-SSL-Client-Verify", metadata={"help": "the proxy's verdict header"})
     proxy_dn_header: str = field(default="X-SSL-Client-S-DN", metadata={"help": "the verified subject's header"})
