@@ -244,3 +244,22 @@ def test_tags_targets_and_package_lists_are_edited_by_those_with_the_permission(
     assert refused.status_code == 403 and "The hub refused" in refused.text and admin.getTag(parent)
     missing = editor.post(web.url("tagcreate"), data={"name": "", "csrf": token(form)})
     assert missing.status_code == 400 and "This form needs the new tag" in missing.text
+
+
+@pytest.mark.slow  # the build task's package is made with rpmbuild
+def test_the_owner_cancels_a_building_build_with_the_button(hub, admin, web, tmp_path):
+    from tests.integration.test_build_imports import Run
+
+    channel = unique("bcchan")
+    admin.addChannel(channel)
+    run = Run(hub, admin, channel, tmp_path)
+    build_id = run.host.host.initBuild(run.data())
+    assert admin.getBuild(build_id)["state"] == koji.BUILD_STATES["BUILDING"]
+    anonymous = requests.get(web.url(f"buildinfo?buildID={build_id}"), timeout=10)
+    assert 'action="/koji/cancelbuild"' not in anonymous.text
+    owner = visit(web, run.user_name, "pw")  # make_user's password
+    page = owner.get(web.url(f"buildinfo?buildID={build_id}"))
+    assert 'action="/koji/cancelbuild"' in page.text
+    done = owner.post(web.url("cancelbuild"), data={"buildID": build_id, "csrf": token(page)})
+    assert done.status_code == 200 and done.url.endswith(f"buildinfo?buildID={build_id}") and "canceled" in done.text
+    assert admin.getBuild(build_id)["state"] == koji.BUILD_STATES["CANCELED"]
