@@ -155,7 +155,7 @@ def test_a_run_of_gethost_calls_answers_each_call_as_single_calls_would(admin, a
     assert batched[4][0]["capacity"] == 2.0  # as of the event
     assert batched[5][0]["id"] == ids[2]
     assert batched[6]["faultCode"] == koji.ParameterError.faultCode
-    assert "missing a required argument: 'hostInfo'" in batched[6]["faultString"]
+    assert "getHost() missing 1 required positional argument: 'hostInfo'" in batched[6]["faultString"]  # as singly
     assert batched[7]["faultCode"] == koji.ParameterError.faultCode
     assert "unexpected keyword argument 'bogus'" in batched[7]["faultString"]
     assert batched[8] == [1]

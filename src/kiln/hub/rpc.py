@@ -273,8 +273,12 @@ def _entry_name(entry: Any) -> str | None:
     return entry.get("methodName") if isinstance(entry, dict) else None
 
 
-def _run_batch(ctx: Context, method: Method, entries: list[dict]) -> list:
-    """A run of calls of a method with a batch form: one access check, one answer each."""
+def _run_batch(ctx: Context, registry: Registry, method: Method, entries: list[dict]) -> list:
+    """A run of calls of a method with a batch form: one access check, one answer each.
+
+    A call whose arguments do not fit the method is answered as a single call
+    would be, so that its fault reads word for word the same.
+    """
     try:
         check_access(ctx, method)
         bound = bind_calls(method, [decode_args(entry.get("params", [])) for entry in entries])
@@ -284,8 +288,11 @@ def _run_batch(ctx: Context, method: Method, entries: list[dict]) -> list:
             log.exception("batch of %s failed", method.name)
         return [fault_entry(exc) for _ in entries]
     results = []
-    for outcome in outcomes:
-        results.append(fault_entry(outcome) if isinstance(outcome, Exception) else [outcome])
+    for entry, arguments, outcome in zip(entries, bound, outcomes, strict=True):
+        if isinstance(arguments, Exception):
+            results.append(_single(ctx, registry, entry))
+        else:
+            results.append(fault_entry(outcome) if isinstance(outcome, Exception) else [outcome])
     return results
 
 
@@ -311,7 +318,7 @@ def multicall(ctx: Context, registry: Registry, calls: Any) -> list:
                 end += 1
             if end - index > 1:
                 ctx.new_call()
-                results.extend(_run_batch(ctx, method, calls[index:end]))
+                results.extend(_run_batch(ctx, registry, method, calls[index:end]))
                 index = end
                 continue
         results.append(_single(ctx, registry, entry))

@@ -84,7 +84,30 @@ def listVolumes(ctx: Context) -> list:
     return builds.list_volumes(ctx)
 
 
-@export()
+def _get_builds(ctx: Context, bound: list[dict | Exception]) -> list:
+    """getBuild for a run of multicall entries: the lookups by id in one query, the others one by one."""
+
+    def by_id(b: Any) -> bool:
+        return not isinstance(b, Exception) and isinstance(b["buildInfo"], int) and not isinstance(b["buildInfo"], bool)
+
+    found = builds.get_many(ctx, [b["buildInfo"] for b in bound if by_id(b)])  # type: ignore[index]
+    results: list = []
+    for b in bound:
+        if isinstance(b, Exception):
+            results.append(b)
+        elif by_id(b):
+            build = found.get(b["buildInfo"])
+            strict_miss = build is None and b["strict"]
+            results.append(errors.GenericError(f"No such build: {b['buildInfo']!r}") if strict_miss else build)
+        else:
+            try:
+                results.append(getBuild(ctx, b["buildInfo"], b["strict"]))
+            except errors.GenericError as exc:
+                results.append(exc)
+    return results
+
+
+@export(batch=_get_builds)
 def getBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> dict | None:
     return builds.get(ctx, buildInfo, strict=bool(strict))
 

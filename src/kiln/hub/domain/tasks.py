@@ -206,6 +206,15 @@ def get(ctx: Context, task_id: Any, strict: bool = False, request: bool = False)
     return shape(row, request=request)
 
 
+def get_many(ctx: Context, task_ids: list[int], request: bool = False) -> dict[int, dict]:
+    """Tasks by id in one query (a multicall's run of getTaskInfo); the ids not found are left out."""
+    if not task_ids:
+        return {}
+    columns = _SELECT + ([t.c.request] if request else [])
+    rows = ctx.conn.execute(select(*columns).where(t.c.id.in_(sorted(set(task_ids)))))
+    return {row.id: shape(row, request=request) for row in rows}
+
+
 def finished(ctx: Context, task_id: Any) -> bool:
     """Whether the task has ended, in any of the three ways."""
     task = get(ctx, task_id, strict=True)
@@ -222,6 +231,11 @@ def row(ctx: Context, task_id: Any, lock: bool = False) -> Any:
     if found is None:
         raise errors.GenericError(f"No such task: {task_id}")
     return found
+
+
+def task_id(value: Any) -> int:
+    """A task id as callers give it (a number, or its text); ParameterError for anything else."""
+    return _task_id(value)
 
 
 def _task_id(value: Any) -> int:
