@@ -77,3 +77,44 @@ def test_get_build_batched_and_one_by_one_agree(admin):
     assert together == one_by_one(admin, calls)
     assert [together[i][0]["id"] for i in (0, 1, 2, 3)] == [ids[0], ids[1], ids[2], ids[0]]
     assert together[4] == [None] and together[5]["faultString"].endswith("No such build: 99999999")
+
+
+def test_get_package_and_get_user_batched_and_one_by_one_agree(hub, admin):
+    from tests.conftest import make_user
+
+    name = unique("batchpkg")
+    build_id = admin.createEmptyBuild(name, "1.0", "1", None)
+    package_id = admin.getBuild(build_id)["package_id"]
+    packages = [
+        ("getPackage", (package_id,), {}),
+        ("getPackage", (name,), {}),
+        ("getPackage", ({"name": name},), {}),
+        ("getPackage", (unique("nopkg"),), {}),
+        ("getPackage", (unique("nopkg"),), {"strict": True}),
+        ("getPackage", (99_999_999,), {"strict": True}),
+        ("getPackage", (name,), {"create": True}),
+        ("getPackage", ([1],), {}),
+    ]
+    together = batched(admin, packages)
+    assert together == one_by_one(admin, packages)
+    assert together[0] == together[1] == [{"id": package_id, "name": name}]
+
+    user, _password = make_user(hub, admin)
+    user_id = admin.getUser(user)["id"]
+    users = [
+        ("getUser", (user_id,), {}),
+        ("getUser", (user,), {"krb_princs": False}),
+        ("getUser", (user,), {"groups": True}),
+        ("getUser", ("admin",), {}),
+        ("getUser", (), {}),  # the caller
+        ("getUser", ({"name": user},), {}),
+        ("getUser", (unique("nobody"),), {}),
+        ("getUser", (unique("nobody"),), {"strict": True}),
+        ("getUser", ("someone@EXAMPLE.COM",), {}),
+        ("getUser", (99_999_999,), {"strict": True}),
+        ("getUser", (1.5,), {}),
+    ]
+    together = batched(admin, users)
+    assert together == one_by_one(admin, users)
+    assert together[0][0]["name"] == user and "krb_principals" not in together[1][0]
+    assert together[2][0]["groups"] == [] and together[4][0]["name"] == "admin"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiln.hub.api import query_opts
+from kiln.hub.api import batches, query_opts
 from kiln.hub.context import Context
 from kiln.hub.domain import build_imports, buildroots, builds, rpms
 from kiln.hub.domain.times import epoch_seconds
@@ -84,30 +84,14 @@ def listVolumes(ctx: Context) -> list:
     return builds.list_volumes(ctx)
 
 
-def _get_builds(ctx: Context, bound: list[dict | Exception]) -> list:
-    """getBuild for a run of multicall entries: the lookups by id in one query, the others one by one."""
-
-    def by_id(b: Any) -> bool:
-        return not isinstance(b, Exception) and isinstance(b["buildInfo"], int) and not isinstance(b["buildInfo"], bool)
-
-    found = builds.get_many(ctx, [b["buildInfo"] for b in bound if by_id(b)])  # type: ignore[index]
-    results: list = []
-    for b in bound:
-        if isinstance(b, Exception):
-            results.append(b)
-        elif by_id(b):
-            build = found.get(b["buildInfo"])
-            strict_miss = build is None and b["strict"]
-            results.append(errors.GenericError(f"No such build: {b['buildInfo']!r}") if strict_miss else build)
-        else:
-            try:
-                results.append(getBuild(ctx, b["buildInfo"], b["strict"]))
-            except errors.GenericError as exc:
-                results.append(exc)
-    return results
-
-
-@export(batch=_get_builds)
+@export(
+    batch=batches.lookups(
+        key_of=lambda b: (None, b["buildInfo"]) if batches.plain_id(b["buildInfo"]) else None,
+        get_many=lambda ctx, _variant, ids: builds.get_many(ctx, ids),
+        missing=lambda build_id: f"No such build: {build_id!r}",
+        single=lambda ctx, **b: getBuild(ctx, **b),
+    )
+)
 def getBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> dict | None:
     return builds.get(ctx, buildInfo, strict=bool(strict))
 

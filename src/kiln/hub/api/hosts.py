@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiln.hub.api import query_opts
+from kiln.hub.api import batches, query_opts
 from kiln.hub.context import Context
 from kiln.hub.db.tables import VERSIONING
 from kiln.hub.domain import channels, hosts, users
@@ -33,37 +33,21 @@ def disableHost(ctx: Context, hostname: Any) -> None:
     hosts.set_enabled(ctx, hostname, False)
 
 
-def _get_hosts(ctx: Context, bound: list[dict | Exception]) -> list:
-    """getHost for a run of multicall entries: the plain lookups in one query."""
-    plain = [b["hostInfo"] for b in bound if _plain_lookup(b)]
-    found = hosts.get_many(ctx, plain)
-    results: list = []
-    for b in bound:
-        if isinstance(b, Exception):
-            results.append(b)
-            continue
-        info, strict = b["hostInfo"], b["strict"]
-        try:
-            if _plain_lookup(b):
-                host = found.get(info)
-                if host is None and strict:
-                    raise errors.GenericError(f"Invalid hostInfo: {info}")
-                results.append(host)
-            else:
-                results.append(hosts.get(ctx, info, strict=strict, event=b["event"]))
-        except errors.GenericError as exc:
-            results.append(exc)
-    return results
+def _host_key(b: dict) -> batches.Key | None:
+    """By id or name, current config only (an ``event`` is answered as singly)."""
+    info = b["hostInfo"]
+    plain = b["event"] is None and (batches.plain_id(info) or isinstance(info, str))
+    return (None, info) if plain else None
 
 
-def _plain_lookup(bound: Any) -> bool:
-    if isinstance(bound, Exception) or bound["event"] is not None:
-        return False
-    info = bound["hostInfo"]
-    return isinstance(info, (int, str)) and not isinstance(info, bool)
-
-
-@export(batch=_get_hosts)
+@export(
+    batch=batches.lookups(
+        key_of=_host_key,
+        get_many=lambda ctx, _variant, infos: hosts.get_many(ctx, infos),
+        missing=lambda info: f"Invalid hostInfo: {info}",
+        single=lambda ctx, **b: getHost(ctx, **b),
+    )
+)
 def getHost(ctx: Context, hostInfo: Any, strict: bool = False, event: int | None = None) -> dict | None:
     return hosts.get(ctx, hostInfo, strict=strict, event=event)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiln.hub.api import query_opts
+from kiln.hub.api import batches, query_opts
 from kiln.hub.context import Context
 from kiln.hub.domain import packages, tags, users
 from kiln.hub.rpc import export
@@ -54,7 +54,21 @@ def packageListSetArches(ctx: Context, taginfo: Any, pkginfo: Any, arches: Any, 
     packages.set_arches(ctx, taginfo, pkginfo, arches)
 
 
-@export()
+def _package_key(b: dict) -> batches.Key | None:
+    info = b["info"]
+    if b["create"] or not (batches.plain_id(info) or isinstance(info, str)):
+        return None  # refused, or a dict: as singly
+    return ("id" if batches.plain_id(info) else "name"), info
+
+
+@export(
+    batch=batches.lookups(
+        key_of=_package_key,
+        get_many=packages.get_many,
+        missing=lambda info: f"No such package: {info!r}",
+        single=lambda ctx, **b: getPackage(ctx, **b),
+    )
+)
 def getPackage(ctx: Context, info: Any, strict: bool = False, create: bool = False) -> Any:
     """``{id, name}``.  ``create`` is refused: here packages come into being through packageListAdd."""
     if create:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiln.hub.api import batches
 from kiln.hub.context import Context
 from kiln.hub.domain import build_requests, task_actions, task_lists, tasks
 from kiln.hub.rpc import LOGIN, export, has_perm
@@ -42,40 +43,21 @@ def chainBuild(
     return build_requests.submit_chain(ctx, srcs, target, opts, priority, channel, has_perm(ctx, "admin"))
 
 
-def _get_task_infos(ctx: Context, bound: list[dict | Exception]) -> list:
-    """getTaskInfo for a run of multicall entries: the single-id lookups in one query per ``request`` flag."""
-    wanted: dict[bool, list[int]] = {False: [], True: []}
-    ids: list[int | Exception | None] = []
-    for b in bound:
-        if isinstance(b, Exception) or isinstance(b["task_id"], (list, tuple)):
-            ids.append(None)
-            continue
-        try:
-            ids.append(tasks.task_id(b["task_id"]))
-        except errors.GenericError as exc:
-            ids.append(exc)
-            continue
-        wanted[bool(b["request"])].append(ids[-1])  # type: ignore[arg-type]
-    found = {flag: tasks.get_many(ctx, wanted[flag], request=flag) for flag in (False, True) if wanted[flag]}
-    results: list = []
-    for b, task_id in zip(bound, ids, strict=True):
-        if isinstance(b, Exception) or isinstance(task_id, Exception):
-            results.append(b if isinstance(b, Exception) else task_id)
-        elif task_id is None:  # a list of ids: as a single call answers it
-            try:
-                results.append(getTaskInfo(ctx, b["task_id"], b["request"], b["strict"]))
-            except errors.GenericError as exc:
-                results.append(exc)
-        else:
-            task = found[bool(b["request"])].get(task_id)
-            if task is None and b["strict"]:
-                results.append(errors.GenericError(f"No such task: {task_id}"))
-            else:
-                results.append(task)
-    return results
+def _task_key(b: dict) -> batches.Key | None:
+    """By id, one query per ``request`` flag; a list of ids as singly (a malformed id raises here)."""
+    if isinstance(b["task_id"], (list, tuple)):
+        return None
+    return bool(b["request"]), tasks.task_id(b["task_id"])
 
 
-@export(batch=_get_task_infos)
+@export(
+    batch=batches.lookups(
+        key_of=_task_key,
+        get_many=lambda ctx, request, ids: tasks.get_many(ctx, ids, request=request),
+        missing=lambda task_id: f"No such task: {task_id}",
+        single=lambda ctx, **b: getTaskInfo(ctx, **b),
+    )
+)
 def getTaskInfo(ctx: Context, task_id: Any, request: bool = False, strict: bool = False) -> Any:
     if isinstance(task_id, (list, tuple)):
         return [tasks.get(ctx, one, strict=strict, request=request) for one in task_id]

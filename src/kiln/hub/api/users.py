@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiln.hub.api import query_opts
+from kiln.hub.api import batches, query_opts
 from kiln.hub.context import Context
 from kiln.hub.domain import users
 from kiln.hub.rpc import export
@@ -12,7 +12,24 @@ from kiln.protocol import errors
 from kiln.protocol.constants import UserStatus
 
 
-@export()
+def _user_key(b: dict) -> batches.Key | None:
+    """By id, or by a name that cannot be a Kerberos principal; the rest (the caller, a dict) as singly."""
+    info, variant = b["userInfo"], (bool(b["krb_princs"]), bool(b["groups"]))
+    if batches.plain_id(info):
+        return ("id", *variant), info
+    if isinstance(info, str) and "@" not in info:
+        return ("name", *variant), info
+    return None
+
+
+@export(
+    batch=batches.lookups(
+        key_of=_user_key,
+        get_many=users.get_many,
+        missing=lambda info: f"No such user: {info!r}",
+        single=lambda ctx, **b: getUser(ctx, **b),
+    )
+)
 def getUser(
     ctx: Context, userInfo: Any = None, strict: bool = False, krb_princs: bool = True, groups: bool = False
 ) -> dict | None:

@@ -46,6 +46,13 @@ def get(ctx: Context, info: Any, strict: bool = False, create: bool = False) -> 
     return None
 
 
+def get_many(ctx: Context, by: str, keys: list) -> dict:
+    """Packages by id (``by`` "id") or by name ("name") in one query, keyed by what was asked."""
+    column = p.c.id if by == "id" else p.c.name
+    rows = ctx.conn.execute(select(p.c.id, p.c.name).where(column.in_(sorted(set(keys)))))
+    return {row._mapping[by]: dict(row._mapping) for row in rows}
+
+
 def _own_entries(ctx: Context, tag_id: int, event: int | None, package_id: int | None = None) -> list[dict]:
     """A tag's own list entries (no inheritance), with owners."""
     owners = select(tpo.c.package_id, tpo.c.owner).where(tpo.c.tag_id == tag_id, versioned.active_clause(tpo, event))

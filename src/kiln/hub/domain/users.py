@@ -60,6 +60,29 @@ def describe(ctx: Context, row: dict, krb_princs: bool = True, groups: bool = Fa
     return user
 
 
+def get_many(ctx: Context, variant: tuple, keys: list) -> dict:
+    """Users by id or name (``variant``: (by, krb_princs, groups)) in two queries, as ``get`` shapes them."""
+    by, krb_princs, groups = variant
+    column = u.c.id if by == "id" else u.c.name
+    rows = [dict(r._mapping) for r in ctx.conn.execute(
+        select(u.c.id, u.c.name, u.c.status, u.c.usertype).where(column.in_(sorted(set(keys))))
+    )]  # fmt: skip
+    held: dict[int, list[str]] = {}
+    if krb_princs and rows:
+        query = select(kp.c.user_id, kp.c.krb_principal).where(kp.c.user_id.in_([r["id"] for r in rows]))
+        for user_id, principal in ctx.conn.execute(query.order_by(kp.c.krb_principal)):
+            held.setdefault(user_id, []).append(principal)
+    found = {}
+    for row in rows:
+        user = dict(row)
+        if krb_princs:
+            user["krb_principals"] = held.get(row["id"], [])
+        if groups:
+            user["groups"] = []  # kiln has no user groups yet
+        found[row[by]] = user
+    return found
+
+
 def get(
     ctx: Context, info: Any = None, strict: bool = False, krb_princs: bool = True, groups: bool = False
 ) -> dict | None:
