@@ -377,6 +377,7 @@ def browser():
         yield launched
 
 
+@pytest.mark.slow  # a browser, twenty pages at two widths with screenshots
 def test_the_main_pages_fit_a_phone_and_a_desktop_and_need_no_javascript(
     hub, admin, web, imported, browser, tmp_path_factory
 ):
@@ -458,6 +459,7 @@ def test_a_task_page_follows_its_task_and_log_without_a_reload(hub, admin, web, 
     hosts.close()
 
 
+@pytest.mark.slow  # a browser; the same actions without one are in test_web_actions, not slow
 def test_in_a_browser_the_owner_cancels_with_the_button_and_an_admin_edits_a_host(hub, admin, web, browser):
     from playwright.sync_api import expect
 

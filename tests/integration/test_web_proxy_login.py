@@ -22,6 +22,8 @@ from tests.support.hub import HubProcess
 from tests.support.tls import CertificateAuthority, NginxProxy, nginx_binary
 from tests.support.web import WebProcess
 
+pytestmark = pytest.mark.slow  # two nginx, certificates made with openssl: ~8 s
+
 
 @dataclass
 class Front:
