@@ -49,6 +49,8 @@ PRELOAD = (
     "kiln.client",
     "kiln.hub.cli",
     "kiln.hub.server",
+    "kiln.web.cli",
+    "kiln.web.app",
     "kiln.hub.db.migrate",
     "alembic.command",
     "alembic.runtime.migration",

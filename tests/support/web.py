@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import requests
 
+from tests.support import forkserver
 from tests.support.hub import BIN, stop_group
 from tests.support.pgserver import free_port
 
@@ -21,13 +21,13 @@ class WebProcess:
         """``options``: more of kiln-web's command-line options (``--proxy-login``...)."""
         self.port = free_port()
         self.log = tmp / "web.log"
-        self.proc = subprocess.Popen(
-            [str(BIN / "kiln-web"), "--hub-url", hub_url, "--listen", f"127.0.0.1:{self.port}", "--workers", "1"]
-            + ["--files-url", hub_url.replace("/kojihub", "/kojifiles"), "--log-file", str(self.log), *options],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # forked from the fork server (tests/support/forkserver.py), which has the web's imports done
+        with open(self.log.with_suffix(".err"), "wb") as stderr:
+            self.proc = forkserver.spawn(
+                [str(BIN / "kiln-web"), "--hub-url", hub_url, "--listen", f"127.0.0.1:{self.port}", "--workers", "1"]
+                + ["--files-url", hub_url.replace("/kojihub", "/kojifiles"), "--log-file", str(self.log), *options],
+                stderr=stderr.fileno(),
+            )
         deadline = time.monotonic() + 30
         while True:
             try:
