@@ -38,12 +38,15 @@ class Finding:
     missing: list[str] = field(default_factory=list)
 
 
-def failed_task(session: Any, task_id: int) -> dict | None:
-    """The deepest failed task of a tree (the root if it failed alone), or None if none failed."""
-    root = session.getTaskInfo(task_id)
+def failed_task(session: Any, task_id: int, root: dict | None = None, tree: dict | None = None) -> dict | None:
+    """The deepest failed task of a tree (the root if it failed alone), or None if none failed.
+
+    ``root`` and ``tree`` (getTaskInfo's and getTaskDescendents' answers) when the caller has them.
+    """
+    root = root or session.getTaskInfo(task_id)
     if not root:
         return None
-    tree = session.getTaskDescendents(task_id)
+    tree = session.getTaskDescendents(task_id) if tree is None else tree
     failed = [t for rows in tree.values() for t in rows if t["state"] == TaskState.FAILED]
     parents = {t["parent"] for t in failed}
     leaves = sorted((t for t in failed if t["id"] not in parents), key=lambda t: t["id"])
@@ -52,9 +55,10 @@ def failed_task(session: Any, task_id: int) -> dict | None:
     return root if root["state"] == TaskState.FAILED else None
 
 
-def why_failed(session: Any, task_id: int) -> Finding | None:
-    """What made the tree of ``task_id`` fail, or None if nothing in it failed."""
-    task = failed_task(session, task_id)
+def why_failed(session: Any, task_id: int, root: dict | None = None, tree: dict | None = None) -> Finding | None:
+    """What made the tree of ``task_id`` fail, or None if nothing in it failed (``root``, ``tree``: as
+    failed_task takes them)."""
+    task = failed_task(session, task_id, root, tree)
     if task is None:
         return None
     result = session.getTaskResult(task["id"], raise_fault=False)

@@ -48,7 +48,8 @@ def taskinfo(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
     result = None
     if task["state"] in (TaskState.CLOSED, TaskState.FAILED):
         result = session.getTaskResult(task_id, raise_fault=False)
-    finding = why_failed(session, task_id) if task["state"] == TaskState.FAILED else None
+    failed = task["state"] == TaskState.FAILED  # the page has the task and its tree already
+    finding = why_failed(session, task_id, task, tree.result) if failed else None
     queue = session.callMethod("kiln.queuePosition", task_id) if task["state"] == TaskState.FREE else None
     descendants = _walk(tree.result, task_id)
     live = _live(session, task, descendants, output.result)
