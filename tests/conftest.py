@@ -197,6 +197,29 @@ def host_session(
     return session, host_id
 
 
+def open_task(
+    hub: HubProcess, admin: koji.ClientSession, prefix: str, args: list | None = None, **host: object
+) -> tuple:
+    """A sleep task OPEN on a host serving a channel of its own: (host session, host id, channel, task id)."""
+    channel = unique(prefix)
+    admin.addChannel(channel)
+    session, host_id = channel_builder(hub, admin, channel, **host)
+    task_id = admin.makeTask("sleep", args or [1], channel=channel)
+    assert admin.assignTask(task_id, host_id)
+    session.host.openTask(task_id)
+    return session, host_id, channel, task_id
+
+
+@pytest.fixture(scope="module")
+def web(hub: HubProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    """kiln-web in front of the module's hub (a web module sets ``hub`` to ``sqlite_hub``)."""
+    from tests.support.web import WebProcess
+
+    process = WebProcess(hub.url, tmp_path_factory.mktemp("web"))
+    yield process
+    process.stop()
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Long modules first: those with slow tests, then by their number of tests; each module's tests in order.
 

@@ -11,7 +11,7 @@ import pytest
 
 from kiln.client import ClientSession
 from kiln.client.triage import why_failed
-from tests.conftest import channel_builder, unique
+from tests.conftest import open_task
 from tests.support.hub import HubProcess
 
 
@@ -27,12 +27,7 @@ def _fail(host, task_id: int, fault: koji.GenericError) -> None:
 
 
 def test_a_build_root_failure_names_the_missing_dependencies_and_their_line(hub, admin, tmp_path):
-    channel = unique("trichan")
-    admin.addChannel(channel)
-    host, host_id = channel_builder(hub, admin, channel)
-    parent = admin.makeTask("sleep", [1], channel=channel)
-    admin.assignTask(parent, host_id)
-    host.host.openTask(parent)
+    host, host_id, _channel, parent = open_task(hub, admin, "trichan")
     child = host.host.subtask("sleep", [2], parent, label="x86_64")
     admin.assignTask(child, host_id)
     host.host.openTask(child)
@@ -51,12 +46,7 @@ def test_a_build_root_failure_names_the_missing_dependencies_and_their_line(hub,
 
 
 def test_a_failure_without_logs_is_its_fault_and_a_success_is_nothing(hub, admin):
-    channel = unique("trichan")
-    admin.addChannel(channel)
-    host, host_id = channel_builder(hub, admin, channel)
-    task_id = admin.makeTask("sleep", [1], channel=channel)
-    admin.assignTask(task_id, host_id)
-    host.host.openTask(task_id)
+    host, _host_id, channel, task_id = open_task(hub, admin, "trichan")
     _fail(host, task_id, koji.GenericError("the disk is full"))
     finding = why_failed(ClientSession(hub.url), task_id)
     assert finding is not None and finding.summary.endswith("the disk is full") and finding.log == ""

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import koji
@@ -18,11 +17,11 @@ import requests
 
 from kiln.client import ClientSession
 from kiln.client.uploads import upload_file
-from tests.conftest import ADMIN, channel_builder, task_result, unique
-from tests.support.hub import HubProcess, stop_group
+from tests.conftest import ADMIN, channel_builder, open_task, task_result, unique
+from tests.support.hub import HubProcess
 from tests.support.pgserver import free_port
 from tests.support.rpms import make_package
-from tests.support.web import WebProcess, chromium, no_traceback
+from tests.support.web import WebProcess, chromium, no_traceback, pages_show
 
 BIN = Path(sys.executable).parent
 
@@ -30,13 +29,6 @@ BIN = Path(sys.executable).parent
 @pytest.fixture(scope="module")
 def hub(sqlite_hub: HubProcess) -> HubProcess:
     return sqlite_hub
-
-
-@pytest.fixture(scope="module")
-def web(hub: HubProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess]:
-    process = WebProcess(hub.url, tmp_path_factory.mktemp("web"))
-    yield process
-    stop_group(process.proc)
 
 
 def all_pages(web: WebProcess, page: str) -> str:
@@ -53,17 +45,6 @@ def all_pages(web: WebProcess, page: str) -> str:
             return text
         address = html.unescape(following[1])
     return text
-
-
-def open_task(hub, admin, prefix: str, args: list | None = None, **host: object) -> tuple:
-    """A sleep task OPEN on a host serving a channel of its own: (host session, host id, channel, task id)."""
-    channel = unique(prefix)
-    admin.addChannel(channel)
-    session, host_id = channel_builder(hub, admin, channel, **host)
-    task_id = admin.makeTask("sleep", args or [1], channel=channel)
-    assert admin.assignTask(task_id, host_id)
-    session.host.openTask(task_id)
-    return session, host_id, channel, task_id
 
 
 def test_taskinfo_shows_a_task_its_children_result_and_output(hub, admin, web):
@@ -255,12 +236,7 @@ def test_hosts_channels_users_tags_targets_and_packages(hub, admin, web, importe
         f"packages?prefix={imported['name']}": [imported["name"]],
         f"packageinfo?packageID={imported['name']}": [parent, imported["nvr"]],
     }
-    for page, words in pages.items():
-        answer = web.get(page)
-        assert answer.status_code == 200, (page, answer.text)
-        no_traceback(answer)
-        for word in words:
-            assert word in answer.text, (page, word)
+    pages_show(web, pages)
     assert "<script>host()</script>" not in web.get(f"hostinfo?hostID={host_id}").text
     for page in ("hostinfo?hostID=999999", f"taginfo?tagID={unique('none')}", "userinfo?userID=nobody-here",
                  f"channelinfo?channelID={unique('none')}", f"buildtargetinfo?targetID={unique('none')}",
@@ -304,12 +280,7 @@ def test_rpms_files_build_roots_repos_and_search(hub, admin, web, imported):
         f"search?terms={imported['nvr']}&type=build&match=exact": [f"buildinfo?buildID={build['id']}"],
         "search?terms=nothing-is-called-this&type=tag": ["Nothing matches."],
     }
-    for page, words in pages.items():
-        answer = web.get(page)
-        assert answer.status_code == 200, (page, answer.text)
-        no_traceback(answer)
-        for word in words:
-            assert word in answer.text, (page, word)
+    pages_show(web, pages)
     for page, status in (
         ("rpmlist?buildrootID=99999999", 404),
         (f"rpmlist?buildrootID={root}&type=eaten", 400),

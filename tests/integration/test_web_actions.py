@@ -9,7 +9,6 @@ cookie) changes nothing.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import koji
 import pytest
@@ -25,13 +24,6 @@ FREE, CANCELED = koji.TASK_STATES["FREE"], koji.TASK_STATES["CANCELED"]
 @pytest.fixture(scope="module")
 def hub(sqlite_hub: HubProcess) -> HubProcess:
     return sqlite_hub
-
-
-@pytest.fixture(scope="module")
-def web(hub: HubProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess]:
-    process = WebProcess(hub.url, tmp_path_factory.mktemp("web-actions"))
-    yield process
-    process.stop()
 
 
 def visit(web: WebProcess, user: str, password: str) -> requests.Session:

@@ -7,27 +7,18 @@ and build pages, escaped; its own page is served with its own template.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from tests.conftest import unique
 from tests.support.hub import HubProcess
 from tests.support.kiln_cli import kiln
 from tests.support.koji_cli import write_koji_conf
-from tests.support.web import WebProcess, no_traceback
+from tests.support.web import no_traceback
 
 
 @pytest.fixture(scope="module")
 def hub(sqlite_hub: HubProcess) -> HubProcess:
     return sqlite_hub
-
-
-@pytest.fixture(scope="module")
-def web(hub: HubProcess, tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebProcess]:
-    process = WebProcess(hub.url, tmp_path_factory.mktemp("web-plugins"))
-    yield process
-    process.stop()
 
 
 def test_a_plugin_labels_its_tasks_adds_boxes_and_a_page(hub, admin, web, tmp_path):

@@ -64,3 +64,13 @@ def chromium() -> Iterator:
             yield launched
         finally:
             launched.close()
+
+
+def pages_show(web: WebProcess, pages: dict[str, list[str]]) -> None:
+    """Each page answers 200, without a traceback, and shows each of its words."""
+    for page, words in pages.items():
+        answer = web.get(page)
+        assert answer.status_code == 200, (page, answer.text)
+        no_traceback(answer)
+        for word in words:
+            assert word in answer.text, (page, word)
