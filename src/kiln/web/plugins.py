@@ -35,11 +35,6 @@ def template_dirs() -> list[str]:
     return [d for answer in plugins().hook.kiln_web_template_dirs() for d in answer or []]
 
 
-def method_names() -> tuple[list[str], list[str], list[str]]:
-    """The plugins' task methods as Koji's three lists: every one, the top-level ones, those with children."""
-    methods = plugin_methods().values()
-    return (
-        sorted(m.name for m in methods),
-        sorted(m.name for m in methods if m.toplevel),
-        sorted(m.name for m in methods if m.parent),
-    )
+def method_names() -> list[str]:
+    """The plugins' task methods, for the task list's method choices."""
+    return sorted(plugin_methods())

@@ -210,7 +210,7 @@ def tasks(session: ClientSession, query: dict[str, str]) -> tuple[str, dict]:
         "view": view,
         "views": TASK_VIEWS,
         "method": query.get("method", "all"),
-        "methods": ["all", *sorted({*REQUEST_NAMES, *plugins.method_names()[0]}, key=str.lower)],
+        "methods": ["all", *sorted({*REQUEST_NAMES, *plugins.method_names()}, key=str.lower)],
         "link": lambda **changes: page_link("tasks", query, start="", **changes),
         "when": when,
     }
