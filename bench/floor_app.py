@@ -7,13 +7,21 @@ settings, so ``kiln / floor`` says how much of the possible rate kiln keeps.
 
 Run it as ``gunicorn ... bench.floor_app:app`` or, with exactly the hub's
 gunicorn settings, as ``python -m bench.floor_app --port PORT --workers N``.
+
+With ``--answers FILE`` (a pickled ``{method: value}``, bench_reads writes it
+from kiln's own answers) it serves ``answers_app`` instead: each call, alone or
+in a multicall, answered with its method's constant, read and written with
+kiln's own XML-RPC codec (``kiln.protocol.xmlrpc``), so that a read's floor
+answers the same keys and the same number of rows as kiln does.
 """
 
 from __future__ import annotations
 
 import argparse
+import pickle
 import sys
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 from xmlrpc.server import SimpleXMLRPCDispatcher
 
@@ -66,7 +74,32 @@ def app(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
     return [body]
 
 
-def serve(port: int, workers: int, threads: int = 1) -> None:
+def answers_app(answers: dict[str, Any]) -> Callable[..., Iterable[bytes]]:
+    """A WSGI app answering every call with ``answers[method]`` through kiln's codec."""
+    from kiln.protocol.xmlrpc import Fault, dumps, loads
+
+    def one(name: Any) -> list | dict:
+        if name in answers:
+            return [answers[name]]
+        return {"faultCode": 1, "faultString": f"Invalid method: {name}"}
+
+    def answer(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        params, method = loads(environ["wsgi.input"].read(length))
+        if method == "multiCall":
+            body = dumps(([one(c.get("methodName")) for c in params[0]],), methodresponse=True)
+        elif method in answers:
+            body = dumps((answers[method],), methodresponse=True)
+        else:
+            body = dumps(Fault(1, f"Invalid method: {method}"))
+        data = body.encode()
+        start_response("200 OK", [("Content-Type", "text/xml"), ("Content-Length", str(len(data)))])
+        return [data]
+
+    return answer
+
+
+def serve(port: int, workers: int, threads: int = 1, answers: dict[str, Any] | None = None) -> None:
     """Serve ``app`` with the hub's own gunicorn configuration (kiln.hub.server)."""
     from kiln.gunicorn_app import GunicornServer
     from kiln.hub import config
@@ -84,7 +117,8 @@ def serve(port: int, workers: int, threads: int = 1) -> None:
             "log_level": "INFO",
         },
     )
-    GunicornServer(_options(settings), lambda: app).run()
+    wsgi = app if answers is None else answers_app(answers)
+    GunicornServer(_options(settings), lambda: wsgi).run()
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -92,8 +126,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="more than 1: gthread workers, as the hub does")
+    parser.add_argument("--answers", type=Path, help="a pickled {method: value}: serve answers_app")
     args = parser.parse_args(argv)
-    serve(args.port, args.workers, args.threads)
+    answers = pickle.loads(args.answers.read_bytes()) if args.answers else None
+    serve(args.port, args.workers, args.threads, answers)
     return 0
 
 

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import floor_app
+from bench import floor_app, reads
 from kiln.hub import config
 from kiln.hub.app import HubApp
 from kiln.hub.cli import cmd_add_admin
@@ -37,11 +37,13 @@ ADMIN = ("admin", "admin-secret")
 class InProcessHub:
     """A HubApp and a way to call it as gunicorn would, without the network."""
 
-    def __init__(self, db_url: str, topdir: Path) -> None:
-        migrate.upgrade(make_engine(db_url))
+    def __init__(self, db_url: str, topdir: Path, filled: bool = False) -> None:
+        """``filled``: the database is migrated and has the admin (bench.reads filled it over HTTP)."""
         self.settings = config.load(None, {"db": db_url, "topdir": str(topdir)})
-        with contextlib.redirect_stdout(io.StringIO()):
-            cmd_add_admin(self.settings, *ADMIN)
+        if not filled:
+            migrate.upgrade(make_engine(db_url))
+            with contextlib.redirect_stdout(io.StringIO()):
+                cmd_add_admin(self.settings, *ADMIN)
         self.app = HubApp(self.settings)
         self.session: dict | None = None
         self.callnum = 0
@@ -79,6 +81,33 @@ def floor_request(body: bytes) -> bytes:
     """The same request answered by bench.floor_app, in-process."""
     env = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
     return b"".join(floor_app.app(env, lambda s, h: None))
+
+
+def read_scenarios(
+    hub: InProcessHub, ids: dict, batch: int
+) -> dict[str, tuple[Callable[[], bytes], Callable[[], bytes] | None, int]]:
+    """Issue 17's reads (bench.reads), single and in multicalls, each with its floor: kiln's answer as a constant."""
+    from bench.bench_reads import body, multicall_size
+
+    answers: dict[str, Any] = {}
+    floor = floor_app.answers_app(answers)
+    chosen = {}
+    for method, (args, kwargs) in reads.calls(ids).items():
+        answers[method] = hub.call(method, *args, **kwargs)
+        n = multicall_size(batch, answers[method])
+        for name, per in ((method, 1), (f"{method}-multi", n)):
+            data = body(method, args, kwargs, per)
+            chosen[name] = (
+                (lambda data=data: hub.request(data)),
+                (lambda data=data: _floor_call(floor, data)),
+                per,
+            )
+    return chosen
+
+
+def _floor_call(app: Callable, body: bytes) -> bytes:
+    env = {"REQUEST_METHOD": "POST", "CONTENT_LENGTH": str(len(body)), "wsgi.input": io.BytesIO(body)}
+    return b"".join(app(env, lambda s, h: None))
 
 
 def scenarios(
@@ -241,6 +270,20 @@ def profile(
         print(_short(text.rstrip()))
 
 
+def _filled(db_url: str, stack: contextlib.ExitStack) -> dict:
+    """bench.reads' data written through a real hub process, which then stops; the ids and its topdir."""
+    from tests.support.hub import HubProcess
+
+    hub = HubProcess(db_url, settings={"log_level": "WARNING"})
+    stack.callback(shutil.rmtree, hub.dir, ignore_errors=True)
+    hub.start()
+    try:
+        ids = reads.fill(hub.url, db_url, hub.topdir, ADMIN)
+    finally:
+        hub.kill()
+    return {**ids, "topdir": str(hub.topdir)}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="bench.profile_hub", description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", choices=("sqlite", "postgres"), default="sqlite")
@@ -248,6 +291,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=100, help="calls per multicall")
     parser.add_argument("--scenario", action="append", help="only these scenarios (repeatable)")
     parser.add_argument("--top", type=int, default=25, help="entries per listing")
+    parser.add_argument(
+        "--reads", action="store_true", help="issue 17's reads (bench.reads) over a filled hub, not the basic calls"
+    )
     args = parser.parse_args(argv)
 
     with contextlib.ExitStack() as stack:
@@ -261,11 +307,17 @@ def main(argv: list[str] | None = None) -> int:
             db_url = pg.create_database("kiln_profile")
         else:
             db_url = f"sqlite:///{tmp / 'kiln.db'}"
-        hub = InProcessHub(db_url, tmp / "topdir")
-        stack.callback(hub.app.engine.dispose)
-        hub.login()
-        host_id = hub.call("addHost", "bench-host", ["x86_64"], logged_in=True)
-        chosen = scenarios(hub, host_id, args.batch)
+        if args.reads:
+            ids = _filled(db_url, stack)
+            hub = InProcessHub(db_url, Path(ids.pop("topdir")), filled=True)
+            stack.callback(hub.app.engine.dispose)
+            chosen = read_scenarios(hub, ids, args.batch)
+        else:
+            hub = InProcessHub(db_url, tmp / "topdir")
+            stack.callback(hub.app.engine.dispose)
+            hub.login()
+            host_id = hub.call("addHost", "bench-host", ["x86_64"], logged_in=True)
+            chosen = scenarios(hub, host_id, args.batch)
         for name in args.scenario or list(chosen):
             request, floor, per_request = chosen[name]
             requests = args.requests if per_request == 1 else max(1, args.requests // per_request * 2)

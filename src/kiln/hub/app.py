@@ -48,7 +48,7 @@ class HubApp:
         event.listen(self.engine, "before_execute", _note_writes)
         # A sync worker keeps one connection; gthread workers share the pool, since
         # threads parked in a long poll hand theirs back while they wait.
-        self.connections = KeptConnections(self.engine) if settings.threads <= 1 else None
+        self.connections = KeptConnections(self.engine)
         gather_statistics(self.engine)
         self.wakeups = Wakeups(settings.db, max_waiters=max(0, settings.threads - settings.poll_reserve_threads))
         self.plugins = plugins or Plugins(settings.plugins)

@@ -54,7 +54,13 @@ class Context:
             # Read by the engine's begin hook (db/engine.py): it decides how to BEGIN.
             conn.info["write"] = self.write
             conn.info["wrote"] = False
-            conn.begin()
+            if self.write:
+                conn.begin()
+            # A read-only request begins only when it first runs a Core
+            # statement (SQLAlchemy's autobegin, the same begin hook): its
+            # raw reads (db/raw.py) run before that, outside a transaction,
+            # each seeing the latest commits, as every read does on
+            # PostgreSQL under READ COMMITTED.
             self._conn = conn
         return self._conn
 

@@ -15,7 +15,7 @@ from sqlalchemy import Float, bindparam, insert, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.db.raw import RawWrite
+from kiln.hub.db.raw import RawSelect, RawWrite
 from kiln.hub.domain import channels, users, weights
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
@@ -50,7 +50,7 @@ _TIMES = ("create", "start", "completion")
 
 def shape(row: Any, request: bool = False) -> dict:
     """Koji's task dict: ``*_time`` as text, ``*_ts`` as float seconds, keys sorted."""
-    task = dict(row._mapping) if not isinstance(row, dict) else dict(row)
+    task = dict(row) if isinstance(row, dict) else dict(row._mapping)
     for name in _TIMES:
         ts = task.pop(f"{name}_time")
         task[f"{name}_ts"] = ts
@@ -195,10 +195,15 @@ _INSERT = RawWrite(
 )
 
 
+_BY_ID = {
+    request: RawSelect(select(*_SELECT, *([t.c.request] if request else [])).where(t.c.id == bindparam("id")))
+    for request in (False, True)
+}
+
+
 def get(ctx: Context, task_id: Any, strict: bool = False, request: bool = False) -> dict | None:
     task_id = _task_id(task_id)
-    columns = _SELECT + ([t.c.request] if request else [])
-    row = ctx.conn.execute(select(*columns).where(t.c.id == task_id)).first()
+    row = _BY_ID[bool(request)].one(ctx.conn, {"id": task_id})
     if row is None:
         if strict:
             raise errors.GenericError(f"No such task: {task_id}")
