@@ -11,10 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import bindparam, func, insert, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
+from kiln.hub.db.raw import RawSelect
 from kiln.hub.domain import inheritance, names, tags, users
 from kiln.protocol import errors
 
@@ -24,19 +25,22 @@ tpo = tables.tag_package_owners
 u = tables.users
 
 
+_BY = {by: RawSelect(select(p.c.id, p.c.name).where(p.c[by] == bindparam("key"))) for by in ("id", "name")}
+
+
 def get(ctx: Context, info: Any, strict: bool = False, create: bool = False) -> dict | None:
     """``{id, name}`` for a package id, name or dict; ``create`` makes an unknown name."""
     if isinstance(info, dict):
         info = info.get("id", info.get("name"))
     if isinstance(info, int) and not isinstance(info, bool):
-        where = p.c.id == info
+        by = "id"
     elif isinstance(info, str):
-        where = p.c.name == info
+        by = "name"
     else:
         raise errors.ParameterError(f"Invalid package info: {info!r}")
-    row = ctx.conn.execute(select(p.c.id, p.c.name).where(where)).first()
+    row = _BY[by].one(ctx.conn, {"key": info})
     if row is not None:
-        return dict(row._mapping)
+        return row
     if create and isinstance(info, str):
         name = names.internal_name(info)
         new_id = ctx.conn.execute(insert(p).values(name=name)).inserted_primary_key[0]

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, insert, or_, select, update
+from sqlalchemy import bindparam, delete, insert, or_, select, update
 
 from kiln.hub import auth
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
+from kiln.hub.db.raw import RawSelect
 from kiln.hub.domain import names
 from kiln.protocol import errors
 from kiln.protocol.constants import UserStatus, UserType
@@ -83,6 +84,39 @@ def get_many(ctx: Context, variant: tuple, keys: list) -> dict:
     return found
 
 
+def _with_principals(where: Any) -> RawSelect:
+    """A user and its principals in one query: one row per principal (one with NULL for none)."""
+    query = select(u.c.id, u.c.name, u.c.status, u.c.usertype, kp.c.krb_principal.label("principal"))
+    query = query.select_from(u.outerjoin(kp, kp.c.user_id == u.c.id)).where(where)
+    return RawSelect(query.order_by(u.c.id, kp.c.krb_principal))
+
+
+# The plain lookups, by id and by name-or-principal, with the principals alongside.
+_BY_KEY = {
+    "id": _with_principals(u.c.id == bindparam("key")),
+    "name": _with_principals(
+        or_(
+            u.c.name == bindparam("key"), u.c.id.in_(select(kp.c.user_id).where(kp.c.krb_principal == bindparam("key")))
+        )
+    ),
+}
+
+
+def _plain(ctx: Context, info: Any, strict: bool, groups: bool) -> dict | None:
+    """getUser by id or by name (or principal), principals included: one query."""
+    rows = _BY_KEY["id" if isinstance(info, int) else "name"].all(ctx.conn, {"key": info})
+    if not rows:
+        if strict:
+            raise errors.GenericError(f"No such user: {info!r}")
+        return None
+    first = rows[0]["id"]
+    user = {key: rows[0][key] for key in ("id", "name", "status", "usertype")}
+    user["krb_principals"] = [r["principal"] for r in rows if r["id"] == first and r["principal"] is not None]
+    if groups:
+        user["groups"] = []  # kiln has no user groups yet
+    return user
+
+
 def get(
     ctx: Context, info: Any = None, strict: bool = False, krb_princs: bool = True, groups: bool = False
 ) -> dict | None:
@@ -92,6 +126,8 @@ def get(
                 raise errors.GenericError("No user provided")
             return None
         info = ctx.session.user_id
+    if krb_princs and (isinstance(info, str) or (isinstance(info, int) and not isinstance(info, bool))):
+        return _plain(ctx, info, strict, groups)
     row = find(ctx, info, strict=strict)
     return describe(ctx, row, krb_princs, groups) if row else None
 
