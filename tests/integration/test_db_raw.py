@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Column, Float, Integer, MetaData, Table, Text, bindparam, insert, select
+from sqlalchemy import JSON, Boolean, Column, Float, Integer, MetaData, Table, Text, bindparam, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from kiln.hub.db.engine import make_engine
-from kiln.hub.db.raw import RawWrite, run_then_commit
+from kiln.hub.db.raw import RawSelect, RawWrite, SelectCache, Where, run_then_commit
 
 meta = MetaData()
 items = Table(
@@ -154,3 +154,90 @@ def test_sqlite_statistics_are_stale_once_a_table_has_doubled(request, tmp_path)
     with engine.begin() as conn:
         assert not statistics_stale(conn)
     engine.dispose()
+
+
+# -- the hot reads: RawSelect, Where, SelectCache ------------------------------
+
+flags = Table(
+    "flags",
+    meta,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text),
+    Column("on", Boolean),
+    Column("doc", JSON),
+)
+
+
+def _fill_flags(engine: Engine) -> None:
+    with engine.begin() as conn:
+        conn.execute(
+            insert(flags),
+            [
+                {"id": 1, "name": "a_b", "on": True, "doc": {"k": [1, 2]}},
+                {"id": 2, "name": "axb", "on": False, "doc": None},
+                {"id": 3, "name": "c%d", "on": None, "doc": {"k": "v"}},
+            ],
+        )
+
+
+def test_raw_select_gives_what_core_gives(engine):
+    """Values come back converted as Core converts them (bools, JSON), on both engines, outside a transaction."""
+    _fill_flags(engine)
+    by_id = RawSelect(select(flags).where(flags.c.id == bindparam("id")))
+    every = RawSelect(select(flags.c.id, flags.c.on, flags.c.doc).order_by(flags.c.id))
+    with engine.connect() as conn:
+        core = [
+            dict(r._mapping) for r in conn.execute(select(flags.c.id, flags.c.on, flags.c.doc).order_by(flags.c.id))
+        ]
+        conn.rollback()
+        conn.info["write"] = False
+        assert every.all(conn, {}) == core
+        assert by_id.one(conn, {"id": 1}) == {"id": 1, "name": "a_b", "on": True, "doc": {"k": [1, 2]}}
+        assert by_id.one(conn, {"id": 99}) is None
+    with pytest.raises(ValueError, match="expanding"):
+        RawSelect(select(flags).where(flags.c.id.in_(bindparam("ids", expanding=True))))._for(conn)
+
+
+@pytest.mark.parametrize(
+    ("tests", "expected"),
+    [
+        ([(flags.c.id, "in", [1, 3])], [1, 3]),
+        ([(flags.c.id, "in", [])], []),
+        ([(flags.c.id, "not in", [])], [1, 2, 3]),
+        ([(flags.c.id, "not in", [2]), (flags.c.id, ">", 1)], [3]),
+        ([(flags.c.on, "is null")], [3]),
+        ([(flags.c.on, "is not null"), (flags.c.id, "!=", 1)], [2]),
+        ([(flags.c.name, "prefix", "a_")], [1]),  # the _ is a letter here, not a wildcard
+        ([(flags.c.name, "prefix", "c%")], [3]),
+        ([(flags.c.name, "like", "a_b")], [1, 2]),
+        ([(flags.c.id, "=", 2)], [2]),
+        ([(flags.c.id, "<", 2)], [1]),
+    ],
+)
+def test_where_filters_as_core_would_and_shares_one_statement_per_shape(engine, tests, expected):
+    _fill_flags(engine)
+    cache = SelectCache(size=2)
+    built = []
+
+    def query(where: Where):
+        built.append(where.key)
+        return select(flags.c.id).where(*where.clauses()).order_by(flags.c.id)
+
+    with engine.connect() as conn:
+        conn.info["write"] = False
+        for _ in range(2):  # the second time the cached statement answers, with the values as parameters
+            where = Where()
+            for test in tests:
+                where.add(*test)
+            rows = cache.get(where.key, lambda where=where: query(where)).rows(conn, where.params)[1]
+            assert [r[0] for r in rows] == expected
+    assert len(built) == 1
+
+
+def test_select_cache_forgets_past_its_size():
+    cache = SelectCache(size=2)
+    made = [cache.get(key, lambda: select(flags.c.id)) for key in ("a", "b", "c")]
+    assert cache.get("c", lambda: select(flags.c.name)) is made[2]
+    assert cache.get("a", lambda: select(flags.c.name)) is not made[0]
+    with pytest.raises(ValueError, match="unknown operator"):
+        Where().add(flags.c.id, "~", 1)

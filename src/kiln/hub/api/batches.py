@@ -13,12 +13,14 @@ the ones the calls would get one by one (tests/integration/test_batch_reads.py).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Hashable
 from typing import Any
 
 from kiln.hub.context import Context
 from kiln.protocol import errors
 
+log = logging.getLogger(__name__)
 Key = tuple[Hashable, Hashable]
 
 
@@ -27,8 +29,15 @@ def lookups(
     get_many: Callable[[Context, Hashable, list], dict],
     missing: Callable[[Hashable], str],
     single: Callable[..., Any],
+    strict: Callable[[dict], Any] = lambda b: b["strict"],
 ) -> Callable[[Context, list], list]:
-    """A batch form: the plain lookups in one ``get_many`` query per variant, the rest as single calls."""
+    """A batch form: the plain lookups in one ``get_many`` query per variant, the rest as single calls.
+
+    ``strict``: whether a call faults when its object is missing; by default
+    its ``strict`` argument, but a read without one (listBuildRPMs) always does.
+    ``get_many`` may map a key to an exception (getRepo's unknown tag): that
+    call's answer is then the fault.
+    """
 
     def batch(ctx: Context, bound: list[dict | Exception]) -> list:
         keys: list[Key | Exception | None] = []
@@ -53,11 +62,13 @@ def lookups(
             elif key is None:
                 try:
                     results.append(single(ctx, **b))  # type: ignore[arg-type]
-                except errors.GenericError as exc:
+                except Exception as exc:  # that call's fault only, as in a multicall without batches
+                    if not isinstance(exc, errors.GenericError):
+                        log.exception("a call in a batch failed")
                     results.append(exc)
             else:
                 item = found[key[0]].get(key[1])
-                strict_miss = item is None and b["strict"]  # type: ignore[index]
+                strict_miss = item is None and strict(b)  # type: ignore[arg-type]
                 results.append(errors.GenericError(missing(key[1])) if strict_miss else item)
         return results
 
@@ -65,5 +76,9 @@ def lookups(
 
 
 def plain_id(value: Any) -> bool:
-    """A number (not a bool), the key most batch forms fetch by."""
-    return isinstance(value, int) and not isinstance(value, bool)
+    """A number (not a bool) an id column holds, the key most batch forms fetch by.
+
+    A larger one fails on PostgreSQL (its ids are 4-byte integers): as a
+    single call it faults alone, where in a batch's one query every call would.
+    """
+    return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31

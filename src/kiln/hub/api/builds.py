@@ -88,7 +88,7 @@ def listVolumes(ctx: Context) -> list:
     batch=batches.lookups(
         key_of=lambda b: (None, b["buildInfo"]) if batches.plain_id(b["buildInfo"]) else None,
         get_many=lambda ctx, _variant, ids: builds.get_many(ctx, ids),
-        missing=lambda build_id: f"No such build: {build_id!r}",
+        missing=builds.missing,
         single=lambda ctx, **b: getBuild(ctx, **b),
     )
 )
@@ -297,7 +297,25 @@ def getBuildType(ctx: Context, buildInfo: Any, strict: bool = False) -> dict | N
     return {"rpm": None} if rpms.list_rpms(ctx, build["id"]) else {}
 
 
-@export()
+def _whole_build(buildID: Any, buildrootID: Any, componentBuildrootID: Any, hostID: Any, arches: Any, **_: Any) -> bool:
+    """A listRPMs call for all of a build's RPMs, no other filter: the usual one, answered in one query."""
+    unfiltered = buildrootID is None and componentBuildrootID is None and hostID is None and not arches
+    return buildID is not None and unfiltered
+
+
+@export(
+    batch=batches.lookups(
+        key_of=lambda b: (
+            (None, b["buildID"])
+            if batches.plain_id(b["buildID"]) and b["imageID"] is None and not b["queryOpts"] and _whole_build(**b)
+            else None
+        ),
+        get_many=lambda ctx, _variant, ids: rpms.of_builds(ctx, ids),
+        missing=builds.missing,
+        single=lambda ctx, **b: listRPMs(ctx, **b),
+        strict=lambda _b: True,  # an unknown build is a fault, as the single call's
+    )
+)
 def listRPMs(
     ctx: Context,
     buildID: Any = None,
@@ -312,17 +330,36 @@ def listRPMs(
     """RPMs of a build, made in a build root or by a host, or installed in a build root (kiln has no images)."""
     if imageID is not None:
         return _none(queryOpts)
-    build_id = builds.get(ctx, buildID, strict=True)["id"] if buildID is not None else None
-    found = rpms.list_rpms(ctx, build_id, arches, buildrootID, componentBuildrootID, hostID)
+    if _whole_build(buildID, buildrootID, componentBuildrootID, hostID, arches):
+        found = rpms.of_build(ctx, buildID)
+    else:
+        build_id = builds.get(ctx, buildID, strict=True)["id"] if buildID is not None else None
+        found = rpms.list_rpms(ctx, build_id, arches, buildrootID, componentBuildrootID, hostID)
     return query_opts.listing(found, queryOpts)
 
 
-@export()
+@export(
+    batch=batches.lookups(
+        key_of=lambda b: (None, b["build"]) if batches.plain_id(b["build"]) else None,
+        get_many=lambda ctx, _variant, ids: rpms.of_builds(ctx, ids),
+        missing=builds.missing,
+        single=lambda ctx, **b: listBuildRPMs(ctx, **b),
+        strict=lambda _b: True,  # an unknown build is a fault, as the single call's
+    )
+)
 def listBuildRPMs(ctx: Context, build: Any) -> list:
-    return rpms.list_rpms(ctx, builds.get(ctx, build, strict=True)["id"])
+    return rpms.of_build(ctx, build)
 
 
-@export()
+@export(
+    batch=batches.lookups(
+        # ``multi`` answers a list: such a call is answered as a single one.
+        key_of=lambda b: (None, b["rpminfo"]) if batches.plain_id(b["rpminfo"]) and not b["multi"] else None,
+        get_many=lambda ctx, _variant, ids: rpms.get_many(ctx, ids),
+        missing=rpms.missing,
+        single=lambda ctx, **b: getRPM(ctx, **b),
+    )
+)
 def getRPM(ctx: Context, rpminfo: Any, strict: bool = False, multi: bool = False) -> Any:
     found = rpms.get(ctx, rpminfo, strict=bool(strict))
     if multi:

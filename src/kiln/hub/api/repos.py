@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiln.hub.api import batches
 from kiln.hub.context import Context
 from kiln.hub.domain import buildroots, query_views, repo_requests, repos, tags, tasks
 from kiln.hub.rpc import HOST, LOGIN, export, has_perm
@@ -11,14 +12,50 @@ from kiln.protocol import errors
 from kiln.protocol.constants import RepoState
 
 
-@export()
+def _tag_variant(tag: Any) -> str | None:
+    """How a call names its tag, "id" or "name"; None for a dict or a malformed one (answered as singly)."""
+    if batches.plain_id(tag):
+        return "id"
+    return "name" if isinstance(tag, str) else None
+
+
+def _repo_of_tag_key(b: dict) -> batches.Key | None:
+    """The newest repo in a state (READY by default); an ``event`` or ``min_event`` is answered as singly."""
+    by, state = _tag_variant(b["tag"]), b["state"]
+    if by is None or b["event"] is not None or b["min_event"] is not None:
+        return None
+    if state is not None and not batches.plain_id(state):
+        return None
+    return (by, int(RepoState.READY if state is None else state), bool(b["dist"])), b["tag"]
+
+
+@export(
+    batch=batches.lookups(
+        key_of=_repo_of_tag_key,
+        get_many=repos.legacy_get_many,
+        missing=lambda tag: f"No such tagInfo: {tag!r}",  # given by legacy_get_many itself
+        single=lambda ctx, **b: getRepo(ctx, **b),
+        strict=lambda b: False,  # a missing tag faults, a tag without such a repo is None
+    )
+)
 def getRepo(
     ctx: Context, tag: Any, state: Any = None, event: Any = None, dist: bool = False, min_event: Any = None
 ) -> dict | None:
     return repos.legacy_get(ctx, tag, state, event, bool(dist), min_event)
 
 
-@export()
+def _repo_key(b: dict) -> batches.Key | None:
+    return (None, b["repo_id"]) if batches.plain_id(b["repo_id"]) else None
+
+
+@export(
+    batch=batches.lookups(
+        key_of=_repo_key,
+        get_many=lambda ctx, _variant, repo_ids: repos.info_many(ctx, repo_ids),
+        missing=lambda repo_id: f"No such repo: {repo_id}",
+        single=lambda ctx, **b: repoInfo(ctx, **b),
+    )
+)
 def repoInfo(ctx: Context, repo_id: Any, strict: bool = False) -> dict | None:
     return repos.info(ctx, repo_id, strict=bool(strict))
 
@@ -81,7 +118,28 @@ def references(ctx: Context, repo_id: Any) -> list:
     return repos.references(ctx, repo_id)
 
 
-@export("repo.get")
+def _best_key(b: dict) -> batches.Key | None:
+    """The newest READY repo with the options asked for; ``min_event``, ``at_event`` or bad options: singly."""
+    by = _tag_variant(b["tag"])
+    if by is None or b["min_event"] is not None or b["at_event"] is not None:
+        return None
+    try:
+        wanted = repos.convert_opts(b["opts"])
+    except errors.ParameterError:
+        return None
+    return (by, tuple(sorted(wanted.items()))), b["tag"]
+
+
+@export(
+    "repo.get",
+    batch=batches.lookups(
+        key_of=_best_key,
+        get_many=repos.best_many,
+        missing=lambda tag: f"No such tagInfo: {tag!r}",  # given by best_many itself
+        single=lambda ctx, **b: get(ctx, **b),
+        strict=lambda b: False,  # a missing tag faults, a tag without such a repo is None
+    ),
+)
 def get(ctx: Context, tag: Any, min_event: Any = None, at_event: Any = None, opts: Any = None) -> dict | None:
     return repos.best(ctx, tag, min_event, at_event, opts)
 

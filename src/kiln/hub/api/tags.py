@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiln.hub.api import query_opts
+from kiln.hub.api import batches, query_opts
 from kiln.hub.context import Context
 from kiln.hub.domain import builds, inheritance, packages, tags, targets
 from kiln.hub.rpc import export
@@ -36,7 +36,22 @@ def deleteTag(ctx: Context, tagInfo: Any) -> None:
     tags.delete_tag(ctx, tagInfo)
 
 
-@export()
+def _tag_key(b: dict) -> batches.Key | None:
+    """By id or name, current state only (an ``event`` or a dict is answered as singly)."""
+    info = b["tagInfo"]
+    if b["event"] is not None or not (batches.plain_id(info) or isinstance(info, str)):
+        return None
+    return ("id" if batches.plain_id(info) else "name", bool(b["blocked"])), info
+
+
+@export(
+    batch=batches.lookups(
+        key_of=_tag_key,
+        get_many=tags.get_many,
+        missing=lambda info: f"No such tagInfo: {info!r}",
+        single=lambda ctx, **b: getTag(ctx, **b),
+    )
+)
 def getTag(ctx: Context, tagInfo: Any, strict: bool = False, event: int | None = None, blocked: bool = False) -> Any:
     return tags.get(ctx, tagInfo, strict=bool(strict), event=event, blocked=bool(blocked))
 
@@ -124,7 +139,22 @@ def deleteBuildTarget(ctx: Context, buildTargetInfo: Any) -> None:
     targets.delete(ctx, buildTargetInfo)
 
 
-@export()
+def _target_key(b: dict) -> batches.Key | None:
+    """By id or name, current state only (an ``event`` or a dict is answered as singly)."""
+    info = b["info"]
+    if b["event"] is not None or not (batches.plain_id(info) or isinstance(info, str)):
+        return None
+    return ("id" if batches.plain_id(info) else "name"), info
+
+
+@export(
+    batch=batches.lookups(
+        key_of=_target_key,
+        get_many=targets.get_many,
+        missing=lambda info: f"No such build target: {info!r}",
+        single=lambda ctx, **b: getBuildTarget(ctx, **b),
+    )
+)
 def getBuildTarget(ctx: Context, info: Any, event: int | None = None, strict: bool = False) -> Any:
     return targets.get(ctx, info, event, bool(strict))
 

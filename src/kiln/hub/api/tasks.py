@@ -74,14 +74,49 @@ def getTaskResult(ctx: Context, taskId: Any, raise_fault: bool = True) -> Any:
     return tasks.result_of(ctx, taskId, raise_fault=raise_fault)
 
 
-@export()
+def _children_key(b: dict) -> batches.Key:
+    """By parent id, one query per (``request``, ``strict``): only a strict run needs to know which tasks exist."""
+    return (bool(b["request"]), bool(b["strict"])), tasks.task_id(b["task_id"])
+
+
+def _children_many(ctx: Context, variant: tuple[bool, bool], ids: list) -> dict:
+    """Every id's children (``[]`` for none); a strict run leaves out the tasks that do not exist, so they fault."""
+    request, strict = variant
+    found = tasks.children_many(ctx, ids, request=request)
+    if strict:
+        known = tasks.existing_ids(ctx, ids)
+        return {task_id: kids for task_id, kids in found.items() if task_id in known}
+    return found
+
+
+@export(
+    batch=batches.lookups(
+        key_of=_children_key,
+        get_many=_children_many,
+        missing=lambda task_id: f"No such task: {task_id}",
+        single=lambda ctx, **b: getTaskChildren(ctx, **b),
+    )
+)
 def getTaskChildren(ctx: Context, task_id: Any, request: bool = False, strict: bool = False) -> list:
     if strict:
         tasks.get(ctx, task_id, strict=True)
     return tasks.children(ctx, task_id, request=request)
 
 
-@export()
+def _descendents_key(b: dict) -> batches.Key:
+    """By root id, one query per ``request`` flag for all the trees (a malformed id raises here)."""
+    return bool(b["request"]), tasks.task_id(b["task_id"])
+
+
+@export(
+    batch=batches.lookups(
+        key_of=_descendents_key,
+        # Every root gets an answer (an unknown one ``{str(id): []}``): nothing is missing.
+        get_many=lambda ctx, request, ids: tasks.descendents_many(ctx, ids, request=request),
+        missing=lambda task_id: f"No such task: {task_id}",
+        single=lambda ctx, **b: getTaskDescendents(ctx, **b),
+    )
+)
 def getTaskDescendents(ctx: Context, task_id: Any, request: bool = False) -> dict:
     return tasks.descendents(ctx, task_id, request=request)
 

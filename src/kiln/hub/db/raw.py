@@ -13,10 +13,13 @@ them (and so commits and advances the call number).  The one exception is
 from __future__ import annotations
 
 import math
+import operator
 import re
-from typing import Any
+from collections.abc import Callable, Hashable
+from typing import Any, ClassVar
 
 from psycopg.pq import TransactionStatus
+from sqlalchemy import bindparam, false, true
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Connection
 
@@ -204,3 +207,91 @@ class RawWrite(RawSelect):
         conn.info["wrote"] = True
         if conn.dialect.name == "postgresql" and take_pending_begin(conn):
             simple_query(conn, "BEGIN")
+
+
+class Where:
+    """A dynamic WHERE (listTasks' filters...) as a shape and values, kept apart.
+
+    Tests are added as (column, operator, value); values become numbered
+    parameters, so calls with the same filters but other values share one
+    compiled statement (``SelectCache``): ``key`` is the shape, ``params`` the
+    values, and ``clauses`` builds the Core conditions only when a shape is
+    first seen.  Operators: ``=``, ``!=``, ``<``, ``>``, ``like`` (a pattern
+    as given), ``prefix`` (text the column starts with, wildcards in it
+    escaped), ``in``, ``not in``, ``is null``, ``is not null``.
+    """
+
+    _COMPARE: ClassVar[dict[str, Callable[[Any, Any], Any]]] = {
+        "=": operator.eq,
+        "!=": operator.ne,
+        "<": operator.lt,
+        ">": operator.gt,
+    }
+
+    def __init__(self) -> None:
+        self.tests: list[tuple[Any, str, int]] = []
+        self.params: dict[str, Any] = {}
+
+    def add(self, column: Any, op: str, value: Any = None) -> None:
+        i = len(self.tests)
+        if op in ("in", "not in"):
+            values = list(value)
+            self.params.update((f"w{i}_{j}", v) for j, v in enumerate(values))
+            self.tests.append((column, op, len(values)))
+        elif op in ("is null", "is not null"):
+            self.tests.append((column, op, 0))
+        elif op == "prefix":
+            escaped = value.replace("/", "//").replace("%", "/%").replace("_", "/_")
+            self.params[f"w{i}"] = escaped + "%"
+            self.tests.append((column, op, 1))
+        elif op in self._COMPARE or op == "like":
+            self.params[f"w{i}"] = value
+            self.tests.append((column, op, 1))
+        else:
+            raise ValueError(f"unknown operator {op!r}")
+
+    @property
+    def key(self) -> tuple:
+        return tuple(self.tests)
+
+    def clauses(self) -> list:
+        out = []
+        for i, (column, op, n) in enumerate(self.tests):
+            if op in ("in", "not in"):
+                if n == 0:  # as Core answers an empty IN: nothing is in it
+                    out.append(false() if op == "in" else true())
+                    continue
+                binds = [bindparam(f"w{i}_{j}", type_=column.type) for j in range(n)]
+                out.append(column.in_(binds) if op == "in" else column.not_in(binds))
+            elif op == "is null":
+                out.append(column.is_(None))
+            elif op == "is not null":
+                out.append(column.is_not(None))
+            elif op == "like":
+                out.append(column.like(bindparam(f"w{i}", type_=column.type)))
+            elif op == "prefix":
+                out.append(column.like(bindparam(f"w{i}", type_=column.type), escape="/"))
+            else:
+                out.append(self._COMPARE[op](column, bindparam(f"w{i}", type_=column.type)))
+        return out
+
+
+class SelectCache:
+    """RawSelects of a dynamic query, one per shape (its filters, order, paging), built on first use.
+
+    The shapes callers send are few (the CLI's, the web's, kojira's); the
+    cache forgets everything past ``size`` of them rather than grow without
+    bound under a caller sending ever new ones.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._selects: dict[Hashable, RawSelect] = {}
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> RawSelect:
+        found = self._selects.get(key)
+        if found is None:
+            if len(self._selects) >= self.size:
+                self._selects.clear()
+            found = self._selects[key] = RawSelect(build())
+        return found

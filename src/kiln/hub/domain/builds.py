@@ -11,13 +11,16 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import Integer, and_, bindparam, func, insert, literal_column, or_, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
+from kiln.hub.db.raw import RawSelect, SelectCache, Where
 from kiln.hub.domain import inheritance, names, packages, tags, users
+from kiln.hub.domain.shapes import Shape
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
 from kiln.protocol.constants import BuildState
@@ -56,6 +59,10 @@ _FROM = b.join(p, p.c.id == b.c.pkg_id).join(u, u.c.id == b.c.owner).join(v, v.c
 _FROM = _FROM.join(ev, ev.c.id == b.c.create_event)
 
 
+# What Koji adds to a build that kiln has no use for (content generators, draft promotion).
+_NONE_KEYS = ("cg_id", "cg_name", "promoter_id", "promoter_name", "promotion_time", "promotion_ts")
+
+
 def shape(mapping: Any) -> dict:
     """Koji's build dict (getBuild's keys) from a row's mapping; listBuilds drops ``id`` and ``cg_name``."""
     build = dict(mapping)
@@ -63,10 +70,12 @@ def shape(mapping: Any) -> dict:
     build["nvr"] = f"{build['name']}-{build['version']}-{build['release']}"
     build["draft"] = bool(build["draft"])
     build["extra"] = json.loads(build["extra"]) if build["extra"] else None
-    for name in ("creation", "start", "completion"):
-        build[f"{name}_time"] = timestamp_text(build[f"{name}_ts"])
-    build.update(promotion_time=None, promotion_ts=None, promoter_id=None, promoter_name=None, cg_id=None, cg_name=None)
-    return dict(sorted(build.items()))
+    build["creation_time"] = timestamp_text(build["creation_ts"])
+    build["start_time"] = timestamp_text(build["start_ts"])
+    build["completion_time"] = timestamp_text(build["completion_ts"])
+    for key in _NONE_KEYS:
+        build[key] = None
+    return {key: build[key] for key in sorted(build)}
 
 
 def parse_nvr(text: str) -> tuple[str, str, str]:
@@ -77,19 +86,35 @@ def parse_nvr(text: str) -> tuple[str, str, str]:
     return name, version, rest
 
 
-def _where(info: Any) -> Any:
+# A build as callers name it: by id, or by name, version and release.  The
+# statements are written once with these conditions (``lookup`` gives their values).
+WHERE = {
+    "id": b.c.id == bindparam("id"),
+    "nvr": and_(
+        p.c.name == bindparam("name"), b.c.version == bindparam("version"), b.c.release == bindparam("release")
+    ),
+}
+_BY = {form: RawSelect(select(*_COLUMNS).select_from(_FROM).where(where)) for form, where in WHERE.items()}
+
+
+def lookup(info: Any) -> tuple[str, dict]:
+    """How ``info`` (an id, an N-V-R, a dict) names a build: the ``WHERE`` form and its values.
+
+    ParameterError for what names no build (a bool, a dict without id or N-V-R,
+    another type); GenericError for a malformed N-V-R.
+    """
     if isinstance(info, bool):
         raise errors.ParameterError(f"Invalid build info: {info!r}")
     if isinstance(info, int):
-        return b.c.id == info
+        return "id", {"id": info}
     if isinstance(info, str):
         name, version, release = parse_nvr(info)
-        return (p.c.name == name) & (b.c.version == version) & (b.c.release == release)
+        return "nvr", {"name": name, "version": version, "release": release}
     if isinstance(info, dict):
         if info.get("id") is not None:
-            return b.c.id == int(info["id"])
+            return "id", {"id": int(info["id"])}
         try:
-            return (p.c.name == info["name"]) & (b.c.version == info["version"]) & (b.c.release == info["release"])
+            return "nvr", {"name": info["name"], "version": info["version"], "release": info["release"]}
         except KeyError:
             raise errors.ParameterError(
                 f"Invalid build info: {info!r}: give id, or name, version and release"
@@ -97,13 +122,19 @@ def _where(info: Any) -> Any:
     raise errors.ParameterError(f"Invalid type for build info: {type(info).__name__}")
 
 
+def missing(info: Any) -> str:
+    """The fault text of a strict read of a build that is not there: the same in every read and batch form."""
+    return f"No such build: {info!r}"
+
+
 def get(ctx: Context, info: Any, strict: bool = False) -> dict | None:
-    row = ctx.conn.execute(select(*_COLUMNS).select_from(_FROM).where(_where(info))).first()
+    form, params = lookup(info)
+    row = _BY[form].one(ctx.conn, params)
     if row is None:
         if strict:
-            raise errors.GenericError(f"No such build: {info!r}")
+            raise errors.GenericError(missing(info))
         return None
-    return shape(row._mapping)
+    return shape(row)
 
 
 def get_many(ctx: Context, build_ids: list[int]) -> dict[int, dict]:
@@ -217,48 +248,36 @@ SQL_ORDER = {
 }
 
 
-def sql_order(order: Any) -> list | None:
-    """``order`` ("-build_id,package_name") as SQL, or None when a key is not one the database sorts."""
+def sql_order(order: Any) -> list[str] | None:
+    """``order`` ("-build_id,package_name") as its terms, or None when a key is not one the database sorts."""
     terms = [t.strip() for t in str(order or "").split(",") if t.strip()]
     if any(t.lstrip("-") not in SQL_ORDER for t in terms):
         return None
-    return [SQL_ORDER[t.lstrip("-")].desc() if t.startswith("-") else SQL_ORDER[t] for t in terms] + [b.c.id]
+    return terms
 
 
-def list_builds(
-    ctx: Context,
-    order: list | None = None,
-    offset: int = 0,
-    limit: int | None = None,
-    count_only: bool = False,
-    **filters: Any,
-) -> list[dict] | int:
-    """Builds matching Koji's listBuilds filters; ordered, sliced or counted by the database when asked.
-
-    A page of the newest builds out of hundreds of thousands costs the page,
-    not the whole list (the web's build list asks for that all day).
-    """
-    query = select(*_COLUMNS).select_from(_FROM).order_by(*(order or [b.c.id]))
+def _where(ctx: Context, filters: dict) -> Where:
+    """listBuilds' filters as a ``Where`` (its shape keys the compiled statement, its values the parameters)."""
+    where = Where()
     if filters.get("packageID") is not None:
-        query = query.where(b.c.pkg_id == packages.get(ctx, filters["packageID"], strict=True)["id"])
+        where.add(b.c.pkg_id, "=", packages.get(ctx, filters["packageID"], strict=True)["id"])
     if filters.get("userID") is not None:
-        query = query.where(b.c.owner == users.find(ctx, filters["userID"], strict=True)["id"])
+        where.add(b.c.owner, "=", users.find(ctx, filters["userID"], strict=True)["id"])
     if filters.get("taskID") is not None:
         task_id = int(filters["taskID"])
-        query = query.where(b.c.task_id.is_not(None) if task_id == -1 else b.c.task_id == task_id)
+        where.add(b.c.task_id, *(("is not null",) if task_id == -1 else ("=", task_id)))
     if filters.get("prefix"):
-        query = query.where(p.c.name.startswith(filters["prefix"], autoescape=True))
+        where.add(p.c.name, "prefix", str(filters["prefix"]))
     if filters.get("pattern"):
         pattern = str(filters["pattern"]).replace("*", "%").replace("?", "_")
-        query = query.where(func.lower(p.c.name + "-" + b.c.version + "-" + b.c.release).like(pattern.lower()))
+        where.add(_NVR_LOWER, "like", pattern.lower())
     if filters.get("state") is not None:
         state = filters["state"]
-        states = state if isinstance(state, list) else [state]
-        query = query.where(b.c.state.in_([int(s) for s in states]))
+        where.add(b.c.state, "in", [int(s) for s in (state if isinstance(state, list) else [state])])
     if filters.get("draft") is not None:
-        query = query.where(b.c.draft.is_(bool(filters["draft"])))
+        where.add(b.c.draft, "=", bool(filters["draft"]))
     if filters.get("volumeID") is not None:
-        query = query.where(b.c.volume_id == int(filters["volumeID"]))
+        where.add(b.c.volume_id, "=", int(filters["volumeID"]))
     for key, column, op in (
         ("createdBefore", ev.c.time, "<"),
         ("createdAfter", ev.c.time, ">"),
@@ -266,18 +285,54 @@ def list_builds(
         ("completeAfter", b.c.completion_time, ">"),
     ):
         if filters.get(key) is not None:
-            when = float(filters[key])
-            query = query.where(column < when if op == "<" else column > when)
-    if offset or limit is not None:
-        query = query.offset(offset or None).limit(limit)
+            where.add(column, op, float(filters[key]))
+    return where
+
+
+def list_builds(
+    ctx: Context,
+    order: list[str] | None = None,
+    offset: int = 0,
+    limit: int | None = None,
+    count_only: bool = False,
+    **filters: Any,
+) -> list[dict] | int:
+    """Builds matching Koji's listBuilds filters; ordered (``sql_order``'s terms), sliced or counted by the database.
+
+    A page of the newest builds out of hundreds of thousands costs the page,
+    not the whole list (the web's build list asks for that all day).
+    """
+    where = _where(ctx, filters)
+    offset = int(offset or 0)
+    limit = int(limit) if limit is not None else None
+    terms = tuple(order or ())
     if count_only:
-        return ctx.conn.execute(select(func.count()).select_from(query.order_by(None).subquery())).scalar_one()
-    found = []
-    for row in ctx.conn.execute(query):
-        build = shape(row._mapping)
-        del build["id"], build["cg_name"]
-        found.append(build)
-    return found
+        query = _page_query(where, terms, offset, limit).order_by(None)
+        return ctx.conn.execute(select(func.count()).select_from(query.subquery()), where.params).scalar_one()
+    page = _PAGES.get((where.key, terms, offset, limit), lambda: _page_query(where, terms, offset, limit))
+    params = where.params
+    return _LISTED_SHAPE.all(page.rows(ctx.conn, params)[1])
+
+
+_PAGES = SelectCache()
+# A filter on an expression: one object, so that the filter's shape is the same call after call.
+_NVR_LOWER = func.lower(p.c.name + "-" + b.c.version + "-" + b.c.release)
+
+
+def _page_query(where: Where, terms: tuple[str, ...], offset: int, limit: int | None) -> Any:
+    """listBuilds' statement for one shape of filters, order and paging (SelectCache builds it once)."""
+    ordering = [SQL_ORDER[t.lstrip("-")].desc() if t.startswith("-") else SQL_ORDER[t] for t in terms]
+    query = select(*_COLUMNS).select_from(_FROM).where(*where.clauses()).order_by(*(ordering or [b.c.id]))
+    if terms:
+        query = query.order_by(b.c.id)
+    # Paging as numbers in the text, not parameters: PostgreSQL's generic
+    # plan for a prepared LIMIT $n cannot know the page is small and sorts
+    # every matching row (4 ms, not 0.3, for 50 of 10,000 builds).
+    if offset:
+        query = query.offset(literal_column(str(int(offset))))
+    if limit is not None:
+        query = query.limit(literal_column(str(int(limit))))
+    return query
 
 
 # -- tagging -------------------------------------------------------------------
@@ -390,48 +445,80 @@ def list_tagged(
     the tag are left out.
     """
     tag_id = tags.get_id(ctx, tag_info)
-    walk = [{"parent_id": tag_id, "filter": []}]
-    if inherit:
-        walk += inheritance.full(ctx, tag_id, event)
+    parents = inheritance.full(ctx, tag_id, event) if inherit else []
+    walk = [{"parent_id": tag_id, "filter": []}, *parents]
     package_id = packages.get(ctx, package, strict=True)["id"] if package is not None else None
     owner_id = users.find(ctx, owner, strict=True)["id"] if owner is not None else None
     per_package: dict[int, int] = {}
-    blocked = packages.blocked_in(ctx, tag_id, event) if inherit else set()
+    blocked = packages.blocked_in(ctx, tag_id, event, parents) if inherit else set()
+    where = Where()
+    if package_id is not None:
+        where.add(b.c.pkg_id, "=", package_id)
+    if owner_id is not None:
+        where.add(b.c.owner, "=", owner_id)
+    if prefix:
+        where.add(p.c.name, "prefix", prefix)
+    params = {**where.params, "event": event}
+    tagged = _TAGGED.get((where.key, event is None), lambda: _tagged_query(where, event is None))
+    limit = 0 if not latest else 1 if latest is True else int(latest)
     found = []
     for link in walk:
         source = link["parent_id"]
         source_tag = tags.get(ctx, source, event=event)
+        params["tag"] = source
         filters = [re.compile(f) for f in link["filter"]]
-        query = (
-            select(*_COLUMNS, tl.c.tag_id, tl.c.create_event.label("create_event"))
-            .select_from(_FROM.join(tl, tl.c.build_id == b.c.id))
-            .where(tl.c.tag_id == source, versioned.active_clause(tl, event))
-            .order_by(tl.c.create_event.desc(), b.c.id.desc())
-        )
-        if package_id is not None:
-            query = query.where(b.c.pkg_id == package_id)
-        if owner_id is not None:
-            query = query.where(b.c.owner == owner_id)
-        if prefix:
-            query = query.where(p.c.name.startswith(prefix, autoescape=True))
-        for row in (dict(r._mapping) for r in ctx.conn.execute(query)):
-            pkg = row["package_id"]
-            if any(not f.match(row["name"]) for f in filters):
+        for row in tagged.rows(ctx.conn, params)[1]:
+            pkg = row[_TAGGED_PACKAGE]
+            if pkg in blocked or any(not f.match(row[_TAGGED_NAME]) for f in filters):
                 continue
-            if pkg in blocked:
-                continue
-            if latest:
-                limit = 1 if latest is True else int(latest)
+            if limit:
                 if per_package.get(pkg, 0) >= limit:
                     continue
                 per_package[pkg] = per_package.get(pkg, 0) + 1
-            tagged = {k: v for k, v in row.items() if k not in ("tag_id", "create_event")}
-            build = shape(tagged)
-            build.update(
-                tag_id=source, tag_name=source_tag["name"] if source_tag else None, create_event=row["create_event"]
-            )
-            found.append(dict(sorted(build.items())))
+            build = _TAGGED_SHAPE.one(row)
+            build["tag_name"] = source_tag["name"] if source_tag else None
+            found.append(build)
     return found
+
+
+_TAGGED = SelectCache()
+_TAGGED_NAMES = [c.key for c in _COLUMNS] + ["tag_id", "create_event"]
+_TAGGED_PACKAGE = _TAGGED_NAMES.index("package_id")
+_TAGGED_NAME = _TAGGED_NAMES.index("name")
+
+
+def _tagged_query(where: Where, current: bool) -> Any:
+    """One tag's tagged builds, newest tagging first, for one shape of filters (now, or at ``:event``)."""
+    if current:
+        active = tl.c.active.is_(True)
+    else:
+        event = bindparam("event", type_=Integer)
+        active = and_(tl.c.create_event <= event, or_(tl.c.revoke_event.is_(None), tl.c.revoke_event > event))
+    return (
+        select(*_COLUMNS, tl.c.tag_id, tl.c.create_event.label("create_event"))
+        .select_from(_FROM.join(tl, tl.c.build_id == b.c.id))
+        .where(tl.c.tag_id == bindparam("tag", type_=Integer), active, *where.clauses())
+        .order_by(tl.c.create_event.desc(), b.c.id.desc())
+    )
+
+
+def _time_text(key: str) -> Callable[[dict], str | None]:
+    return lambda row: timestamp_text(row[key])
+
+
+# getBuild's dict (``shape``) as a ``Shape`` of _COLUMNS' rows: listings shape every row with it.
+_BUILD_CONVERT = {"draft": bool, "extra": lambda text: json.loads(text) if text else None}
+_BUILD_DERIVED = {
+    "build_id": lambda row: row["id"],
+    "nvr": lambda row: f"{row['name']}-{row['version']}-{row['release']}",
+    "creation_time": _time_text("creation_ts"),
+    "start_time": _time_text("start_ts"),
+    "completion_time": _time_text("completion_ts"),
+    **{key: (lambda row: None) for key in _NONE_KEYS},
+}
+# listBuilds leaves out ``id`` and ``cg_name``; listTagged adds the tagging's tag and event.
+_LISTED_SHAPE = Shape([c.key for c in _COLUMNS], _BUILD_CONVERT, _BUILD_DERIVED, drop=("id", "cg_name"))
+_TAGGED_SHAPE = Shape(_TAGGED_NAMES, _BUILD_CONVERT, {**_BUILD_DERIVED, "tag_name": lambda row: None})
 
 
 def tags_of(ctx: Context, build_id: int, event: int | None = None) -> list[int]:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import and_, insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
-from kiln.hub.db.raw import RawQuery
+from kiln.hub.db.raw import RawQuery, SelectCache
 from kiln.hub.domain import channels, names, users
 from kiln.protocol import errors
 from kiln.protocol.constants import UserType
@@ -120,24 +120,40 @@ def list_hosts(
     user_id: int | None = None,
     order: list | None = None,
 ) -> list[dict]:
-    query = _host_query()
-    if channel_id is not None:
-        query = query.where(
-            h.c.id.in_(select(hc.c.host_id).where(hc.c.channel_id == channel_id, versioned.active_clause(hc)))
-        )
-    if ready is not None:
-        query = query.where(h.c.ready.is_(bool(ready)))
-    if enabled is not None:
-        query = query.where(hcfg.c.enabled.is_(bool(enabled)))
-    if user_id is not None:
-        query = query.where(h.c.user_id == user_id)
-    hosts = [_shape(r) for r in ctx.conn.execute(query.order_by(*(order or [h.c.id])))]
+    ready = None if ready is None else bool(ready)
+    enabled = None if enabled is None else bool(enabled)
+    params = {"channel_id": channel_id, "user_id": user_id}
+    if order:
+        query = _hosts_query(channel_id is not None, ready, enabled, user_id is not None).order_by(None)
+        rows = [dict(r._mapping) for r in ctx.conn.execute(query.order_by(*order), params)]
+    else:  # the plain listing (kojira's, the web's, the CLI's): compiled once per filter shape
+        key = (channel_id is not None, ready, enabled, user_id is not None)
+        rows = _LISTS.get(key, lambda: _hosts_query(*key)).all(ctx.conn, params)
+    hosts = [_shape(r) for r in rows]
     if arches is not None:
         if not arches:
             raise errors.GenericError("arches option cannot be empty")
         wanted = set(arches)
         hosts = [x for x in hosts if wanted & set((x["arches"] or "").split())]
     return hosts
+
+
+_LISTS = SelectCache()
+
+
+def _hosts_query(channel: bool, ready: bool | None, enabled: bool | None, user: bool) -> Any:
+    """listHosts' statement for one shape of filters, ordered by id (values as parameters)."""
+    query = _host_query().order_by(h.c.id)
+    if channel:
+        in_channel = select(hc.c.host_id).where(hc.c.channel_id == bindparam("channel_id"), versioned.active_clause(hc))
+        query = query.where(h.c.id.in_(in_channel))
+    if ready is not None:
+        query = query.where(h.c.ready.is_(ready))
+    if enabled is not None:
+        query = query.where(hcfg.c.enabled.is_(enabled))
+    if user:
+        query = query.where(h.c.user_id == bindparam("user_id"))
+    return query
 
 
 def add(ctx: Context, hostname: str, arches: Any, krb_principal: str | None = None, force: bool = False) -> int:

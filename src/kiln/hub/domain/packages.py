@@ -126,8 +126,22 @@ def tags_with_lists(ctx: Context, event: int | None = None, package_id: int | No
     return sorted(r[0] for r in ctx.conn.execute(query))
 
 
-def blocked_in(ctx: Context, tag_id: int, event: int | None = None) -> set[int]:
-    """The packages blocked in a tag, inheritance included: one walk for all of them."""
+def blocked_in(ctx: Context, tag_id: int, event: int | None = None, walk: list[dict] | None = None) -> set[int]:
+    """The packages blocked in a tag, inheritance included: one walk for all of them.
+
+    Most tags block nothing anywhere along their inheritance: one query over
+    the walk's tags says so (getLatestBuilds asks on every call), and only
+    then is the whole inherited list read to see which blocks hold.
+    ``walk``: the tag's ``inheritance.full``, when the caller has it.
+    """
+    if walk is None:
+        walk = inheritance.full(ctx, tag_id, event)
+    tag_ids = [tag_id, *(link["parent_id"] for link in walk)]
+    any_block = select(tp.c.package_id).where(
+        tp.c.tag_id.in_(tag_ids), tp.c.blocked.is_(True), versioned.active_clause(tp, event)
+    )
+    if ctx.conn.execute(any_block.limit(1)).first() is None:
+        return set()
     return {e["package_id"] for e in list_for_tag(ctx, tag_id, inherited=True, event=event) if e["blocked"]}
 
 

@@ -19,10 +19,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, insert, literal, select, union_all, update
+from sqlalchemy import bindparam, func, insert, literal, select, union_all, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
+from kiln.hub.db.raw import RawSelect
 from kiln.hub.domain import groups, inheritance, packages, query_views, rpms, storage, tags
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
@@ -94,9 +95,45 @@ def _select() -> Any:
     return select(*_COLS).select_from(_FROM)
 
 
+def _of_tag(by: str, key: Any) -> Any:
+    """The repos of a tag named by id or by name: the tag's lookup joined in (``_FROM`` has the tag)."""
+    return (rp.c.tag_id if by == "id" else t.c.name) == key
+
+
+# repoInfo, getRepo and repo.get of a plain call, each in one query: see db/raw.py.
+_BY_ID = RawSelect(_select().where(rp.c.id == bindparam("id")))
+
+
+def _legacy_select(by: str, at_event: bool, since: bool) -> RawSelect:
+    query = _select().where(_of_tag(by, bindparam("tag")), rp.c.dist == bindparam("dist"))
+    if at_event:
+        query = query.where(rp.c.create_event <= bindparam("event"))
+    else:
+        query = query.where(rp.c.state == bindparam("state"))
+    if since:
+        query = query.where(rp.c.create_event >= bindparam("min_event"))
+    return RawSelect(query.order_by(rp.c.creation_time.desc(), rp.c.id.desc()).limit(1))
+
+
+def _best_select(by: str, at_event: bool, since: bool) -> RawSelect:
+    query = _select().where(
+        _of_tag(by, bindparam("tag")), rp.c.dist == literal(False), rp.c.state == int(RepoState.READY)
+    )
+    if at_event:
+        query = query.where(rp.c.create_event == bindparam("at_event"))
+    elif since:
+        query = query.where(rp.c.create_event >= bindparam("min_event"))
+    return RawSelect(query.order_by(rp.c.create_event.desc(), rp.c.id.desc()))
+
+
+_SHAPES = [(by, at, since) for by in ("id", "name") for at in (False, True) for since in (False, True)]
+_LEGACY = {s: _legacy_select(*s) for s in _SHAPES}
+_BEST = {s: _best_select(*s) for s in _SHAPES if not (s[1] and s[2])}  # at_event wins over min_event
+
+
 def shape(row: Any) -> dict:
     """Koji's repo dict (all of RepoQuery's fields)."""
-    repo = dict(row._mapping)
+    repo = dict(row) if isinstance(row, dict) else dict(row._mapping)
     repo["dist"] = bool(repo["dist"])
     repo["opts"] = json.loads(repo["opts"])
     repo["custom_opts"] = json.loads(repo["custom_opts"])
@@ -110,12 +147,18 @@ def info(ctx: Context, repo_id: Any, strict: bool = False) -> dict | None:
         repo_id = int(repo_id)
     except (TypeError, ValueError):
         raise errors.ParameterError(f"Invalid repo id: {repo_id!r}") from None
-    row = ctx.conn.execute(_select().where(rp.c.id == repo_id)).first()
+    row = _BY_ID.one(ctx.conn, {"id": repo_id})
     if row is None:
         if strict:
             raise errors.GenericError(f"No such repo: {repo_id}")
         return None
     return shape(row)
+
+
+def info_many(ctx: Context, repo_ids: list[int]) -> dict[int, dict]:
+    """Repos by id in one query (a multicall's run of repoInfo); the ids not found are left out."""
+    rows = ctx.conn.execute(_select().where(rp.c.id.in_(sorted(set(repo_ids)))))
+    return {row.id: shape(row) for row in rows}
 
 
 def _int_or_none(name: str, value: Any) -> int | None:
@@ -502,20 +545,72 @@ def delete(ctx: Context, repo_id: Any) -> int:
 def legacy_get(
     ctx: Context, tag_info: Any, state: Any = None, event: Any = None, dist: bool = False, min_event: Any = None
 ) -> dict | None:
-    """Koji's getRepo: the newest repo of the tag (READY unless ``state``; ``event``: made at or before it)."""
-    tag_id = tags.get_id(ctx, tag_info)
-    state, event, min_event = (
-        _int_or_none(n, v) for n, v in (("state", state), ("event", event), ("min_event", min_event))
-    )
-    query = _select().where(rp.c.tag_id == tag_id, rp.c.dist == bool(dist))
+    """Koji's getRepo: the newest repo of the tag (READY unless ``state``; ``event``: made at or before it).
+
+    The tag is looked up in the repo's query; only when no repo comes back
+    does a second one tell a tag without such a repo (None) from no tag.
+    """
+    by, key = tags.lookup_key(tag_info)
+    try:
+        state, event, min_event = (
+            _int_or_none(n, v) for n, v in (("state", state), ("event", event), ("min_event", min_event))
+        )
+    except errors.ParameterError:
+        tags.get_id(ctx, tag_info)  # a missing tag is the fault, as it was when looked up first
+        raise
+    params: dict[str, Any] = {"tag": key, "dist": bool(dist)}
     if event:
-        query = query.where(rp.c.create_event <= event)
+        params["event"] = event
     else:
-        query = query.where(rp.c.state == (RepoState.READY if state is None else state))
+        params["state"] = int(RepoState.READY if state is None else state)
     if min_event is not None:
-        query = query.where(rp.c.create_event >= min_event)
-    row = ctx.conn.execute(query.order_by(rp.c.creation_time.desc(), rp.c.id.desc()).limit(1)).first()
-    return shape(row) if row else None
+        params["min_event"] = min_event
+    row = _LEGACY[by, bool(event), min_event is not None].one(ctx.conn, params)
+    if row is None:
+        tags.get_id(ctx, tag_info)
+        return None
+    return shape(row)
+
+
+def legacy_get_many(ctx: Context, variant: tuple[str, int, bool], keys: list) -> dict:
+    """getRepo for many tags (``variant``: by id or name, ``state``, ``dist``), in one query, keyed by tag.
+
+    A multicall's run of getRepo (api/batches.py): as ``legacy_get`` answers
+    each, None for a tag without such a repo and the fault of a missing tag.
+    """
+    by, state, dist = variant
+    newest = (
+        select(
+            *_COLS,
+            func.row_number()
+            .over(partition_by=rp.c.tag_id, order_by=(rp.c.creation_time.desc(), rp.c.id.desc()))
+            .label("newest"),
+        )
+        .select_from(_FROM)
+        .where(_of_tag_in(by, keys), rp.c.dist == bool(dist), rp.c.state == state)
+        .subquery()
+    )
+    query = select(*[newest.c[c.name] for c in _COLS]).where(newest.c.newest == 1)
+    found: dict = {}
+    for row in ctx.conn.execute(query):
+        repo = shape(row)
+        found[repo["tag_id" if by == "id" else "tag_name"]] = repo
+    return _tags_without(ctx, by, keys, found)
+
+
+def _of_tag_in(by: str, keys: list) -> Any:
+    return (rp.c.tag_id if by == "id" else t.c.name).in_(sorted(set(keys)))
+
+
+def _tags_without(ctx: Context, by: str, keys: list, found: dict) -> dict:
+    """``found`` completed for the tags it lacks: None for one that exists, its fault for one that does not."""
+    rest = sorted(set(keys) - set(found))
+    if rest:
+        column = t.c.id if by == "id" else t.c.name
+        existing = set(ctx.conn.execute(select(column).where(column.in_(rest))).scalars())
+        for key in rest:
+            found[key] = None if key in existing else errors.GenericError(f"No such tagInfo: {key!r}")
+    return found
 
 
 def matches(repo: dict, wanted: dict) -> bool:
@@ -526,20 +621,52 @@ def matches(repo: dict, wanted: dict) -> bool:
 
 
 def best(ctx: Context, tag_info: Any, min_event: Any = None, at_event: Any = None, opts: Any = None) -> dict | None:
-    """repo.get: the newest READY repo of the tag made at ``at_event`` or since ``min_event``, with ``opts``."""
-    tag_id = tags.get_id(ctx, tag_info)
-    min_event, at_event = _int_or_none("min_event", min_event), _int_or_none("at_event", at_event)
-    wanted = convert_opts(opts)
-    query = _select().where(rp.c.tag_id == tag_id, rp.c.dist == literal(False), rp.c.state == RepoState.READY)
+    """repo.get: the newest READY repo of the tag made at ``at_event`` or since ``min_event``, with ``opts``.
+
+    As in ``legacy_get``, the tag is looked up in the repos' query.
+    """
+    by, key = tags.lookup_key(tag_info)
+    try:
+        min_event, at_event = _int_or_none("min_event", min_event), _int_or_none("at_event", at_event)
+        wanted = convert_opts(opts)
+    except errors.ParameterError:
+        tags.get_id(ctx, tag_info)  # a missing tag is the fault, as it was when looked up first
+        raise
+    params: dict[str, Any] = {"tag": key}
     if at_event is not None:
-        query = query.where(rp.c.create_event == at_event)
+        params["at_event"] = at_event
     elif min_event is not None:
-        query = query.where(rp.c.create_event >= min_event)
-    for row in ctx.conn.execute(query.order_by(rp.c.create_event.desc(), rp.c.id.desc())):
+        params["min_event"] = min_event
+    rows = _BEST[by, at_event is not None, at_event is None and min_event is not None].all(ctx.conn, params)
+    if not rows:
+        tags.get_id(ctx, tag_info)
+    for row in rows:
         repo = shape(row)
         if matches(repo, wanted):
             return repo
     return None
+
+
+def best_many(ctx: Context, variant: tuple[str, tuple], keys: list) -> dict:
+    """repo.get for many tags (``variant``: by id or name, the options asked for), in one query, keyed by tag.
+
+    A multicall's run of repo.get (api/batches.py): as ``best`` answers each,
+    None for a tag without such a repo and the fault of a missing tag.
+    """
+    by, wanted = variant[0], dict(variant[1])
+    query = (
+        _select()
+        .where(_of_tag_in(by, keys), rp.c.dist == literal(False), rp.c.state == RepoState.READY)
+        .order_by(rp.c.tag_id, rp.c.create_event.desc(), rp.c.id.desc())
+    )
+    found: dict = {}
+    for row in ctx.conn.execute(query):
+        key = row.tag_id if by == "id" else row.tag_name
+        if key not in found:
+            repo = shape(row)
+            if matches(repo, wanted):
+                found[key] = repo
+    return _tags_without(ctx, by, keys, found)
 
 
 def active(ctx: Context) -> list[dict]:

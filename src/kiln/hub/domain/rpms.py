@@ -11,10 +11,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
+from kiln.hub.db.raw import RawSelect
 from kiln.hub.domain import builds, storage
 from kiln.protocol import errors
 from kiln.protocol.constants import BuildState
@@ -40,14 +41,44 @@ _FIELDS = [
 ]
 
 
-def shape(row: Any) -> dict:
-    rpm = dict(row._mapping)
+def shape(mapping: Any) -> dict:
+    """Koji's RPM dict (getRPM's keys, sorted) from a row's mapping."""
+    rpm = dict(mapping)
     rpm["draft"] = bool(rpm["draft"])
     rpm["metadata_only"] = bool(rpm["metadata_only"])
     rpm["extra"] = json.loads(rpm["extra"]) if rpm["extra"] else None
     rpm["external_repo_name"] = "INTERNAL"
     rpm["nvr"] = f"{rpm['name']}-{rpm['version']}-{rpm['release']}"
-    return dict(sorted(rpm.items()))
+    return {key: rpm[key] for key in sorted(rpm)}
+
+
+# getRPM by id or by N-V-R.A, written once (the hot reads skip Core's per-call work).
+_BY_ID = RawSelect(select(*_FIELDS).where(r.c.id == bindparam("id")))
+_BY_NVRA = RawSelect(
+    select(*_FIELDS).where(
+        r.c.name == bindparam("name"),
+        r.c.version == bindparam("version"),
+        r.c.release == bindparam("release"),
+        r.c.arch == bindparam("arch"),
+    )
+)
+
+# A build's RPMs with the build itself, in one query (one round trip on
+# PostgreSQL): the build outer-joined to its RPMs, so that a build without
+# any still gives a row (its RPM columns empty) and an unknown build none.
+# ``build_id`` is the build's own, so it is there in that row too.
+_B = builds.b
+_OF_BUILD_COLUMNS = [_B.c.id.label("build_id") if c is r.c.build_id else c for c in _FIELDS]
+_WITH_RPMS = _B.outerjoin(r, r.c.build_id == _B.c.id)
+_OF_BUILD = {
+    "id": RawSelect(select(*_OF_BUILD_COLUMNS).select_from(_WITH_RPMS).where(builds.WHERE["id"]).order_by(r.c.id)),
+    "nvr": RawSelect(
+        select(*_OF_BUILD_COLUMNS)
+        .select_from(_B.join(builds.p, builds.p.c.id == _B.c.pkg_id).outerjoin(r, r.c.build_id == _B.c.id))
+        .where(builds.WHERE["nvr"])
+        .order_by(r.c.id)
+    ),
+}
 
 
 def build_dir(topdir: str, build: dict) -> Path:
@@ -158,31 +189,70 @@ def record(
 
 def get(ctx: Context, info: Any, strict: bool = False) -> dict | None:
     if isinstance(info, int) and not isinstance(info, bool):
-        where = r.c.id == info
+        row = _BY_ID.one(ctx.conn, {"id": info})
     elif isinstance(info, str):
         base = info.removesuffix(".rpm")
         nvr, _, arch = base.rpartition(".")
         name, version, release = builds.parse_nvr(nvr)
-        where = (r.c.name == name) & (r.c.version == version) & (r.c.release == release) & (r.c.arch == arch)
+        row = _BY_NVRA.one(ctx.conn, {"name": name, "version": version, "release": release, "arch": arch})
     elif isinstance(info, dict):
-        where = (
-            r.c.id == int(info["id"])
-            if info.get("id") is not None
-            else (
-                (r.c.name == info["name"])
-                & (r.c.version == info["version"])
-                & (r.c.release == info["release"])
-                & (r.c.arch == info["arch"])
-            )
-        )
+        if info.get("id") is not None:
+            row = _BY_ID.one(ctx.conn, {"id": int(info["id"])})
+        else:
+            keys = ("name", "version", "release", "arch")
+            row = _BY_NVRA.one(ctx.conn, {key: info[key] for key in keys})
     else:
         raise errors.ParameterError(f"Invalid rpm info: {info!r}")
-    row = ctx.conn.execute(select(*_FIELDS).where(where)).first()
     if row is None:
         if strict:
-            raise errors.GenericError(f"No such rpm: {info!r}")
+            raise errors.GenericError(missing(info))
         return None
     return shape(row)
+
+
+def missing(info: Any) -> str:
+    """The fault text of a strict read of an RPM that is not there: getRPM's, one call or a batch's."""
+    return f"No such rpm: {info!r}"
+
+
+def get_many(ctx: Context, rpm_ids: list[int]) -> dict[int, dict]:
+    """RPMs by id in one query (a multicall's run of getRPM); the ids not found are left out."""
+    if not rpm_ids:
+        return {}
+    rows = ctx.conn.execute(select(*_FIELDS).where(r.c.id.in_(sorted(set(rpm_ids)))))
+    return {row.id: shape(row._mapping) for row in rows}
+
+
+def of_build(ctx: Context, build_info: Any) -> list[dict]:
+    """listBuildRPMs: the RPMs of a build named as getBuild takes it, in id order; an unknown build faults.
+
+    One query, the build and its RPMs together, where asking for the build
+    and then for its RPMs cost two.
+    """
+    form, params = builds.lookup(build_info)
+    rows = _OF_BUILD[form].all(ctx.conn, params)
+    if not rows:
+        raise errors.GenericError(builds.missing(build_info))
+    return [shape(row) for row in rows if row["id"] is not None]
+
+
+def of_builds(ctx: Context, build_ids: list[int]) -> dict[int, list[dict]]:
+    """The RPMs of many builds by id in one query (a multicall's run of listBuildRPMs).
+
+    Every build found has its list, empty when it has no RPMs; the ids of
+    no build are left out.
+    """
+    if not build_ids:
+        return {}
+    query = (
+        select(*_OF_BUILD_COLUMNS).select_from(_WITH_RPMS).where(_B.c.id.in_(sorted(set(build_ids)))).order_by(r.c.id)
+    )
+    found: dict[int, list[dict]] = {}
+    for row in ctx.conn.execute(query):
+        listed = found.setdefault(row.build_id, [])
+        if row.id is not None:
+            listed.append(shape(row._mapping))
+    return found
 
 
 def list_rpms(
@@ -214,7 +284,7 @@ def list_rpms(
         query = query.where(r.c.arch.in_([arches] if isinstance(arches, str) else list(arches)))
     found = []
     for row in ctx.conn.execute(query):
-        rpm = shape(row)
+        rpm = shape(row._mapping)
         if "is_update" in rpm:
             rpm["is_update"] = bool(rpm["is_update"])
         found.append(rpm)
@@ -240,7 +310,7 @@ def list_tagged_rpms(
         query = query.where(r.c.arch.in_([arch] if isinstance(arch, str) else list(arch)))
     found = []
     for row in ctx.conn.execute(query):
-        rpm = shape(row)
+        rpm = shape(row._mapping)
         rpm["tag_id"], rpm["tag_name"] = by_build[rpm["build_id"]]["tag_id"], by_build[rpm["build_id"]]["tag_name"]
         found.append(rpm)
     return [found, tagged]

@@ -7,14 +7,17 @@ too, which is what repos and history read.
 from __future__ import annotations
 
 import fnmatch
+import itertools
 import json
 import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import and_, bindparam, insert, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
+from kiln.hub.db.raw import RawSelect
 from kiln.hub.domain import names, users
 from kiln.protocol import errors
 
@@ -26,54 +29,109 @@ perms = tables.permissions
 CONFIG_FIELDS = ("arches", "perm_id", "locked", "maven_support", "maven_include_all")
 
 
-def _where(info: Any) -> Any:
+_FIELDS = (t.c.id, t.c.name, *[tc.c[f] for f in CONFIG_FIELDS], perms.c.name.label("perm"))
+_KEYS = [c.name for c in _FIELDS]
+_FLAGS = ("locked", "maven_support", "maven_include_all")
+
+
+def lookup_key(info: Any) -> tuple[str, int | str]:
+    """``("id", n)`` or ``("name", text)``: how ``info`` (an id, a name or Koji's dict) names a tag.
+
+    The malformed ones fault here, before any query, the same for every read.
+    """
     if isinstance(info, dict):
         info = info.get("id", info.get("name"))
     if isinstance(info, bool) or info is None:
         raise errors.ParameterError(f"Invalid tag info: {info!r}")
     if isinstance(info, int):
-        return t.c.id == info
+        return "id", info
     if isinstance(info, str):
-        return t.c.name == info
+        return "name", info
     raise errors.ParameterError(f"Invalid type for tagInfo: {type(info).__name__}")
+
+
+def _column(by: str) -> Any:
+    return t.c.id if by == "id" else t.c.name
+
+
+def _with_extra(where: Any, event: int | None = None) -> Any:
+    """The tag's config and extra in one query: a row per extra key (one with a NULL key for a tag without).
+
+    One round trip where config, then extra, took two; the tag's columns
+    repeat on each row, which costs less than a second trip for the few keys
+    a tag has.
+    """
+    return (
+        select(*_FIELDS, te.c.key.label("extra_key"), te.c.value.label("extra_value"))
+        .select_from(
+            t.join(tc, tc.c.tag_id == t.c.id)
+            .outerjoin(perms, perms.c.id == tc.c.perm_id)
+            .outerjoin(te, and_(te.c.tag_id == t.c.id, versioned.active_clause(te, event)))
+        )
+        .where(where, versioned.active_clause(tc, event))
+    )
+
+
+# getTag of the current state (and every tag lookup in other calls): see db/raw.py.
+_CURRENT = {by: RawSelect(_with_extra(_column(by) == bindparam("key")).order_by(te.c.key)) for by in ("id", "name")}
+_ID_OF = {by: RawSelect(select(t.c.id).where(_column(by) == bindparam("key"))) for by in ("id", "name")}
+
+
+def _from_rows(rows: Sequence[Sequence], blocked: bool) -> dict:
+    """Koji's tag dict from ``_with_extra``'s rows of one tag."""
+    n = len(_KEYS)
+    tag = dict(zip(_KEYS, rows[0][:n], strict=True))
+    for flag in _FLAGS:
+        tag[flag] = bool(tag[flag])
+    tag["extra"] = _extra_of(((row[n], row[n + 1]) for row in rows if row[n] is not None), blocked)
+    return tag
 
 
 def get(ctx: Context, info: Any, strict: bool = False, event: int | None = None, blocked: bool = False) -> dict | None:
     """Koji's tag dict: id, name, perm_id, perm, arches, locked, maven_*, extra (+query_event)."""
-    query = (
-        select(t.c.id, t.c.name, *[tc.c[f] for f in CONFIG_FIELDS], perms.c.name.label("perm"))
-        .select_from(t.join(tc, tc.c.tag_id == t.c.id).outerjoin(perms, perms.c.id == tc.c.perm_id))
-        .where(_where(info), versioned.active_clause(tc, event))
-    )
-    row = ctx.conn.execute(query).first()
-    if row is None:
+    by, key = lookup_key(info)
+    if event is None:
+        rows: Sequence = _CURRENT[by].rows(ctx.conn, {"key": key})[1]
+    else:
+        rows = ctx.conn.execute(_with_extra(_column(by) == key, event).order_by(te.c.key)).all()
+    if not rows:
         if strict:
             raise errors.GenericError(f"No such tagInfo: {info!r}")
         return None
-    tag = dict(row._mapping)
-    for flag in ("locked", "maven_support", "maven_include_all"):
-        tag[flag] = bool(tag[flag])
-    tag["extra"] = extra(ctx, tag["id"], event, blocked)
+    tag = _from_rows(rows, blocked)
     if event is not None:
         tag["query_event"] = event
     return tag
 
 
-def get_id(ctx: Context, info: Any) -> int:
-    """The id of an existing tag (any tag ever made, even if its config was deleted)."""
-    if isinstance(info, int) and not isinstance(info, bool):
-        found = ctx.conn.execute(select(t.c.id).where(t.c.id == info)).scalar()
-    else:
-        found = ctx.conn.execute(select(t.c.id).where(_where(info))).scalar()
-    if found is None:
-        raise errors.GenericError(f"No such tagInfo: {info!r}")
+def get_many(ctx: Context, variant: tuple[str, bool], keys: list) -> dict:
+    """Current tags by id or by name in one query, keyed by what was asked; those not found are left out.
+
+    A multicall's run of getTag (api/batches.py); ``variant`` is the key's
+    kind and the ``blocked`` flag.
+    """
+    by, blocked = variant
+    query = _with_extra(_column(by).in_(sorted(set(keys)))).order_by(t.c.id, te.c.key)
+    found = {}
+    for _, rows in itertools.groupby(ctx.conn.execute(query), key=lambda row: row[0]):
+        tag = _from_rows(list(rows), blocked)
+        found[tag[by]] = tag
     return found
 
 
-def extra(ctx: Context, tag_id: int, event: int | None = None, blocked: bool = False) -> dict:
-    query = select(te.c.key, te.c.value).where(te.c.tag_id == tag_id, versioned.active_clause(te, event))
+def get_id(ctx: Context, info: Any) -> int:
+    """The id of an existing tag (any tag ever made, even if its config was deleted)."""
+    by, key = lookup_key(info)
+    row = _ID_OF[by].one(ctx.conn, {"key": key})
+    if row is None:
+        raise errors.GenericError(f"No such tagInfo: {info!r}")
+    return row["id"]
+
+
+def _extra_of(pairs: Iterable[Sequence], blocked: bool) -> dict:
+    """Extra as Koji gives it, from (key, JSON text) pairs; a NULL value is a blocked key."""
     found: dict = {}
-    for key, value in ctx.conn.execute(query.order_by(te.c.key)):
+    for key, value in pairs:
         if value is None:
             if blocked:
                 found[key] = [True, None]
@@ -81,6 +139,11 @@ def extra(ctx: Context, tag_id: int, event: int | None = None, blocked: bool = F
         parsed = json.loads(value)
         found[key] = [False, parsed] if blocked else parsed
     return found
+
+
+def extra(ctx: Context, tag_id: int, event: int | None = None, blocked: bool = False) -> dict:
+    query = select(te.c.key, te.c.value).where(te.c.tag_id == tag_id, versioned.active_clause(te, event))
+    return _extra_of(ctx.conn.execute(query.order_by(te.c.key)), blocked)
 
 
 def _arches(value: Any) -> str | None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
+from kiln.hub.db.raw import RawSelect
 from kiln.hub.domain import names, tags
 from kiln.protocol import errors
 
@@ -35,23 +36,49 @@ def _query(event: int | None) -> Any:
     )
 
 
-def _where(info: Any) -> Any:
+def lookup_key(info: Any) -> tuple[str, int | str]:
+    """``("id", n)`` or ``("name", text)``: how ``info`` (an id, a name or Koji's dict) names a target."""
     if isinstance(info, dict):
         info = info.get("id", info.get("name"))
     if isinstance(info, int) and not isinstance(info, bool):
-        return bt.c.id == info
+        return "id", info
     if isinstance(info, str):
-        return bt.c.name == info
+        return "name", info
     raise errors.ParameterError(f"Invalid build target info: {info!r}")
 
 
+def _column(by: str) -> Any:
+    return bt.c.id if by == "id" else bt.c.name
+
+
+def _where(info: Any) -> Any:
+    by, key = lookup_key(info)
+    return _column(by) == key
+
+
+# getBuildTarget of the current state, with both tags' names, in one query: see db/raw.py.
+_CURRENT = {by: RawSelect(_query(None).where(_column(by) == bindparam("key"))) for by in ("id", "name")}
+
+
 def get(ctx: Context, info: Any, event: int | None = None, strict: bool = False) -> dict | None:
-    row = ctx.conn.execute(_query(event).where(_where(info))).first()
-    if row is None:
-        if strict:
-            raise errors.GenericError(f"No such build target: {info!r}")
-        return None
-    return dict(row._mapping)
+    by, key = lookup_key(info)
+    if event is None:
+        target = _CURRENT[by].one(ctx.conn, {"key": key})
+    else:
+        row = ctx.conn.execute(_query(event).where(_column(by) == key)).first()
+        target = None if row is None else dict(row._mapping)
+    if target is None and strict:
+        raise errors.GenericError(f"No such build target: {info!r}")
+    return target
+
+
+def get_many(ctx: Context, by: str, keys: list) -> dict:
+    """Current targets by id or by name in one query, keyed by what was asked; those not found are left out.
+
+    A multicall's run of getBuildTarget (api/batches.py).
+    """
+    rows = ctx.conn.execute(_query(None).where(_column(by).in_(sorted(set(keys)))))
+    return {row._mapping[by]: dict(row._mapping) for row in rows}
 
 
 def list_targets(

@@ -10,12 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, literal_column, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
+from kiln.hub.db.raw import SelectCache, Where
 from kiln.hub.domain import tasks
-from kiln.hub.domain.times import epoch_seconds
+from kiln.hub.domain.times import epoch_seconds, timestamp_text
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import Fault, loads
 
@@ -72,38 +73,35 @@ def _as_list(key: str, value: Any) -> list:
     return list(value)
 
 
-def _conditions(opts: dict) -> list:
-    where = []
+def _conditions(opts: dict) -> Where:
+    where = Where()
     for name in _LIST_FILTERS:
         if name in opts:
-            where.append(t.c[name].in_(_as_list(name, opts[name])))
+            where.add(t.c[name], "in", _as_list(name, opts[name]))
         if f"not_{name}" in opts:
-            where.append(t.c[name].not_in(_as_list(f"not_{name}", opts[f"not_{name}"])))
+            where.add(t.c[name], "not in", _as_list(f"not_{name}", opts[f"not_{name}"]))
     for name in _ID_FILTERS:
         column = t.c[name]
-        if name in opts:
-            value = opts[name]
+        for key, (null, many, one) in ((name, _POSITIVE), (f"not_{name}", _NEGATIVE)):
+            if key not in opts:
+                continue
+            value = opts[key]
             if value is None:
-                where.append(column.is_(None))
+                where.add(column, null)
             elif isinstance(value, (list, tuple)):
-                where.append(column.in_(list(value)))
+                where.add(column, many, list(value))
             else:
-                where.append(column == int(value))
-        if f"not_{name}" in opts:
-            value = opts[f"not_{name}"]
-            if value is None:
-                where.append(column.is_not(None))
-            elif isinstance(value, (list, tuple)):
-                where.append(column.not_in(list(value)))
-            else:
-                where.append(column != int(value))
+                where.add(column, one, int(value))
     if "method" in opts:
-        where.append(t.c.method == opts["method"])
+        where.add(t.c.method, "=", opts["method"])
     for key, (column, op) in _TIME_FILTERS.items():
         if opts.get(key) is not None:
-            when = epoch_seconds(key, opts[key])
-            where.append(t.c[column] < when if op == "<" else t.c[column] > when)
+            where.add(t.c[column], op, epoch_seconds(key, opts[key]))
     return where
+
+
+_POSITIVE = ("is null", "in", "=")
+_NEGATIVE = ("is not null", "not in", "!=")
 
 
 def _decode(document: str | None) -> Any:
@@ -148,45 +146,72 @@ def list_tasks(ctx: Context, opts: dict | None = None, query_opts: dict | None =
         raise errors.ParameterError(f"listTasks: unknown option(s): {', '.join(unknown)}")
     where = _conditions(opts)
     if query_opts.get("countOnly"):
-        query = select(func.count()).select_from(t).where(*where)
+        query = select(func.count()).select_from(t).where(*where.clauses())
         if query_opts.get("limit") is None and not query_opts.get("offset"):
-            return ctx.conn.execute(query).scalar_one()
-        inner = select(t.c.id).where(*where).offset(int(query_opts.get("offset") or 0))
+            return ctx.conn.execute(query, where.params).scalar_one()
+        inner = select(t.c.id).where(*where.clauses()).offset(int(query_opts.get("offset") or 0))
         if query_opts.get("limit") is not None:
             inner = inner.limit(int(query_opts["limit"]))
-        return ctx.conn.execute(select(func.count()).select_from(inner.subquery())).scalar_one()
-    query = (
-        select(*tasks._SELECT, t.c.request, t.c.result, u.c.name.label("owner_name"), u.c.usertype.label("owner_type"))
-        .select_from(t.outerjoin(u, u.c.id == t.c.owner))
-        .where(*where)
-    )
-    ordering = []
+        return ctx.conn.execute(select(func.count()).select_from(inner.subquery()), where.params).scalar_one()
+    order = []
     for field in str(query_opts.get("order") or "").split(","):
         field = field.strip()
         if not field:
             continue
-        name = field.lstrip("-")
-        if name not in _ORDER:
-            raise errors.ParameterError(f"Invalid order field: {name}")
-        ordering.append(_ORDER[name].desc() if field.startswith("-") else _ORDER[name])
-    if ordering:
-        query = query.order_by(*ordering)
-    if query_opts.get("offset"):
-        query = query.offset(int(query_opts["offset"]))
-    if query_opts.get("limit") is not None:
-        query = query.limit(int(query_opts["limit"]))
+        if field.lstrip("-") not in _ORDER:
+            raise errors.ParameterError(f"Invalid order field: {field.lstrip('-')}")
+        order.append(field)
+    offset = int(query_opts.get("offset") or 0)
+    limit = int(query_opts["limit"]) if query_opts.get("limit") is not None else None
+    key = (where.key, tuple(order), offset, limit)
+    rows = _PAGES.get(key, lambda: _page_query(where, order, offset, limit))
+    params = where.params
+    names, found_rows = rows.rows(ctx.conn, params)
     decode = bool(opts.get("decode"))
     fields = _fields(query_opts)
     if fields is not None:
-        return [_values(row._mapping, fields, decode) for row in ctx.conn.execute(query)]
-    found = []
-    for row in ctx.conn.execute(query):
-        task = dict(row._mapping)
-        request, result = task.pop("request"), task.pop("result")
-        task = tasks.shape(task)
-        task["request"] = _decode(request) if decode else request
-        task["result"] = _decode(result) if decode else result
-        found.append(dict(sorted(task.items())))
+        index = [names.index(f) for f in fields]
+        coded = {i for i, f in zip(index, fields, strict=True) if decode and f in ("request", "result")}
+        return [[_decode(row[i]) if i in coded else row[i] for i in index] for row in found_rows]
+    found = [_listed(dict(zip(names, row, strict=True)), decode) for row in found_rows]
     if query_opts.get("asList"):
         return [[task[name] for name in AS_LIST] for task in found]
     return found
+
+
+_PAGES = SelectCache()
+_SELECT_LISTED = (
+    *tasks._SELECT,
+    t.c.request,
+    t.c.result,
+    u.c.name.label("owner_name"),
+    u.c.usertype.label("owner_type"),
+)
+
+
+def _page_query(where: Where, order: list[str], offset: int, limit: int | None) -> Any:
+    """listTasks' statement for one shape of filters, order and paging (SelectCache builds it once)."""
+    query = select(*_SELECT_LISTED).select_from(t.outerjoin(u, u.c.id == t.c.owner)).where(*where.clauses())
+    ordering = [_ORDER[f.lstrip("-")].desc() if f.startswith("-") else _ORDER[f] for f in order]
+    if ordering:
+        query = query.order_by(*ordering)
+    # Paging as numbers in the text, not parameters: PostgreSQL's generic
+    # plan for a prepared LIMIT $n cannot know the page is small and sorts
+    # every matching row (4 ms, not 0.3, for 50 of 10,000 builds).
+    if offset:
+        query = query.offset(literal_column(str(int(offset))))
+    if limit is not None:
+        query = query.limit(literal_column(str(int(limit))))
+    return query
+
+
+def _listed(row: dict, decode: bool) -> dict:
+    """A listed task in Koji's shape: getTaskInfo's keys plus request, result and the owner's name and type."""
+    for name in tasks.TIMES:
+        ts = row.pop(f"{name}_time")
+        row[f"{name}_ts"] = ts
+        row[f"{name}_time"] = timestamp_text(ts)
+    if decode:
+        row["request"] = _decode(row["request"])
+        row["result"] = _decode(row["result"])
+    return {key: row[key] for key in AS_LIST}

@@ -14,10 +14,11 @@ import os
 import stat
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
+from kiln.hub.db.raw import RawSelect
 from kiln.hub.domain import uploads
 from kiln.protocol import errors
 
@@ -25,6 +26,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_VOLUME = "DEFAULT"
 _READ_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+_DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
+_TASK = RawSelect(select(tables.task.c.id).where(tables.task.c.id == bindparam("id")))
 
 
 def task_id_value(value: Any) -> int:
@@ -51,33 +54,62 @@ def _open_task_dir(ctx: Context, task_id: int, below: list[str] | None = None) -
         return None
 
 
-def walk(ctx: Context, task_id: int) -> list[tuple[str, os.stat_result]]:
-    """Every regular file of the task's output, as (relative path, stat), sorted by path."""
+def walk(ctx: Context, task_id: int, with_stat: bool = True) -> list[tuple[str, os.stat_result | None]]:
+    """Every regular file of the task's output, as (relative path, stat or None unless ``with_stat``), by path."""
     top = _open_task_dir(ctx, task_id)
     if top is None:
         return []
-    found = []
+    found: list[tuple[str, os.stat_result | None]] = []
     try:
-        for dirpath, _dirs, filenames, dir_fd in os.fwalk(".", dir_fd=top):
-            prefix = "" if dirpath == "." else dirpath[2:] + "/"
-            for filename in filenames:
-                info = os.stat(filename, dir_fd=dir_fd, follow_symlinks=False)
-                if stat.S_ISREG(info.st_mode):
-                    found.append((prefix + filename, info))
+        _walk_dir(top, "", found, with_stat)
     finally:
         os.close(top)
     return sorted(found, key=lambda item: item[0])
+
+
+def _walk_dir(dir_fd: int, prefix: str, found: list[tuple[str, os.stat_result | None]], with_stat: bool) -> None:
+    """``found`` gets the regular files under ``dir_fd``; no symlink is followed.
+
+    A task's log listing is polled by watchers: the entries' types (from
+    the directory itself) pick the files and the directories to enter, and
+    a file costs a system call only when its stat is asked for, where
+    ``os.fwalk`` spends several more per directory making sure of what
+    ``O_NOFOLLOW | O_DIRECTORY`` already does.
+    """
+    subdirs = []
+    with os.scandir(dir_fd) as entries:
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                subdirs.append(entry.name)
+            elif not entry.is_file(follow_symlinks=False):
+                continue
+            elif not with_stat:
+                found.append((prefix + entry.name, None))
+            else:
+                try:
+                    info = entry.stat(follow_symlinks=False)
+                except OSError:  # gone since the listing
+                    continue
+                if stat.S_ISREG(info.st_mode):  # not swapped for something else since
+                    found.append((prefix + entry.name, info))
+    for name in subdirs:
+        try:
+            sub = os.open(name, _DIR_FLAGS, dir_fd=dir_fd)
+        except OSError:  # gone, or swapped for a symlink or a file since the listing
+            continue
+        try:
+            _walk_dir(sub, f"{prefix}{name}/", found, with_stat)
+        finally:
+            os.close(sub)
 
 
 def list_output(
     ctx: Context, task_id: int, with_stat: bool = False, all_volumes: bool = False, strict: bool = False
 ) -> list | dict:
     """Koji's ``listTaskOutput`` shapes: names, ``{name: stat}``, ``{name: [volume]}``, ``{name: {volume: stat}}``."""
-    if strict:
-        found = ctx.conn.execute(select(tables.task.c.id).where(tables.task.c.id == task_id)).first()
-        if found is None:
-            raise errors.GenericError("Task doesn't exist")
-    files = walk(ctx, task_id)
+    if strict and _TASK.one(ctx.conn, {"id": task_id}) is None:
+        raise errors.GenericError("Task doesn't exist")
+    files = walk(ctx, task_id, with_stat)
     if not (with_stat or all_volumes):
         return [name for name, _info in files]
     if not with_stat:
