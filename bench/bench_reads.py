@@ -8,6 +8,9 @@ Servers, side by side with the same gunicorn settings (the hub's defaults:
 - ``floor``: ``bench.floor_app`` answering each read with kiln's own answer to
   it, captured once from the SQLite hub and written back with kiln's XML-RPC
   writer at every call: the same keys, the same rows (``--answers``);
+- ``floor+pg``: the same, plus one prepared ``SELECT 1`` on PostgreSQL per
+  request: the least any server answering from that database pays, so that
+  ``postgres / floor+pg`` shows what is left beyond the round trip;
 - ``sqlite`` and ``postgres``: ``kiln-hub serve`` of this checkout, each over a
   hub filled by ``bench.reads.fill`` (100,000 tasks, 10,000 builds ...);
 - with ``--baseline REV``: ``sqlite@REV`` and ``postgres@REV``, the same hubs
@@ -48,6 +51,7 @@ from kiln.protocol.xmlrpc import dumps, encode_args
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = Path(__file__).resolve().parent / "results" / "reads.json"
 FLOOR_RATIO = 0.85
+FLOOR_PG = "floor+pg"  # the floor plus one PostgreSQL round trip a request
 MULTI_TARGETS = {1: 6_500, 4: 14_000}  # calls/s of multicalls, object reads, PostgreSQL
 
 
@@ -124,6 +128,7 @@ def start_hubs(stack: contextlib.ExitStack, args: argparse.Namespace) -> tuple[d
             hub.start()
             started = time.monotonic()
             ids[name] = reads.fill(hub.url, hub.db_url, hub.topdir, ADMIN, args.tasks, args.builds)
+            ids[name]["db_url"] = hub.db_url
             hub.restart()  # SQLite's planner statistics, gathered as a worker starts
             print(f"  {name}: filled in {time.monotonic() - started:.0f} s", file=sys.stderr)
             masters = [hub.proc.pid]
@@ -134,7 +139,14 @@ def start_hubs(stack: contextlib.ExitStack, args: argparse.Namespace) -> tuple[d
     return servers, ids
 
 
-def start_floor(stack: contextlib.ExitStack, answers: dict[str, Any], workers: int, threads: int) -> Server:
+def start_floor(
+    stack: contextlib.ExitStack,
+    answers: dict[str, Any],
+    workers: int,
+    threads: int,
+    pg_url: str | None = None,
+    name: str = FLOOR,
+) -> Server:
     from tests.support.pgserver import free_port
 
     tmp = Path(tempfile.mkdtemp(prefix="kiln-bench-floor-"))
@@ -144,7 +156,8 @@ def start_floor(stack: contextlib.ExitStack, answers: dict[str, Any], workers: i
     log = tmp / "floor.log"
     proc = subprocess.Popen(
         [sys.executable, "-m", "bench.floor_app", "--port", str(port), "--workers", str(workers)]
-        + ["--threads", str(threads), "--answers", str(tmp / "answers.pickle")],
+        + ["--threads", str(threads), "--answers", str(tmp / "answers.pickle")]
+        + (["--pg-url", pg_url] if pg_url else []),
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=open(log, "wb"),  # noqa: SIM115 - lives as long as the process
@@ -153,7 +166,7 @@ def start_floor(stack: contextlib.ExitStack, answers: dict[str, Any], workers: i
     stack.callback(lambda: (proc.kill(), proc.wait()))
     url = f"http://127.0.0.1:{port}/kojihub"
     _wait_ready(url, proc, log)
-    return Server(FLOOR, url, 0, masters=[proc.pid])
+    return Server(name, url, 0, masters=[proc.pid])
 
 
 def capture(servers: dict[str, Server], ids: dict[str, dict], names: list[str]) -> tuple[dict[str, Any], list[str]]:
@@ -215,10 +228,11 @@ def run(
 
 
 def table(rows: list[dict], names: list[str], baseline: str | None) -> str:
-    kiln = [n for n in names if n != FLOOR and "@" not in n]
+    kiln = [n for n in names if n not in (FLOOR, FLOOR_PG) and "@" not in n]
     head = f"{'read':<20}{'shape':>9}{FLOOR:>8}"
     for n in kiln:
-        head += f"{n:>10}{'/floor':>7}" + (f"{'/today':>7}" if baseline else "")
+        head += f"{n:>10}{'/floor':>7}" + (f"{'/floor+pg':>9}" if n == "postgres" and FLOOR_PG in names else "")
+        head += f"{'/today':>7}" if baseline else ""
     lines = [head, "-" * len(head)]
     for row in rows:
         rates = row["rates"]
@@ -227,6 +241,8 @@ def table(rows: list[dict], names: list[str], baseline: str | None) -> str:
         for n in kiln:
             rate = rates.get(n, 0.0)
             line += f"{rate:>10.0f}{rate / floor if floor else 0:>7.2f}"
+            if n == "postgres" and FLOOR_PG in rates:
+                line += f"{rate / rates[FLOOR_PG]:>9.2f}"
             if baseline:
                 old = rates.get(f"{n}@{baseline}")
                 line += f"{rate / old if old else 0:>7.2f}"
@@ -271,7 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         print("starting and filling the hubs...", file=sys.stderr)
         hubs, ids = start_hubs(stack, args)
         answers, notes = capture(hubs, ids, names)
-        servers = {FLOOR: start_floor(stack, answers, args.workers, args.threads), **hubs}
+        servers = {FLOOR: start_floor(stack, answers, args.workers, args.threads)}
+        if "postgres" in ids:
+            pg_url = ids["postgres"]["db_url"].replace("postgresql+psycopg://", "postgresql://", 1)
+            servers[FLOOR_PG] = start_floor(stack, answers, args.workers, args.threads, pg_url, FLOOR_PG)
+        servers.update(hubs)
         for note in notes:
             print(f"note: {note}", file=sys.stderr)
         rows = run(args, servers, ids, answers)

@@ -74,9 +74,26 @@ def app(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
     return [body]
 
 
-def answers_app(answers: dict[str, Any]) -> Callable[..., Iterable[bytes]]:
-    """A WSGI app answering every call with ``answers[method]`` through kiln's codec."""
+def answers_app(answers: dict[str, Any], pg_url: str | None = None) -> Callable[..., Iterable[bytes]]:
+    """A WSGI app answering every call with ``answers[method]`` through kiln's codec.
+
+    ``pg_url``: each request also runs one prepared ``SELECT 1`` on a
+    PostgreSQL connection kept per thread, the least a server answering
+    from that database pays (one round trip), and nothing else of a query.
+    """
+    import threading
+
     from kiln.protocol.xmlrpc import Fault, dumps, loads
+
+    local = threading.local()
+
+    def round_trip() -> None:
+        import psycopg
+
+        conn = getattr(local, "conn", None)
+        if conn is None:
+            conn = local.conn = psycopg.connect(pg_url, autocommit=True)
+        conn.execute("SELECT 1", prepare=True).fetchall()
 
     def one(name: Any) -> list | dict:
         if name in answers:
@@ -86,6 +103,8 @@ def answers_app(answers: dict[str, Any]) -> Callable[..., Iterable[bytes]]:
     def answer(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         params, method = loads(environ["wsgi.input"].read(length))
+        if pg_url:
+            round_trip()
         if method == "multiCall":
             body = dumps(([one(c.get("methodName")) for c in params[0]],), methodresponse=True)
         elif method in answers:
@@ -99,7 +118,9 @@ def answers_app(answers: dict[str, Any]) -> Callable[..., Iterable[bytes]]:
     return answer
 
 
-def serve(port: int, workers: int, threads: int = 1, answers: dict[str, Any] | None = None) -> None:
+def serve(
+    port: int, workers: int, threads: int = 1, answers: dict[str, Any] | None = None, pg_url: str | None = None
+) -> None:
     """Serve ``app`` with the hub's own gunicorn configuration (kiln.hub.server)."""
     from kiln.gunicorn_app import GunicornServer
     from kiln.hub import config
@@ -117,7 +138,7 @@ def serve(port: int, workers: int, threads: int = 1, answers: dict[str, Any] | N
             "log_level": "INFO",
         },
     )
-    wsgi = app if answers is None else answers_app(answers)
+    wsgi = app if answers is None else answers_app(answers, pg_url)
     GunicornServer(_options(settings), lambda: wsgi).run()
 
 
@@ -127,9 +148,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=1, help="more than 1: gthread workers, as the hub does")
     parser.add_argument("--answers", type=Path, help="a pickled {method: value}: serve answers_app")
+    parser.add_argument("--pg-url", help="with --answers: one PostgreSQL round trip per request (SELECT 1)")
     args = parser.parse_args(argv)
     answers = pickle.loads(args.answers.read_bytes()) if args.answers else None
-    serve(args.port, args.workers, args.threads, answers)
+    serve(args.port, args.workers, args.threads, answers, args.pg_url)
     return 0
 
 

@@ -16,6 +16,7 @@ from kiln.hub.context import Context
 from kiln.hub.db import tables
 from kiln.hub.db.raw import SelectCache, Where
 from kiln.hub.domain import tasks
+from kiln.hub.domain.shapes import Shape
 from kiln.hub.domain.times import epoch_seconds, timestamp_text
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import Fault, loads
@@ -173,7 +174,7 @@ def list_tasks(ctx: Context, opts: dict | None = None, query_opts: dict | None =
         index = [names.index(f) for f in fields]
         coded = {i for i, f in zip(index, fields, strict=True) if decode and f in ("request", "result")}
         return [[_decode(row[i]) if i in coded else row[i] for i in index] for row in found_rows]
-    found = [_listed(dict(zip(names, row, strict=True)), decode) for row in found_rows]
+    found = _LISTED[decode].all(found_rows)
     if query_opts.get("asList"):
         return [[task[name] for name in AS_LIST] for task in found]
     return found
@@ -205,13 +206,24 @@ def _page_query(where: Where, order: list[str], offset: int, limit: int | None) 
     return query
 
 
-def _listed(row: dict, decode: bool) -> dict:
-    """A listed task in Koji's shape: getTaskInfo's keys plus request, result and the owner's name and type."""
+def _times() -> dict:
+    """Each ``*_ts`` from its column, then the column as Koji's text (the order matters: ts first)."""
+    derived: dict = {}
     for name in tasks.TIMES:
-        ts = row.pop(f"{name}_time")
-        row[f"{name}_ts"] = ts
-        row[f"{name}_time"] = timestamp_text(ts)
-    if decode:
-        row["request"] = _decode(row["request"])
-        row["result"] = _decode(row["result"])
-    return {key: row[key] for key in AS_LIST}
+        derived[f"{name}_ts"] = lambda row, key=f"{name}_time": row[key]
+    for name in tasks.TIMES:
+        derived[f"{name}_time"] = lambda row, key=f"{name}_ts": timestamp_text(row[key])
+    return derived
+
+
+# A listed task in Koji's shape: getTaskInfo's keys plus request, result and
+# the owner's name and type; ``decode``: request and result as data.
+_LISTED = {
+    decode: Shape(
+        [c.key for c in _SELECT_LISTED],
+        convert={"request": _decode, "result": _decode} if decode else None,
+        derived=_times(),
+    )
+    for decode in (False, True)
+}
+assert _LISTED[False].keys == AS_LIST

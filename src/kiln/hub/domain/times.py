@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import functools
 from typing import Any
 
 from kiln.protocol import errors
@@ -12,6 +13,14 @@ def timestamp_text(ts: float | None) -> str | None:
     """Koji's text form, ``2025-07-01 12:00:00.123456+00:00``."""
     if ts is None:
         return None
+    return _text(ts)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _text(ts: float) -> str:
+    # Listings repeat the same times all day (watchers poll the same tasks,
+    # the web the same pages): a page of 50 builds has 150 of them, and
+    # making the text costs ten times remembering it.
     return datetime.datetime.fromtimestamp(ts, datetime.UTC).isoformat(" ")
 
 
