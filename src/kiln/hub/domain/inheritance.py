@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, and_, bindparam, or_, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
+from kiln.hub.db.raw import RawSelect
 from kiln.hub.domain import tags
 from kiln.protocol import errors
 
@@ -28,16 +29,30 @@ t = tables.tag
 LINK_FIELDS = ("parent_id", "priority", "maxdepth", "intransitive", "noconfig", "pkg_filter")
 
 
-def _links(ctx: Context, where: Any, name_of: Any, event: int | None) -> list[dict]:
+def _links_query(of_tag: bool, current: bool) -> RawSelect:
+    """A tag's links to its parents (``of_tag``) or its children's links to it, now or at ``:event``."""
+    if current:
+        active = ti.c.active.is_(True)
+    else:
+        event = bindparam("event", type_=Integer)
+        active = and_(ti.c.create_event <= event, or_(ti.c.revoke_event.is_(None), ti.c.revoke_event > event))
+    key, name_of = (ti.c.tag_id, ti.c.parent_id) if of_tag else (ti.c.parent_id, ti.c.tag_id)
     query = (
         select(ti.c.tag_id, *[ti.c[f] for f in LINK_FIELDS], t.c.name)
         .select_from(ti.join(t, t.c.id == name_of))
-        .where(where, versioned.active_clause(ti, event))
+        .where(key == bindparam("tag", type_=Integer), active)
         .order_by(ti.c.priority, ti.c.parent_id)
     )
+    return RawSelect(query)
+
+
+# Every inheritance walk reads these, link by link: compiled once, run on the cursor.
+_LINKS = {(of_tag, current): _links_query(of_tag, current) for of_tag in (True, False) for current in (True, False)}
+
+
+def _links(ctx: Context, tag_id: int, of_tag: bool, event: int | None) -> list[dict]:
     found = []
-    for row in ctx.conn.execute(query):
-        link = dict(row._mapping)
+    for link in _LINKS[of_tag, event is None].all(ctx.conn, {"tag": tag_id, "event": event}):
         link["child_id"] = link["tag_id"]
         link["intransitive"] = bool(link["intransitive"])
         link["noconfig"] = bool(link["noconfig"])
@@ -48,7 +63,7 @@ def _links(ctx: Context, where: Any, name_of: Any, event: int | None) -> list[di
 
 def get_data(ctx: Context, tag_id: int, event: int | None = None) -> list[dict]:
     """The tag's own links to its parents (``name`` is the parent's), by priority."""
-    links = _links(ctx, ti.c.tag_id == tag_id, ti.c.parent_id, event)
+    links = _links(ctx, tag_id, True, event)
     for link in links:
         del link["tag_id"]
     return links
@@ -56,7 +71,7 @@ def get_data(ctx: Context, tag_id: int, event: int | None = None) -> list[dict]:
 
 def get_descendants_data(ctx: Context, tag_id: int, event: int | None = None) -> list[dict]:
     """The links of the tags that inherit from this one (``tag_id`` and ``name`` are the child's)."""
-    return _links(ctx, ti.c.parent_id == tag_id, ti.c.tag_id, event)
+    return _links(ctx, tag_id, False, event)
 
 
 def _checked_link(ctx: Context, tag_id: int, link: Any) -> dict:
