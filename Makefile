@@ -102,6 +102,7 @@ format: venv
 
 bench: venv test-deps
 	$(PY) -m bench.bench_hub
+	$(PY) -m bench.bench_reads
 	$(PY) -m bench.bench_tasks
 	$(PY) -m bench.bench_repos
 	$(PY) -m bench.bench_cli
