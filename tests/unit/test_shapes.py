@@ -23,3 +23,20 @@ def test_shape_sorts_keys_converts_derives_and_drops():
         "state": 0,
     }
     assert shape.all([]) == []
+
+
+def test_shape_times_copies_and_constants_and_rows_as_dicts():
+    shape = Shape(
+        ["when", "id"],
+        copy={"when_ts": "when", "also_id": "id"},
+        times={"when": "when"},
+        const={"nothing": None},
+    )
+    assert shape.keys == ("also_id", "id", "nothing", "when", "when_ts")
+    row = shape.one((0.0, 3))
+    assert row == {"also_id": 3, "id": 3, "nothing": None, "when": "1970-01-01 00:00:00+00:00", "when_ts": 0.0}
+    assert shape.one((None, 4))["when"] is None
+    assert shape.all([{"id": 5, "when": None}, (None, 6)]) == [
+        {"also_id": 5, "id": 5, "nothing": None, "when": None, "when_ts": None},
+        {"also_id": 6, "id": 6, "nothing": None, "when": None, "when_ts": None},
+    ]

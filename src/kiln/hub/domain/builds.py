@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import re
 import time
-from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import Integer, and_, bindparam, func, insert, literal_column, or_, select, update
@@ -502,23 +501,17 @@ def _tagged_query(where: Where, current: bool) -> Any:
     )
 
 
-def _time_text(key: str) -> Callable[[dict], str | None]:
-    return lambda row: timestamp_text(row[key])
-
-
 # getBuild's dict (``shape``) as a ``Shape`` of _COLUMNS' rows: listings shape every row with it.
-_BUILD_CONVERT = {"draft": bool, "extra": lambda text: json.loads(text) if text else None}
-_BUILD_DERIVED = {
-    "build_id": lambda row: row["id"],
-    "nvr": lambda row: f"{row['name']}-{row['version']}-{row['release']}",
-    "creation_time": _time_text("creation_ts"),
-    "start_time": _time_text("start_ts"),
-    "completion_time": _time_text("completion_ts"),
-    **{key: (lambda row: None) for key in _NONE_KEYS},
+_BUILD_SHAPING: dict[str, Any] = {
+    "convert": {"draft": bool, "extra": lambda text: json.loads(text) if text else None},
+    "derived": {"nvr": lambda row: f"{row['name']}-{row['version']}-{row['release']}"},
+    "copy": {"build_id": "id"},
+    "times": {"creation_time": "creation_ts", "start_time": "start_ts", "completion_time": "completion_ts"},
+    "const": dict.fromkeys(_NONE_KEYS),
 }
 # listBuilds leaves out ``id`` and ``cg_name``; listTagged adds the tagging's tag and event.
-_LISTED_SHAPE = Shape([c.key for c in _COLUMNS], _BUILD_CONVERT, _BUILD_DERIVED, drop=("id", "cg_name"))
-_TAGGED_SHAPE = Shape(_TAGGED_NAMES, _BUILD_CONVERT, {**_BUILD_DERIVED, "tag_name": lambda row: None})
+_LISTED_SHAPE = Shape([c.key for c in _COLUMNS], drop=("id", "cg_name"), **_BUILD_SHAPING)
+_TAGGED_SHAPE = Shape(_TAGGED_NAMES, **{**_BUILD_SHAPING, "const": {**_BUILD_SHAPING["const"], "tag_name": None}})
 
 
 def tags_of(ctx: Context, build_id: int, event: int | None = None) -> list[int]:

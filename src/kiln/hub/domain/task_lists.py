@@ -17,7 +17,7 @@ from kiln.hub.db import tables
 from kiln.hub.db.raw import SelectCache, Where
 from kiln.hub.domain import tasks
 from kiln.hub.domain.shapes import Shape
-from kiln.hub.domain.times import epoch_seconds, timestamp_text
+from kiln.hub.domain.times import epoch_seconds
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import Fault, loads
 
@@ -206,23 +206,15 @@ def _page_query(where: Where, order: list[str], offset: int, limit: int | None) 
     return query
 
 
-def _times() -> dict:
-    """Each ``*_ts`` from its column, then the column as Koji's text (the order matters: ts first)."""
-    derived: dict = {}
-    for name in tasks.TIMES:
-        derived[f"{name}_ts"] = lambda row, key=f"{name}_time": row[key]
-    for name in tasks.TIMES:
-        derived[f"{name}_time"] = lambda row, key=f"{name}_ts": timestamp_text(row[key])
-    return derived
-
-
 # A listed task in Koji's shape: getTaskInfo's keys plus request, result and
 # the owner's name and type; ``decode``: request and result as data.
 _LISTED = {
     decode: Shape(
         [c.key for c in _SELECT_LISTED],
         convert={"request": _decode, "result": _decode} if decode else None,
-        derived=_times(),
+        # each ``*_time`` column holds seconds: sent as ``*_ts``, and as Koji's text under its own name
+        copy={f"{name}_ts": f"{name}_time" for name in tasks.TIMES},
+        times={f"{name}_time": f"{name}_time" for name in tasks.TIMES},
     )
     for decode in (False, True)
 }

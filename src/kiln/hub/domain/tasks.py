@@ -289,8 +289,11 @@ def _shape(request: bool) -> Shape:
     A task tree's reads shape every row they return, and ``shape``'s
     copying, popping and sorting cost more than the row's query on SQLite.
     """
-    derived = {f"{n}_time": (lambda row, ts=f"{n}_ts": timestamp_text(row[ts])) for n in _TIMED}
-    return Shape(column_names(select(*_columns(request))), {"request": decode_request} if request else None, derived)
+    return Shape(
+        column_names(select(*_columns(request))),
+        {"request": decode_request} if request else None,
+        times={f"{n}_time": f"{n}_ts" for n in _TIMED},
+    )
 
 
 _SHAPES = {request: _shape(request) for request in (False, True)}
