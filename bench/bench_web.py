@@ -27,6 +27,7 @@ from pathlib import Path
 import requests
 from tests.support.hub import ADMIN, HubProcess
 
+from bench.reads import import_rpm
 from bench.tasks_clients import Rpc, engine_for, fill_tasks
 from kiln.web.app import WebApp
 from kiln.web.config import WebSettings
@@ -89,25 +90,8 @@ def _fill(hub: HubProcess, tasks: int, builds: int) -> dict:
     for start in range(0, len(packages), 500):
         admin.multicall([("packageListAdd", "webbench-tag", n, "admin") for n in packages[start : start + 500]])
     admin.multicall([("tagBuildBypass", "webbench-tag", f"{names[i]}-1.0-{i}") for i in range(min(builds, 1000))])
-    rpm_id = _import_rpm(hub)
+    rpm_id = import_rpm(hub.url, ADMIN, "webbench-rpm")  # what rpminfo shows
     return {"parent": parent, "build": last, "rpm_id": rpm_id}
-
-
-def _import_rpm(hub: HubProcess) -> int:
-    """A real noarch RPM (rpmbuild), uploaded and imported: what rpminfo shows."""
-    from tests.support.rpms import make_package
-
-    from kiln.client import ClientSession
-    from kiln.client.uploads import upload_file
-
-    session = ClientSession(hub.url)
-    session.login(*ADMIN)
-    with tempfile.TemporaryDirectory() as tmp:
-        srpm, rpm = make_package(Path(tmp), "webbench-rpm")
-        for path in (srpm, rpm):
-            upload_file(session, path, f"imports/{path.name}")
-            session.importRPM(f"imports/{path.name}", path.name)
-    return next(r["id"] for r in session.listRPMs(buildID="webbench-rpm-1.0-1") if r["arch"] == "noarch")
 
 
 def _measure(app: WebApp, counter: _Counter, page: str, runs: int) -> dict:

@@ -18,7 +18,8 @@ from bench.tasks_clients import Rpc, engine_for, fill_tasks, host_login, make_ho
 
 TAG = "reads-tag"
 TARGET = "reads-target"
-RPM_NVR = "reads-rpm-1.0-1"
+RPM_NAME = "reads-rpm"
+RPM_NVR = f"{RPM_NAME}-1.0-1"
 READS = (
     "getTaskInfo",
     "getTaskChildren",
@@ -80,7 +81,7 @@ def fill(
     rpc.call("createBuildTarget", TARGET, TAG, TAG + "-dest")
     rpc.multicall([("packageListAdd", TAG, names[i], "admin") for i in range(100)])
     rpc.multicall([("tagBuildBypass", TAG, f"{names[i]}-1.0-{i}") for i in range(100)])
-    rpm_id = _import_rpm(url, admin)
+    rpm_id = import_rpm(url, admin, RPM_NAME)
 
     builder = host_login(url, hosts[0])
     repo_id = builder.call("host.repoInit", TAG)[0]
@@ -105,8 +106,8 @@ def fill(
     }
 
 
-def _import_rpm(url: str, admin: tuple[str, str]) -> int:
-    """A real noarch RPM and its source (rpmbuild), uploaded and imported."""
+def import_rpm(url: str, admin: tuple[str, str], name: str) -> int:
+    """A real noarch RPM and its source (rpmbuild) of ``name``-1.0-1, uploaded and imported: the RPM's id."""
     from tests.support.rpms import make_package
 
     from kiln.client import ClientSession
@@ -115,11 +116,11 @@ def _import_rpm(url: str, admin: tuple[str, str]) -> int:
     session = ClientSession(url)
     session.login(*admin)
     with tempfile.TemporaryDirectory() as tmp:
-        srpm, rpm = make_package(Path(tmp), "reads-rpm")
+        srpm, rpm = make_package(Path(tmp), name)
         for path in (srpm, rpm):
             upload_file(session, path, f"imports/{path.name}")
             session.importRPM(f"imports/{path.name}", path.name)
-    return next(r["id"] for r in session.listRPMs(buildID=RPM_NVR) if r["arch"] == "noarch")
+    return next(r["id"] for r in session.listRPMs(buildID=f"{name}-1.0-1") if r["arch"] == "noarch")
 
 
 def calls(ids: dict) -> dict[str, tuple[tuple, dict]]:

@@ -9,7 +9,6 @@ without RPMs).
 
 from __future__ import annotations
 
-import xmlrpc.client
 from pathlib import Path
 
 import koji
@@ -37,23 +36,10 @@ def imported(hub, admin: koji.ClientSession, root: Path) -> tuple[str, int, list
     return nvr, build_id, [r["id"] for r in admin.listBuildRPMs(build_id)]
 
 
-def entries(session: koji.ClientSession, calls: list[tuple]) -> list:
-    """The calls' multicall entries, faults of any code included (a call failing unexpectedly gives code 1)."""
-    with session.multicall(strict=False) as m:
-        pending = [getattr(m, method)(*args, **kwargs) for method, args, kwargs in calls]
-    answers = []
-    for call in pending:
-        try:
-            answers.append([call.result])
-        except (koji.GenericError, xmlrpc.client.Fault) as exc:
-            answers.append({"faultCode": exc.faultCode, "faultString": getattr(exc, "faultString", str(exc))})
-    return answers
-
-
 def interleaved(session: koji.ClientSession, calls: list[tuple]) -> list:
     """The calls in one multicall with no two alike in a row (so none is batched): their entries."""
     spaced = [c for call in calls for c in (call, ("getAPIVersion", (), {}))]
-    return entries(session, spaced)[::2]
+    return batched(session, spaced)[::2]
 
 
 def test_list_build_rpms_batched_and_one_by_one_agree(hub, admin, tmp_path):
@@ -159,11 +145,11 @@ def test_a_call_failing_unexpectedly_spoils_no_other_in_its_run(hub, admin, tmp_
         ("getRPM", rpm_ids[1], huge),
     ):
         calls = [(method, (good,), {}), (method, (bad,), {}), (method, (good,), {})]
-        together = entries(admin, calls)
+        together = batched(admin, calls)
         assert together == interleaved(admin, calls)
         assert together[0] == together[2] and isinstance(together[0], list) and together[1] != together[0]
     calls = [("listRPMs", (), {"buildID": build_id}), ("listRPMs", (), {"buildID": huge})] * 2
-    together = entries(admin, calls)
+    together = batched(admin, calls)
     assert together == interleaved(admin, calls) and together[0] == together[2] and isinstance(together[0], list)
 
 

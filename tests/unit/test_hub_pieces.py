@@ -83,7 +83,7 @@ def _write(tmp_path, text):
     return path
 
 
-def test_kept_connections_are_reused_per_thread_and_replaced_when_broken(tmp_path):
+def test_kept_connections_are_reused_once_released_and_replaced_when_broken(tmp_path):
     import threading
 
     from kiln.hub.db.engine import KeptConnections, make_engine

@@ -197,10 +197,3 @@ class KeptConnections:
             return
         with self._lock:
             self._idle.append(conn)
-
-    def close(self) -> None:
-        """Close the idle connections (a worker's end, a test's)."""
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()

@@ -14,8 +14,8 @@ from sqlalchemy import ColumnElement, Table, and_, insert, or_, select, update
 from sqlalchemy.engine import Connection
 
 
-def active_clause(table: Table, event: int | None = None) -> ColumnElement[bool]:
-    """Rows in force now, or at ``event`` when given."""
+def active_clause(table: Table, event: int | ColumnElement[Any] | None = None) -> ColumnElement[bool]:
+    """Rows in force now, or at ``event`` when given (a number, or a bound parameter of a statement compiled once)."""
     if event is None:
         return table.c.active.is_(True)
     return and_(

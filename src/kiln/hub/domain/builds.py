@@ -13,7 +13,7 @@ import re
 import time
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, insert, literal_column, or_, select, update
+from sqlalchemy import Integer, and_, bindparam, func, insert, literal_column, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
@@ -488,11 +488,7 @@ _TAGGED_NAME = _TAGGED_NAMES.index("name")
 
 def _tagged_query(where: Where, current: bool) -> Any:
     """One tag's tagged builds, newest tagging first, for one shape of filters (now, or at ``:event``)."""
-    if current:
-        active = tl.c.active.is_(True)
-    else:
-        event = bindparam("event", type_=Integer)
-        active = and_(tl.c.create_event <= event, or_(tl.c.revoke_event.is_(None), tl.c.revoke_event > event))
+    active = versioned.active_clause(tl, None if current else bindparam("event", type_=Integer))
     return (
         select(*_COLUMNS, tl.c.tag_id, tl.c.create_event.label("create_event"))
         .select_from(_FROM.join(tl, tl.c.build_id == b.c.id))

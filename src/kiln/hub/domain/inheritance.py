@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, or_, select
+from sqlalchemy import Integer, bindparam, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
@@ -31,11 +31,7 @@ LINK_FIELDS = ("parent_id", "priority", "maxdepth", "intransitive", "noconfig", 
 
 def _links_query(of_tag: bool, current: bool) -> RawSelect:
     """A tag's links to its parents (``of_tag``) or its children's links to it, now or at ``:event``."""
-    if current:
-        active = ti.c.active.is_(True)
-    else:
-        event = bindparam("event", type_=Integer)
-        active = and_(ti.c.create_event <= event, or_(ti.c.revoke_event.is_(None), ti.c.revoke_event > event))
+    active = versioned.active_clause(ti, None if current else bindparam("event", type_=Integer))
     key, name_of = (ti.c.tag_id, ti.c.parent_id) if of_tag else (ti.c.parent_id, ti.c.tag_id)
     query = (
         select(ti.c.tag_id, *[ti.c[f] for f in LINK_FIELDS], t.c.name)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, literal_column, select
+from sqlalchemy import Integer, bindparam, func, insert, literal_column, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
-from kiln.hub.db.raw import RawSelect
+from kiln.hub.db.raw import RawSelect, SelectCache, Where
 from kiln.hub.domain import inheritance, names, tags, users
 from kiln.protocol import errors
 
@@ -126,11 +126,14 @@ def tags_with_lists(ctx: Context, event: int | None = None, package_id: int | No
     return sorted(r[0] for r in ctx.conn.execute(query))
 
 
-_BLOCKS_ANY = RawSelect(
-    select(tp.c.package_id)
-    .where(tp.c.tag_id == bindparam("tag"), tp.c.blocked.is_(True), tp.c.active.is_(True))
-    .limit(literal_column("1"))
-)
+_BLOCKS_ANY = SelectCache()
+
+
+def _blocks_any(where: Where, current: bool) -> Any:
+    """Whether any of the tags blocks a package (now, or at ``:event``): one row or none."""
+    active = versioned.active_clause(tp, None if current else bindparam("event", type_=Integer))
+    query = select(tp.c.package_id).where(*where.clauses(), tp.c.blocked.is_(True), active)
+    return query.limit(literal_column("1"))
 
 
 def blocked_in(ctx: Context, tag_id: int, event: int | None = None, walk: list[dict] | None = None) -> set[int]:
@@ -143,16 +146,11 @@ def blocked_in(ctx: Context, tag_id: int, event: int | None = None, walk: list[d
     """
     if walk is None:
         walk = inheritance.full(ctx, tag_id, event)
-    if not walk and event is None:  # a tag of its own (the common case): compiled once
-        if _BLOCKS_ANY.one(ctx.conn, {"tag": tag_id}) is None:
-            return set()
-    else:
-        tag_ids = [tag_id, *(link["parent_id"] for link in walk)]
-        any_block = select(tp.c.package_id).where(
-            tp.c.tag_id.in_(tag_ids), tp.c.blocked.is_(True), versioned.active_clause(tp, event)
-        )
-        if ctx.conn.execute(any_block.limit(1)).first() is None:
-            return set()
+    where = Where()
+    where.add(tp.c.tag_id, "in", [tag_id, *(link["parent_id"] for link in walk)])
+    any_block = _BLOCKS_ANY.get((where.key, event is None), lambda: _blocks_any(where, event is None))
+    if any_block.one(ctx.conn, {**where.params, "event": event}) is None:
+        return set()
     return {e["package_id"] for e in list_for_tag(ctx, tag_id, inherited=True, event=event) if e["blocked"]}
 
 
