@@ -108,7 +108,7 @@ def test_body_over_the_limit_is_refused_from_content_length(hub, anon):
         while chunk := sock.recv(65536):
             chunks.append(chunk)
         answer = b"".join(chunks).decode()
-    assert answer.startswith("HTTP/1.1 400")
+    assert answer.startswith("HTTP/1.1 413")
     assert "Invalid request: Request too long" in answer
     assert anon.hello() == "Hello World"
 

@@ -17,6 +17,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tests.support.hub import stop_group
 from tests.support.pgserver import free_port
@@ -86,13 +87,13 @@ def nginx_binary() -> str | None:
     return shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin:/usr/local/sbin")
 
 
-_CONFIG = """\
+_MAIN = """\
 daemon off;
 worker_processes 1;
 pid {dir}/nginx.pid;
 error_log {dir}/error.log info;
 {user}
-events {{ worker_connections 64; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log {dir}/access.log;
     client_body_temp_path {dir}/client_body;
@@ -100,6 +101,11 @@ http {{
     fastcgi_temp_path {dir}/fastcgi;
     uwsgi_temp_path {dir}/uwsgi;
     scgi_temp_path {dir}/scgi;
+{http}
+}}
+"""
+
+_TLS_SITE = """\
     client_max_body_size 0;
     server {{
         listen 127.0.0.1:{port} ssl;
@@ -120,37 +126,59 @@ http {{
             proxy_set_header X-Remote-User "";
         }}
     }}
-}}
 """
+
+CONTRIB_SITE = Path(__file__).resolve().parents[2] / "contrib" / "nginx" / "kiln-hub.conf"
 
 
 class NginxProxy:
     """nginx in the foreground with its own prefix, config, pid and logs in a temporary directory."""
 
     def __init__(self, hub_port: int, server_cert: Path, server_key: Path, client_ca: Path) -> None:
+        """TLS in front of the hub at ``hub_port``, asking clients for certificates ``client_ca`` signed."""
+        self._setup(
+            lambda port: _TLS_SITE.format(
+                port=port, hub_port=hub_port, server_cert=server_cert, server_key=server_key, client_ca=client_ca
+            ),
+            connections=64,
+        )
+
+    @classmethod
+    def contrib_site(cls, hub_port: int, connections: int = 2048) -> NginxProxy:
+        """contrib/nginx/kiln-hub.conf as shipped, its upstream and listen address pointed at this test's."""
+        site = CONTRIB_SITE.read_text()
+
+        def render(port: int) -> str:
+            text = site.replace("server 127.0.0.1:8080;", f"server 127.0.0.1:{hub_port};")
+            return text.replace("listen 80;", f"listen 127.0.0.1:{port};")
+
+        proxy = cls.__new__(cls)
+        proxy._setup(render, connections)
+        proxy.scheme = "http"
+        return proxy
+
+    def _setup(self, http: Any, connections: int) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="kiln-nginx-"))
         self.port = free_port()
+        self.scheme = "https"
         # Run as root (CI is), nginx hands its workers to nobody: they must reach the temp paths.
         root = os.geteuid() == 0
         if root:
             self.dir.chmod(0o755)
         self.config = self.dir / "nginx.conf"
         self.config.write_text(
-            _CONFIG.format(
+            _MAIN.format(
                 dir=self.dir,
                 user="user nobody nogroup;" if root else "",
-                port=self.port,
-                hub_port=hub_port,
-                server_cert=server_cert,
-                server_key=server_key,
-                client_ca=client_ca,
+                connections=connections,
+                http=http(self.port),
             )
         )
         self.proc: subprocess.Popen | None = None
 
     @property
     def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}/kojihub"
+        return f"{self.scheme}://127.0.0.1:{self.port}/kojihub"
 
     def start(self, binary: str, timeout: float = 15.0) -> NginxProxy:
         command = [binary, "-p", str(self.dir), "-c", str(self.config), "-e", str(self.dir / "error.log")]

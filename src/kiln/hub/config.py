@@ -35,6 +35,11 @@ class Settings:
     debug: bool = False
     # Koji's MaxRequestLength: bodies over this are refused before reading.
     max_request_length: int = 4 * 1024 * 1024
+    # Seconds a request's headers may take to arrive after its first byte, and
+    # its body after its headers; a slower one is closed with 408 and never
+    # holds a thread meanwhile (kiln/gunicorn_worker.py).
+    header_timeout: float = 10.0
+    body_timeout: float = 60.0
     # Koji's SessionRenewalTimeout, in minutes (fractions allowed).
     session_renewal_timeout: float = 1440
     check_client_ip: bool = False

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from kiln.gunicorn_app import GunicornServer
+from kiln.gunicorn_worker import worker_class
 from kiln.hub.app import HubApp
 from kiln.hub.config import Settings
 from kiln.hub.db import migrate
@@ -22,7 +23,8 @@ def _options(s: Settings) -> dict[str, Any]:
         "bind": s.listen,
         "workers": s.workers,
         "threads": s.threads,
-        "worker_class": "gthread" if s.threads > 1 else "sync",
+        # gthread's pool, fed only whole requests: a stalled client holds no thread.
+        "worker_class": worker_class(s.header_timeout, s.body_timeout, s.max_request_length),
         "keepalive": 30,
         "timeout": 300,
         "graceful_timeout": 10,

@@ -9,6 +9,7 @@ from typing import Any
 
 from kiln import settings_file
 from kiln.gunicorn_app import GunicornServer
+from kiln.gunicorn_worker import worker_class
 from kiln.protocol import errors
 from kiln.web import config
 from kiln.web.app import WebApp
@@ -20,7 +21,7 @@ def _options(s: config.WebSettings) -> dict[str, Any]:
     return {
         "bind": s.listen,
         "workers": s.workers,
-        "worker_class": "gthread",
+        "worker_class": worker_class(),  # whole requests only: a stalled client holds no thread
         "threads": 4,
         "errorlog": s.log_file or "-",
         "loglevel": s.log_level.lower(),
