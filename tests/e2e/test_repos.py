@@ -21,7 +21,9 @@ from tests.compat.conftest import KojiCLI
 from tests.conftest import ADMIN, channel_builder, host_session, make_user, unique
 from tests.e2e.conftest import topdir_builder
 from tests.support.builder import BuilderProcess, wait_for
+from tests.support.daemon import timed_stop
 from tests.support.hub import HubProcess
+from tests.support.pgserver import free_port
 from tests.support.repod import RepodProcess
 from tests.support.rpms import import_files, make_package
 
@@ -266,6 +268,28 @@ def test_the_repo_daemon_expires_stale_build_roots_and_needs_the_repo_permission
         assert result.returncode != 0 and "repo permission required" in result.stderr + refused.log_text()
     finally:
         refused.cleanup()
+
+
+def test_sigterm_stops_the_repo_daemon_in_its_pause_at_once(hub, repod_user):
+    repod = RepodProcess(hub.url, *repod_user, check_seconds=120).start()
+    try:
+        wait_for(lambda: "next pass in 120" in repod.log_text(), 30, what="the pause between passes")
+        code, took = timed_stop(repod)
+        assert (code, took < 1.5) == (0, True), (took, repod.log_text())
+        assert "stopped" in repod.log_text()
+    finally:
+        repod.cleanup()
+
+
+def test_sigterm_stops_the_repo_daemon_while_the_hub_is_away():
+    """Retrying its login (every 20 s, 30 times), it stops on SIGTERM without waiting the retries out."""
+    repod = RepodProcess(f"http://127.0.0.1:{free_port()}/kojihub", unique("repod"), "pw").start()
+    try:
+        wait_for(lambda: "try #2 of login" in repod.log_text(), 30, what="the daemon's retries")
+        code, took = timed_stop(repod)
+        assert (code, took < 1.5) == (0, True), (took, repod.log_text())
+    finally:
+        repod.cleanup()
 
 
 def test_repo_done_takes_only_its_own_arches_and_tasks_files(hub, admin, channel):

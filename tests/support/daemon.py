@@ -7,6 +7,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 from tests.support.hub import BIN
@@ -68,3 +69,10 @@ class DaemonProcess:
     def cleanup(self) -> None:
         self.stop()
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def timed_stop(process: DaemonProcess) -> tuple[int | None, float]:
+    """``process.stop()``: the daemon's exit status, and the seconds it took to exit."""
+    started = time.monotonic()
+    code = process.stop()
+    return code, time.monotonic() - started

@@ -12,7 +12,14 @@ child per task is safe.  The loop reads as the story it is:
 - ``take``: wait for work (a long poll, short while tasks run so that a
   cancel is seen within ``check_seconds``), refuse methods without a
   handler (another host may have one), open the rest and fork for each.
-  SIGTERM ends the wait at once: a stop never waits out a long poll.
+
+SIGTERM (or SIGINT) stops the daemon.  The waits (start-up, check-in and the
+wait for work, a hub's retries included) end at once: the signal raises out
+of them, so a stop never waits out a long poll.  Elsewhere the step in hand
+finishes first (opening a task and forking for it, or reaping one, is never
+cut in half).  Then ``stop``: the running tasks are killed (kojid's SIGTERM
+does the same), the host is reported not ready, the hub frees the tasks (they
+run again from the start) and the session ends.
 
 On start it takes the host's lock back (``force_lock``), kills the process
 groups a killed daemon's tasks left running (each task's work directory
@@ -28,6 +35,7 @@ import os
 import shutil
 import signal
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -48,7 +56,7 @@ PGID_FILE = "pgid"
 
 
 class _StopWaiting(BaseException):
-    """Raised by SIGTERM inside the long poll for work: a stop must not wait out the poll.
+    """Raised by SIGTERM inside a wait (``Daemon._stoppable``): a stop must not wait out a long poll.
 
     A BaseException, as KeyboardInterrupt is, so that no ``except Exception``
     on the way (the client's retries) takes it for a failed call.
@@ -78,7 +86,8 @@ class Daemon:
         self.session = ClientSession(settings.server, opts={"user": settings.login, "password": settings.password})
         self.running: dict[int, Running] = {}
         self.stopping = False
-        self._waiting_for_work = False
+        self.stop_signal = 0
+        self._waiting = False  # in a wait SIGTERM may cut short (_stoppable)
         self._last_checkin = 0.0
         self._last_watch = 0.0
         self.tasks_root = Path(settings.workdir) / "tasks"
@@ -86,19 +95,23 @@ class Daemon:
     # --- the story -------------------------------------------------------
 
     def run(self) -> None:
-        self.start()
+        signal.signal(signal.SIGTERM, self._on_term)
+        signal.signal(signal.SIGINT, self._on_term)
         try:
+            with self._stoppable():
+                self.start()
             while not self.stopping:
-                self.check_in()
+                with self._stoppable():
+                    self.check_in()
                 self.reap()
                 self.watch()
                 self.take()
+        except _StopWaiting:
+            pass  # what the hub assigned meanwhile stays ASSIGNED: the next getTasks hands it back first
         finally:
             self.stop()
 
     def start(self) -> None:
-        signal.signal(signal.SIGTERM, self._on_term)
-        signal.signal(signal.SIGINT, self._on_term)
         self.session.login()
         self.session.exclusiveSession(force=self.settings.force_lock)
         host = self.session.host.getHost()
@@ -115,23 +128,50 @@ class Daemon:
         self.check_in(force=True)
 
     def stop(self) -> None:
-        """Kill what still runs (the hub frees its tasks) and say goodbye."""
+        """Kill the running tasks, report the host not ready, have the hub free the tasks, log out."""
+        why = f"signal {self.stop_signal}: " if self.stop_signal else ""
+        if self.running:
+            tasks = sorted(self.running)
+            log.info("%sstopping; killing running tasks %s, the hub frees them to run again", why, tasks)
+        else:
+            log.info("%sstopping; no task running", why)
+        # A goodbye is worth a second try, not a hub's outage of retries.
+        self.session.opts["max_retries"] = min(int(self.session.opts["max_retries"]), 1)
+        deadline = time.monotonic() + self.settings.kill_grace_seconds  # one grace time for them all
         for item in list(self.running.values()):
-            self._kill(item)
-        try:
-            if self.running:
-                self.session.host.freeTasks(list(self.running))
-            self.session.host.updateHost(0.0, False)
-            self.session.logout()
-        except Exception:
-            log.warning("could not say goodbye to the hub", exc_info=True)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(item.pid, signal.SIGTERM)
+        freed = list(self.running)
+        for item in list(self.running.values()):
+            self._kill(item, deadline)
+        if self.session.logged_in:  # not when a stop cut the start short
+            try:
+                self.session.host.updateHost(0.0, False)  # first: the freed tasks must not come back here
+                if freed:
+                    self.session.host.freeTasks(freed)
+                self.session.logout()
+            except Exception:
+                log.warning("could not say goodbye to the hub", exc_info=True)
+        log.info("stopped")
 
     def _on_term(self, signum: int, _frame: Any) -> None:
-        log.info("signal %s: stopping", signum)
+        # No logging here: the signal may come in the middle of a log call.
         self.stopping = True
-        if self._waiting_for_work:
-            self._waiting_for_work = False
+        self.stop_signal = signum
+        if self._waiting:
+            self._waiting = False
             raise _StopWaiting
+
+    @contextlib.contextmanager
+    def _stoppable(self) -> Iterator[None]:
+        """A wait that SIGTERM ends at once, raising _StopWaiting out of it (for ``run`` to catch)."""
+        self._waiting = True  # before the check: a signal after it raises, one before it is seen here
+        try:
+            if self.stopping:
+                raise _StopWaiting
+            yield
+        finally:
+            self._waiting = False
 
     # --- steps -----------------------------------------------------------
 
@@ -174,22 +214,15 @@ class Daemon:
                 self._kill(item)
 
     def take(self) -> None:
-        if self.stopping:
-            return
         timeout = self.settings.check_seconds if self.running else self.settings.poll_seconds
-        asked = time.monotonic()
-        try:
-            self._waiting_for_work = True
+        with self._stoppable():
+            asked = time.monotonic()
             log.debug("waiting up to %s s for work", timeout)
             offered = self.session.host.getTasks(timeout=timeout)  # ASSIGNED to this host
-        except _StopWaiting:
-            return  # what was assigned meanwhile stays ASSIGNED: the next getTasks hands it back first
-        finally:
-            self._waiting_for_work = False
-        if not offered and time.monotonic() - asked < min(timeout, 1.0) / 2:
-            # An empty answer long before the timeout: the hub had no waiting
-            # slot for us (or is stopping).  Asking again at once would spin.
-            time.sleep(min(timeout, 1.0))
+            if not offered and time.monotonic() - asked < min(timeout, 1.0) / 2:
+                # An empty answer long before the timeout: the hub had no waiting
+                # slot for us (or is stopping).  Asking again at once would spin.
+                time.sleep(min(timeout, 1.0))
         for task in offered:
             if self.stopping:
                 break
@@ -233,12 +266,13 @@ class Daemon:
         log.info("task %s (%s) started in process %s", task_id, task["method"], pid)
         self.plugins.hook.kiln_builder_task_started(task=task, workdir=str(workdir))
 
-    def _kill(self, item: Running) -> None:
-        """SIGTERM to the task's process group, SIGKILL after the grace time; then it is reaped."""
+    def _kill(self, item: Running, deadline: float | None = None) -> None:
+        """SIGTERM to the task's process group, SIGKILL after the grace time (or at ``deadline``); then reap it."""
         item.killed = True
         with contextlib.suppress(ProcessLookupError):
             os.killpg(item.pid, signal.SIGTERM)
-        deadline = time.monotonic() + self.settings.kill_grace_seconds
+        if deadline is None:
+            deadline = time.monotonic() + self.settings.kill_grace_seconds
         while time.monotonic() < deadline:
             pid, status = os.waitpid(item.pid, os.WNOHANG)
             if pid:

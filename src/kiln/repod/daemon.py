@@ -13,6 +13,12 @@
   task ended are expired, so they hold no repo forever.
 
 It needs no topdir: the hub removes a deleted repo's files.
+
+SIGTERM (or SIGINT) stops it at once, whatever it is doing: the signal
+raises out of the pause between passes, out of a pass and out of the
+client's retries while the hub is away.  Nothing in a pass needs finishing:
+each call to the hub stands alone, and the next daemon's first pass does
+what this one left.
 """
 
 from __future__ import annotations
@@ -34,22 +40,39 @@ log = logging.getLogger("kiln.repod")
 RETRY_SECONDS = 5.0  # after the hub could not be reached
 
 
+class _Stop(BaseException):
+    """Raised by SIGTERM out of the daemon's work; a BaseException, so that no ``except Exception`` takes it."""
+
+
 class RepoDaemon:
     def __init__(self, settings: RepodSettings) -> None:
         self.settings = settings
         self.session = ClientSession(settings.server, opts={"user": settings.user, "password": settings.password})
         self.stopping = False
+        self._stoppable = False  # the signal raises _Stop (run's loop)
 
     def login(self) -> None:
         self.session.login()
         log.info("logged in to %s as %s", self.settings.server, self.settings.user)
 
     def run(self) -> None:
+        self._stoppable = True  # before the handlers: a signal is either default (death) or raises
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
-        self.login()
+        try:
+            self.login()
+            self._loop()
+        except _Stop:
+            pass
+        finally:
+            self._stoppable = False
+        log.info("stopped")
+        with contextlib.suppress(Exception):
+            self.session.logout()
+
+    def _loop(self) -> None:
         last_clean = 0.0
-        while not self.stopping:
+        while True:
             try:
                 self.check_tags()
                 if time.monotonic() - last_clean >= self.settings.clean_seconds:
@@ -59,20 +82,17 @@ class RepoDaemon:
                 raise
             except Exception as exc:  # a hub that is down or restarting: try again shortly
                 log.warning("pass failed, retrying in %s s: %s", RETRY_SECONDS, exc)
-                self._sleep(RETRY_SECONDS)
+                time.sleep(RETRY_SECONDS)
                 continue
-            self._sleep(self.settings.check_seconds)
-        log.info("stopped")
-        with contextlib.suppress(Exception):
-            self.session.logout()
+            log.debug("next pass in %s s", self.settings.check_seconds)
+            time.sleep(self.settings.check_seconds)
 
     def _stop(self, signum: int, frame: Any) -> None:
+        # No logging here: the signal may come in the middle of a log call.
         self.stopping = True
-
-    def _sleep(self, seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while not self.stopping and time.monotonic() < end:
-            time.sleep(min(0.1, max(0.0, end - time.monotonic())))
+        if self._stoppable:
+            self._stoppable = False
+            raise _Stop
 
     # --- the story -------------------------------------------------------
 
