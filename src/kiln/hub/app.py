@@ -20,7 +20,7 @@ from sqlalchemy import event
 from sqlalchemy.sql.dml import UpdateBase
 
 import kiln
-from kiln.hub import auth, kojifiles, rpc
+from kiln.hub import argtypes, auth, kojifiles, rpc
 from kiln.hub.api import files
 from kiln.hub.config import Settings
 from kiln.hub.context import Context
@@ -133,8 +133,7 @@ class HubApp:
         except Fault as exc:  # a stored fault (a failed task's result) raised again as it was
             reply = dumps(exc)
         except Exception as exc:
-            log.exception("unexpected error in %s", method)
-            reply = dumps(Fault(1, f"{type(exc)}: {exc}"))
+            reply = dumps(rpc.internal_fault(exc, method))
         finally:
             try:
                 ctx.finish(commit, failed=not succeeded)
@@ -174,9 +173,13 @@ def _credentials(environ: dict) -> tuple[int, str, int | None] | None:
         key = args.get("session-key", [""])[0]
         callnum = args.get("callnum", [None])[0]
     try:
-        return int(sid), key, int(callnum) if callnum is not None else None
+        session_id, number = int(sid), int(callnum) if callnum is not None else None
     except ValueError:
         raise errors.AuthError("Invalid session or bad credentials") from None
+    # Both are 32-bit columns: a larger number names no session and no call of one.
+    if not 0 <= session_id <= argtypes.ID_MAX or not (number is None or abs(number) <= argtypes.ID_MAX):
+        raise errors.AuthError("Invalid session or bad credentials")
+    return session_id, key, number
 
 
 def _note_writes(conn: Any, clauseelement: Any, *_: Any) -> None:

@@ -9,6 +9,7 @@ resolved (symlinks included) and must stay under topdir.
 from __future__ import annotations
 
 import email.utils
+import errno
 import html
 import mimetypes
 import os
@@ -16,11 +17,11 @@ import re
 import stat
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 PREFIX = "/kojifiles"
 CHUNK = 1 << 16
-_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_RANGE = re.compile(r"^bytes=([0-9]*)-([0-9]*)$")
 
 StartResponse = Callable[..., object]
 
@@ -29,25 +30,53 @@ def serve(topdir: str, environ: dict, start_response: StartResponse) -> Iterable
     method = environ.get("REQUEST_METHOD", "GET")
     if method not in ("GET", "HEAD"):
         return _plain(start_response, "405 Method Not Allowed", "only GET and HEAD\n", [("Allow", "GET, HEAD")])
-    relative = unquote(environ.get("PATH_INFO", "")[len(PREFIX) :])
+    relative = _path_info(environ)[len(PREFIX) :]
     if "\0" in relative or ".." in relative.split("/"):
         return _plain(start_response, "400 Bad Request", "bad path\n")
     root = Path(topdir).resolve()
     try:
         target = (root / relative.lstrip("/")).resolve(strict=True)
-    except (FileNotFoundError, NotADirectoryError, RuntimeError):
-        return _plain(start_response, "404 Not Found", f"Not found: {PREFIX}{relative}\n")
+        info = target.stat()
+    except (OSError, RuntimeError) as exc:
+        return _unreachable(start_response, relative, exc)
     if target != root and root not in target.parents:
         return _plain(start_response, "404 Not Found", f"Not found: {PREFIX}{relative}\n")
-    info = target.stat()
     if stat.S_ISDIR(info.st_mode):
         if not environ.get("PATH_INFO", "").endswith("/"):
-            location = quote(PREFIX + relative.rstrip("/") + "/")
+            location = quote(os.fsencode(PREFIX + relative.rstrip("/") + "/"))
             return _plain(start_response, "301 Moved Permanently", "\n", [("Location", location)])
         return _index(target, PREFIX + relative, method, start_response)
     if not stat.S_ISREG(info.st_mode):
         return _plain(start_response, "404 Not Found", f"Not found: {PREFIX}{relative}\n")
     return _file(target, info, environ, method, start_response)
+
+
+def _path_info(environ: dict) -> str:
+    """The request path as the file system names it.
+
+    The server has already undone the %-escapes (PEP 3333: the bytes, as
+    latin-1); as UTF-8 with surrogateescape, bytes that are not UTF-8 stay
+    the file's own bytes, as ``os.fsdecode`` keeps them, so an index's links
+    to such names work.  (Undoing %-escapes again would hide a name with a
+    ``%`` in it.)
+    """
+    path = environ.get("PATH_INFO", "")
+    try:
+        return path.encode("latin-1").decode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # not a PEP 3333 server: take the text as it is
+        return path
+
+
+def _unreachable(start_response: StartResponse, relative: str, exc: BaseException) -> list[bytes]:
+    """What a path the file system will not resolve is to the client, as nginx's static module answers it.
+
+    A name longer than the file system allows (``ENAMETOOLONG``), a missing
+    component, a file used as a directory or a symlink loop all mean no such
+    file can be there: 404.  Only a permission problem is told apart (403).
+    """
+    if isinstance(exc, OSError) and exc.errno == errno.EACCES:
+        return _plain(start_response, "403 Forbidden", f"Forbidden: {PREFIX}{relative}\n")
+    return _plain(start_response, "404 Not Found", f"Not found: {PREFIX}{relative}\n")
 
 
 def _file(
@@ -84,15 +113,31 @@ def _parse_range(header: str, size: int) -> tuple[int, int] | None:
         return None
     first, last = match.group(1), match.group(2)
     if not first:  # the last N bytes
-        count = int(last)
+        count = _position(last, size)
         if count == 0:
             return None
-        return max(size - count, 0), size - 1
-    start = int(first)
-    end = min(int(last), size - 1) if last else size - 1
+        return size - count, size - 1
+    start = _position(first, size)
+    end = min(_position(last, size), size - 1) if last else size - 1
     if start >= size or end < start:
         return None
     return start, end
+
+
+def _position(digits: str, size: int) -> int:
+    """A range's number, capped at ``size``: any number of digits is valid (RFC 9110 14.1.1).
+
+    ``int()`` refuses strings of more than 4,300 digits, but such a number is
+    simply larger than the file, and RFC 9110 says what that means: a first
+    position past the end is unsatisfiable (416), a last position past the end
+    or a suffix longer than the file stops at the file's end.  So a number
+    with more digits than the size is the size, and no long string is
+    converted at all.
+    """
+    digits = digits.lstrip("0") or "0"
+    if len(digits) > len(str(size)):
+        return size
+    return min(int(digits), size)
 
 
 def _read(path: Path, start: int, length: int) -> Iterator[bytes]:
@@ -109,9 +154,11 @@ def _read(path: Path, start: int, length: int) -> Iterator[bytes]:
 def _index(path: Path, url: str, method: str, start_response: StartResponse) -> Iterable[bytes]:
     rows = []
     for entry in sorted(path.iterdir(), key=lambda e: e.name):
-        name = entry.name + ("/" if entry.is_dir() else "")
-        rows.append(f'<li><a href="{quote(name)}">{html.escape(name)}</a></li>')
-    title = html.escape(url)
+        # a name that is not UTF-8 on disk: linked by its bytes, shown with replacement characters
+        name = os.fsencode(entry.name) + (b"/" if entry.is_dir() else b"")
+        shown = html.escape(name.decode("utf-8", "replace"))
+        rows.append(f'<li><a href="{quote(name)}">{shown}</a></li>')
+    title = html.escape(os.fsencode(url).decode("utf-8", "replace"))
     body = f"<!DOCTYPE html><html><head><title>Index of {title}</title></head><body><h1>Index of {title}</h1>"
     body += "<ul>" + "".join(rows) + "</ul></body></html>\n"
     data = body.encode()
@@ -120,6 +167,6 @@ def _index(path: Path, url: str, method: str, start_response: StartResponse) -> 
 
 
 def _plain(start_response: StartResponse, status: str, text: str, extra: list | None = None) -> list[bytes]:
-    body = text.encode()
+    body = text.encode("utf-8", "replace")
     start_response(status, [("Content-Type", "text/plain"), ("Content-Length", str(len(body))), *(extra or [])])
     return [body]

@@ -17,15 +17,17 @@ import importlib
 import inspect
 import logging
 import pkgutil
-import traceback
+import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from kiln.hub.argtypes import Checks
 from kiln.hub.context import Context
+from kiln.hub.db.engine import DATA_ERRORS
 from kiln.hub.db.raw import RawQuery
 from kiln.protocol import errors
-from kiln.protocol.xmlrpc import Fault, decode_args
+from kiln.protocol.xmlrpc import Fault, decode_args, xml_safe
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,11 @@ class Method:
     # ``(ctx, [arguments by name, or the call's ParameterError, ...])`` (see
     # bind_calls); returns one result or exception per call.
     batch: Callable | None = None
+    # The parameters' declared types, checked before the method runs (argtypes.py).
+    checks: Checks = field(init=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "checks", Checks(self.func))
 
     @property
     def signature(self) -> inspect.Signature:
@@ -216,6 +223,7 @@ def invoke(ctx: Context, registry: Registry, name: str, args: tuple | list, kwar
     if method is None:
         raise errors.GenericError(f"Invalid method: {name}")
     check_access(ctx, method)
+    method.checks.args(args, kwargs)
     watched = ctx.plugins.watches_calls
     if watched:
         ctx.plugins.hook.kiln_hub_pre_call(ctx=ctx, method=name, args=args, kwargs=kwargs)
@@ -227,18 +235,36 @@ def invoke(ctx: Context, registry: Registry, name: str, args: tuple | list, kwar
         except TypeError:
             raise errors.ParameterError(str(exc)) from None
         raise
+    except DATA_ERRORS as exc:  # a value inside a struct the declared types do not reach
+        raise errors.ParameterError(f"{name}(): a value is out of range or of the wrong kind for the database") from exc
     if watched:
         ctx.plugins.hook.kiln_hub_post_call(ctx=ctx, method=name, args=args, kwargs=kwargs, result=result)
     return result
 
 
-def fault_entry(exc: BaseException) -> dict:
-    """A multicall entry for a failed call, shaped as Koji shapes it."""
-    return {
-        "faultCode": getattr(exc, "faultCode", 1),
-        "faultString": getattr(exc, "faultString", None) or ", ".join(str(a) for a in exc.args),
-        "traceback": traceback.format_exception(exc),
-    }
+def internal_fault(exc: BaseException, where: str) -> Fault:
+    """The fault for an error the hub did not expect: a reference to its log, and nothing else.
+
+    The exception's text may hold SQL, file paths, hosts or ports; it goes
+    to the hub's log with its traceback under the reference, which the
+    caller can quote to the site's operators.
+    """
+    reference = secrets.token_hex(6)
+    log.error("internal error %s in %s", reference, where, exc_info=exc)
+    return Fault(1, f"Internal error in the hub (reference {reference}): the hub's log has the details")
+
+
+def fault_entry(exc: BaseException, where: str = "a multicall entry") -> dict:
+    """A multicall entry for a failed call, shaped as Koji shapes it (its traceback: the fault's text only)."""
+    if isinstance(exc, Fault):
+        code, text = exc.faultCode, exc.faultString
+    elif isinstance(exc, errors.GenericError):
+        code, text = exc.faultCode, str(exc)
+    else:
+        fault = internal_fault(exc, where)
+        code, text = fault.faultCode, fault.faultString
+    text = xml_safe(text)
+    return {"faultCode": code, "faultString": text, "traceback": [f"{text}\n"]}
 
 
 def bind_calls(method: Method, calls: list[tuple[list, dict]]) -> list[dict | Exception]:
@@ -266,7 +292,10 @@ def bind_calls(method: Method, calls: list[tuple[list, dict]]) -> list[dict | Ex
             continue
         found.apply_defaults()
         bound.append(dict(found.arguments))
-    return bound
+    return [
+        arguments if isinstance(arguments, Exception) else method.checks.bound(arguments) or arguments
+        for arguments in bound
+    ]
 
 
 def _entry_name(entry: Any) -> str | None:
@@ -284,15 +313,14 @@ def _run_batch(ctx: Context, registry: Registry, method: Method, entries: list[d
         bound = bind_calls(method, [decode_args(entry.get("params", [])) for entry in entries])
         outcomes = method.batch(ctx, bound)
     except Exception as exc:  # the whole run failed: each call gets the fault, as singles would
-        if not isinstance(exc, errors.GenericError):
-            log.exception("batch of %s failed", method.name)
-        return [fault_entry(exc) for _ in entries]
+        entry = fault_entry(exc, f"a batch of {method.name}")
+        return [dict(entry) for _ in entries]
     results = []
     for entry, arguments, outcome in zip(entries, bound, outcomes, strict=True):
         if isinstance(arguments, Exception):
             results.append(_single(ctx, registry, entry))
         else:
-            results.append(fault_entry(outcome) if isinstance(outcome, Exception) else [outcome])
+            results.append(fault_entry(outcome, method.name) if isinstance(outcome, Exception) else [outcome])
     return results
 
 
@@ -336,7 +364,9 @@ def _single(ctx: Context, registry: Registry, entry: Any) -> Any:
         if name in MULTICALL_NAMES:  # Koji runs a nested multicall, so do we
             return [multicall(ctx, registry, params[0] if params else None)]
         method = registry.get(name)
-        if method is not None and method.writes:
+        # Every call of a writing request in a savepoint of its own: a read that
+        # fails in the database must not abort the writes around it (PostgreSQL).
+        if method is not None and ctx.write:
             savepoint = ctx.conn.begin_nested()
             try:
                 value = call(ctx, registry, name, params)
@@ -349,6 +379,4 @@ def _single(ctx: Context, registry: Registry, entry: Any) -> Any:
             value = call(ctx, registry, name, params)
         return [value]
     except Exception as exc:  # each call's failure is its own entry
-        if not isinstance(exc, (errors.GenericError, Fault)):
-            log.exception("multicall entry %r failed", _entry_name(entry))
-        return fault_entry(exc)
+        return fault_entry(exc, str(_entry_name(entry)))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import datetime
+import re
 import xmlrpc.client
 from typing import Any
 from xml.etree import ElementTree
@@ -35,6 +36,19 @@ def _escape(text: str) -> str:
     if "\r" in text:
         text = text.replace("\r", "&#13;")
     return text
+
+
+# Characters XML 1.0 cannot hold, not even as references.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def xml_safe(text: str) -> str:
+    """``text`` with what XML cannot hold shown as escapes (``\\x01``): for fault texts that quote a caller's input.
+
+    Values in XML-RPC strings cannot carry such characters (the parser
+    refuses them), but a raw upload's file name comes in a query string.
+    """
+    return _NOT_XML.sub(lambda m: m.group().encode("unicode_escape", "backslashreplace").decode(), text)
 
 
 class _Writer:
@@ -180,7 +194,7 @@ def dumps(
     out = writer.out
     if isinstance(params, Fault):
         out.append("<fault>")
-        writer.struct({"faultCode": params.faultCode, "faultString": params.faultString})
+        writer.struct({"faultCode": params.faultCode, "faultString": xml_safe(str(params.faultString))})
         out.append("</fault>")
         methodresponse = True
     else:

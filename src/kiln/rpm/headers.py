@@ -85,7 +85,8 @@ def _rpm_query(path: str | Path, query_format: str) -> str:
     except FileNotFoundError:
         raise errors.GenericError("the rpm tool is not installed on the hub") from None
     if done.returncode != 0 or "unknown tag" in done.stderr:
-        raise errors.GenericError(f"cannot read the headers of {Path(path).name}: {done.stderr.strip()[-300:]}")
+        said = done.stderr.replace(str(path), Path(path).name).strip()  # the file, not where the hub keeps it
+        raise errors.GenericError(f"cannot read the headers of {Path(path).name}: {said[-300:]}")
     return done.stdout
 
 

@@ -62,9 +62,7 @@ def lookups(
             elif key is None:
                 try:
                     results.append(single(ctx, **b))  # type: ignore[arg-type]
-                except Exception as exc:  # that call's fault only, as in a multicall without batches
-                    if not isinstance(exc, errors.GenericError):
-                        log.exception("a call in a batch failed")
+                except Exception as exc:  # that call's fault only (logged there if unexpected), as singles'
                     results.append(exc)
             else:
                 item = found[key[0]].get(key[1])

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.api import batches, query_opts
+from kiln.hub.argtypes import Id, IdOrName, QueryOpts, Ref
 from kiln.hub.context import Context
 from kiln.hub.domain import build_imports, buildroots, builds, rpms
 from kiln.hub.domain.times import epoch_seconds
@@ -22,26 +23,26 @@ def _none(query_opts: dict | None) -> list | int:
 @export()
 def listBuilds(
     ctx: Context,
-    packageID: Any = None,
-    userID: Any = None,
-    taskID: Any = None,
-    prefix: Any = None,
-    state: Any = None,
-    volumeID: Any = None,
-    source: Any = None,
+    packageID: IdOrName | None = None,
+    userID: IdOrName | None = None,
+    taskID: Id | None = None,
+    prefix: str | None = None,
+    state: int | list | None = None,
+    volumeID: Id | None = None,
+    source: str | None = None,
     createdBefore: Any = None,
     createdAfter: Any = None,
     completeBefore: Any = None,
     completeAfter: Any = None,
-    type: Any = None,  # noqa: A002 - Koji's keyword
+    type: str | None = None,  # noqa: A002 - Koji's keyword
     typeInfo: Any = None,
-    queryOpts: dict | None = None,
-    pattern: Any = None,
-    cgID: Any = None,
-    draft: Any = None,
+    queryOpts: QueryOpts | None = None,
+    pattern: str | None = None,
+    cgID: IdOrName | None = None,
+    draft: bool | None = None,
     promotedBefore: Any = None,
     promotedAfter: Any = None,
-    promoter: Any = None,
+    promoter: IdOrName | None = None,
 ) -> list | int:
     """Builds matching the filters; ``type`` other than rpm matches none (kiln builds RPMs only)."""
     if type not in (None, "rpm") or cgID is not None or promoter is not None:
@@ -92,19 +93,25 @@ def listVolumes(ctx: Context) -> list:
         single=lambda ctx, **b: getBuild(ctx, **b),
     )
 )
-def getBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> dict | None:
+def getBuild(ctx: Context, buildInfo: Ref, strict: bool = False) -> dict | None:
     return builds.get(ctx, buildInfo, strict=bool(strict))
 
 
 @export()
-def getBuildLogs(ctx: Context, build: Any) -> list:
+def getBuildLogs(ctx: Context, build: Ref) -> list:
     """The build's logs, ``[{name, dir, path}]`` (path under topdir, as /kojifiles serves it)."""
     return build_imports.build_logs(ctx, build)
 
 
 @export(perm="admin", writes=True)
 def createEmptyBuild(
-    ctx: Context, name: str, version: str, release: str, epoch: Any, owner: Any = None, draft: bool = False
+    ctx: Context,
+    name: str,
+    version: str,
+    release: str,
+    epoch: int | None,
+    owner: IdOrName | None = None,
+    draft: bool = False,
 ) -> int:
     if draft:
         raise errors.GenericError("draft builds are not supported")
@@ -112,7 +119,7 @@ def createEmptyBuild(
 
 
 @export(access=LOGIN, writes=True)
-def cancelBuild(ctx: Context, buildID: Any, strict: bool = False) -> bool:
+def cancelBuild(ctx: Context, buildID: Ref, strict: bool = False) -> bool:
     """Cancel a BUILDING build (owner or admin) and its task; False if it was not building."""
     done = builds.cancel(ctx, buildID, has_perm(ctx, "admin"))
     if not done and strict:
@@ -121,42 +128,42 @@ def cancelBuild(ctx: Context, buildID: Any, strict: bool = False) -> bool:
 
 
 @export(access=LOGIN, writes=True)
-def tagBuild(ctx: Context, tag: Any, build: Any, force: bool = False, fromtag: Any = None) -> int:
+def tagBuild(ctx: Context, tag: Ref, build: Ref, force: bool = False, fromtag: Ref | None = None) -> int:
     """Ask for a build to be tagged: checked now, done by a ``tagBuild`` task; the task's id."""
     return builds.request_tagging(ctx, tag, build, bool(force), fromtag, has_perm(ctx, "admin"))
 
 
 @export(perm="tag", writes=True)
-def tagBuildBypass(ctx: Context, tag: Any, build: Any, force: bool = False, notify: bool = False) -> None:
+def tagBuildBypass(ctx: Context, tag: Ref, build: Ref, force: bool = False, notify: bool = False) -> None:
     builds.tag_build(ctx, tag, build, bool(force))
 
 
 @export(perm="tag", writes=True)
 def untagBuildBypass(
-    ctx: Context, tag: Any, build: Any, strict: bool = True, force: bool = False, notify: bool = False
+    ctx: Context, tag: Ref, build: Ref, strict: bool = True, force: bool = False, notify: bool = False
 ) -> None:
     builds.untag_build(ctx, tag, build, bool(strict), bool(force))
 
 
 @export(perm="tag", writes=True)
-def untagBuild(ctx: Context, tag: Any, build: Any, strict: bool = True, force: bool = False) -> None:
+def untagBuild(ctx: Context, tag: Ref, build: Ref, strict: bool = True, force: bool = False) -> None:
     builds.untag_build(ctx, tag, build, bool(strict), bool(force))
 
 
 @export()
 def listTagged(
     ctx: Context,
-    tag: Any,
-    event: int | None = None,
+    tag: Ref,
+    event: Id | None = None,
     inherit: bool = False,
     prefix: str | None = None,
     latest: Any = False,
-    package: Any = None,
-    owner: Any = None,
-    type: Any = None,  # noqa: A002 - Koji's keyword
+    package: IdOrName | None = None,
+    owner: IdOrName | None = None,
+    type: str | None = None,  # noqa: A002 - Koji's keyword
     strict: bool = True,
     extra: bool = False,
-    draft: Any = None,
+    draft: bool | None = None,
 ) -> list:
     if type not in (None, "rpm"):
         return []
@@ -170,11 +177,11 @@ def listTagged(
 @export()
 def getLatestBuilds(
     ctx: Context,
-    tag: Any,
-    event: int | None = None,
-    package: Any = None,
-    type: Any = None,  # noqa: A002 - Koji's keyword
-    draft: Any = None,
+    tag: Ref,
+    event: Id | None = None,
+    package: IdOrName | None = None,
+    type: str | None = None,  # noqa: A002 - Koji's keyword
+    draft: bool | None = None,
 ) -> list:
     if type not in (None, "rpm"):
         return []
@@ -184,18 +191,18 @@ def getLatestBuilds(
 @export()
 def listTaggedRPMS(
     ctx: Context,
-    tag: Any,
-    event: int | None = None,
+    tag: Ref,
+    event: Id | None = None,
     inherit: bool = False,
     latest: Any = False,
-    package: Any = None,
-    arch: Any = None,
+    package: IdOrName | None = None,
+    arch: str | list | None = None,
     rpmsigs: bool = False,
-    owner: Any = None,
-    type: Any = None,  # noqa: A002 - Koji's keyword
+    owner: IdOrName | None = None,
+    type: str | None = None,  # noqa: A002 - Koji's keyword
     strict: bool = True,
     extra: bool = True,
-    draft: Any = None,
+    draft: bool | None = None,
 ) -> list:
     """``[rpms, builds]`` of the tag.
 
@@ -214,13 +221,13 @@ def listTaggedRPMS(
 @export()
 def getLatestRPMS(
     ctx: Context,
-    tag: Any,
-    package: Any = None,
-    arch: Any = None,
-    event: int | None = None,
+    tag: Ref,
+    package: IdOrName | None = None,
+    arch: str | list | None = None,
+    event: Id | None = None,
     rpmsigs: bool = False,
-    type: Any = None,  # noqa: A002 - Koji's keyword
-    draft: Any = None,
+    type: str | None = None,  # noqa: A002 - Koji's keyword
+    draft: bool | None = None,
 ) -> list:
     if type not in (None, "rpm"):
         return [[], []]
@@ -230,15 +237,15 @@ def getLatestRPMS(
 @export()
 def listBuildroots(
     ctx: Context,
-    hostID: Any = None,
-    tagID: Any = None,
-    state: Any = None,
-    rpmID: Any = None,
-    archiveID: Any = None,
-    taskID: Any = None,
-    buildrootID: Any = None,
-    repoID: Any = None,
-    queryOpts: dict | None = None,
+    hostID: Id | None = None,
+    tagID: Id | None = None,
+    state: int | list | None = None,
+    rpmID: Id | None = None,
+    archiveID: Id | None = None,
+    taskID: Id | None = None,
+    buildrootID: Id | list | None = None,
+    repoID: Id | None = None,
+    queryOpts: QueryOpts | None = None,
 ) -> list | int:
     """Build roots matching the filters (by the tag of their repo, too); none hold archives in kiln."""
     if archiveID is not None:
@@ -253,30 +260,30 @@ def listBuildroots(
 
 
 @export()
-def getBuildroot(ctx: Context, buildrootID: Any, strict: bool = False) -> dict | None:
+def getBuildroot(ctx: Context, buildrootID: Id | str, strict: bool = False) -> dict | None:
     return buildroots.get(ctx, buildrootID, strict=bool(strict))
 
 
 @export()
-def getBuildrootListing(ctx: Context, id: Any) -> list:  # noqa: A002 - Koji's keyword
+def getBuildrootListing(ctx: Context, id: Id | str) -> list:  # noqa: A002 - Koji's keyword
     """What a build root held: each package with its ``id`` in rpminfo when kiln has it on record."""
     return buildroots.listing(ctx, id)
 
 
 @export()
-def getMavenBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> None:
+def getMavenBuild(ctx: Context, buildInfo: Ref, strict: bool = False) -> None:
     """Maven build data: kiln builds no Maven (``mavenEnabled`` is false), so none, as such a Koji hub says."""
     return _not_a_type(ctx, buildInfo, strict, "maven")
 
 
 @export()
-def getWinBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> None:
+def getWinBuild(ctx: Context, buildInfo: Ref, strict: bool = False) -> None:
     """Windows build data: not a kiln feature (``winEnabled`` is false)."""
     return _not_a_type(ctx, buildInfo, strict, "win")
 
 
 @export()
-def getImageBuild(ctx: Context, buildInfo: Any, strict: bool = False) -> None:
+def getImageBuild(ctx: Context, buildInfo: Ref, strict: bool = False) -> None:
     """Image build data: kiln builds RPMs only."""
     return _not_a_type(ctx, buildInfo, strict, "image")
 
@@ -289,7 +296,7 @@ def _not_a_type(ctx: Context, build_info: Any, strict: bool, kind: str) -> None:
 
 
 @export()
-def getBuildType(ctx: Context, buildInfo: Any, strict: bool = False) -> dict | None:
+def getBuildType(ctx: Context, buildInfo: Ref, strict: bool = False) -> dict | None:
     """The build's types: an RPM build (``{"rpm": None}``) once it holds RPMs, as in Koji."""
     build = builds.get(ctx, buildInfo, strict=bool(strict))
     if build is None:
@@ -318,14 +325,14 @@ def _whole_build(buildID: Any, buildrootID: Any, componentBuildrootID: Any, host
 )
 def listRPMs(
     ctx: Context,
-    buildID: Any = None,
-    buildrootID: Any = None,
-    imageID: Any = None,
-    componentBuildrootID: Any = None,
-    hostID: Any = None,
-    arches: Any = None,
-    queryOpts: dict | None = None,
-    draft: Any = None,
+    buildID: Ref | None = None,
+    buildrootID: Id | None = None,
+    imageID: Id | None = None,
+    componentBuildrootID: Id | None = None,
+    hostID: Id | None = None,
+    arches: str | list | None = None,
+    queryOpts: QueryOpts | None = None,
+    draft: bool | None = None,
 ) -> list | int:
     """RPMs of a build, made in a build root or by a host, or installed in a build root (kiln has no images)."""
     if imageID is not None:
@@ -347,7 +354,7 @@ def listRPMs(
         strict=lambda _b: True,  # an unknown build is a fault, as the single call's
     )
 )
-def listBuildRPMs(ctx: Context, build: Any) -> list:
+def listBuildRPMs(ctx: Context, build: Ref) -> list:
     return rpms.of_build(ctx, build)
 
 
@@ -360,7 +367,7 @@ def listBuildRPMs(ctx: Context, build: Any) -> list:
         single=lambda ctx, **b: getRPM(ctx, **b),
     )
 )
-def getRPM(ctx: Context, rpminfo: Any, strict: bool = False, multi: bool = False) -> Any:
+def getRPM(ctx: Context, rpminfo: Ref, strict: bool = False, multi: bool = False) -> Any:
     found = rpms.get(ctx, rpminfo, strict=bool(strict))
     if multi:
         return [found] if found else []
@@ -376,19 +383,19 @@ def importRPM(ctx: Context, path: str, basename: str) -> dict:
 @export()
 def listArchives(
     ctx: Context,
-    buildID: Any = None,
-    buildrootID: Any = None,
-    componentBuildrootID: Any = None,
-    hostID: Any = None,
-    type: Any = None,  # noqa: A002 - Koji's keyword
-    filename: Any = None,
-    size: Any = None,
-    checksum: Any = None,
-    checksum_type: Any = None,
+    buildID: Ref | None = None,
+    buildrootID: Id | None = None,
+    componentBuildrootID: Id | None = None,
+    hostID: Id | None = None,
+    type: str | None = None,  # noqa: A002 - Koji's keyword
+    filename: str | None = None,
+    size: int | None = None,
+    checksum: str | None = None,
+    checksum_type: int | str | None = None,
     typeInfo: Any = None,
-    queryOpts: dict | None = None,
-    imageID: Any = None,
-    archiveID: Any = None,
+    queryOpts: QueryOpts | None = None,
+    imageID: Id | None = None,
+    archiveID: Id | None = None,
     strict: bool = False,
 ) -> list | int:
     """Archives (non-RPM build outputs): not a kiln feature, so none, as such a Koji hub answers."""
@@ -396,10 +403,16 @@ def listArchives(
 
 
 @export()
-def queryRPMSigs(ctx: Context, rpm_id: Any = None, sigkey: Any = None, queryOpts: dict | None = None) -> list | int:
-    """Signatures on record for RPMs: kiln keeps none yet (RPMs are imported unsigned)."""
+def queryRPMSigs(
+    ctx: Context, rpm_id: Ref | None = None, sigkey: str | None = None, queryOpts: QueryOpts | None = None
+) -> list | int:
+    """Signatures on record for RPMs: kiln keeps none yet (RPMs are imported unsigned).
+
+    An ``rpm_id`` that names no RPM has none either, as in Koji; one that
+    cannot name an RPM (a struct without its fields) is refused.
+    """
     if rpm_id is not None:
-        rpms.get(ctx, rpm_id, strict=True)
+        rpms.get(ctx, rpm_id)
     return _none(queryOpts)
 
 
@@ -409,7 +422,7 @@ _BTYPES = ({"id": 1, "name": "rpm"}, {"id": 2, "name": "maven"}, {"id": 3, "name
 
 
 @export()
-def listBTypes(ctx: Context, query: Any = None, queryOpts: dict | None = None) -> Any:
+def listBTypes(ctx: Context, query: dict | None = None, queryOpts: QueryOpts | None = None) -> Any:
     """Build types, by ``name`` and ``id`` in ``query`` if given."""
     if query is not None and not isinstance(query, dict):
         raise errors.ParameterError("query must be a struct with name and/or id")
@@ -423,5 +436,5 @@ def listBTypes(ctx: Context, query: Any = None, queryOpts: dict | None = None) -
 
 
 @export()
-def getNextRelease(ctx: Context, build_info: Any, incr: Any = 1) -> str:
+def getNextRelease(ctx: Context, build_info: dict, incr: int | str = 1) -> str:
     return builds.next_release(ctx, build_info, incr)

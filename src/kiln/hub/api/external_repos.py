@@ -9,20 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiln.hub.argtypes import Id, QueryOpts, Ref
 from kiln.hub.context import Context
 from kiln.hub.rpc import export
 from kiln.protocol import errors
 
 
-def _checked(info: Any) -> Any:
-    if isinstance(info, bool) or not isinstance(info, (int, str, dict)):
-        raise errors.ParameterError(f"Invalid name or id value: {info!r}")
-    return info
-
-
 @export()
-def getExternalRepo(ctx: Context, info: Any, strict: bool = False, event: Any = None) -> dict | None:
-    _checked(info)
+def getExternalRepo(ctx: Context, info: Ref, strict: bool = False, event: Id | None = None) -> dict | None:
     if strict:
         raise errors.GenericError(f"No such repo: {info}")
     return None
@@ -30,16 +24,20 @@ def getExternalRepo(ctx: Context, info: Any, strict: bool = False, event: Any = 
 
 @export()
 def listExternalRepos(
-    ctx: Context, info: Any = None, url: Any = None, event: Any = None, queryOpts: dict | None = None
+    ctx: Context,
+    info: Ref | None = None,
+    url: str | None = None,
+    event: Id | None = None,
+    queryOpts: QueryOpts | None = None,
 ) -> Any:
     return 0 if queryOpts and queryOpts.get("countOnly") else []
 
 
 @export("repo.getExternalRepoData")
-def getExternalRepoData(ctx: Context, erepo: Any) -> dict | None:
-    raise errors.GenericError(f"No such entry in table external_repo: {_checked(erepo)}")
+def getExternalRepoData(ctx: Context, erepo: Ref) -> dict | None:
+    raise errors.GenericError(f"No such entry in table external_repo: {erepo}")
 
 
 @export("repo.setExternalRepoData", perm="repo", writes=True)
-def setExternalRepoData(ctx: Context, external_repo_id: Any, data: Any) -> None:
-    raise errors.GenericError(f"No such entry in table external_repo: {_checked(external_repo_id)}")
+def setExternalRepoData(ctx: Context, external_repo_id: Ref, data: dict | None) -> None:
+    raise errors.GenericError(f"No such entry in table external_repo: {external_repo_id}")

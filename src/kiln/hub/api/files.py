@@ -12,7 +12,7 @@ from urllib.parse import parse_qs
 
 from kiln.hub.context import Context
 from kiln.hub.domain import task_output, uploads
-from kiln.hub.rpc import ANYONE, LOGIN, export
+from kiln.hub.rpc import ANYONE, LOGIN, export, internal_fault
 from kiln.protocol import errors
 from kiln.protocol.xmlrpc import Fault, dumps
 
@@ -29,8 +29,9 @@ def _int(value: Any, what: str, allow_none: bool = False) -> int | None:
         raise errors.ParameterError(f"Invalid {what}: {value!r}")
     try:
         return int(value)
-    except (TypeError, ValueError):
-        raise errors.ParameterError(f"Invalid {what}: {value!r}") from None
+    except (TypeError, ValueError):  # ValueError too for more than 4,300 digits: shown cut short
+        shown = value if not isinstance(value, str) or len(value) <= 40 else value[:20] + "..."
+        raise errors.ParameterError(f"Invalid {what}: {shown!r}") from None
 
 
 @export(access=LOGIN)
@@ -54,9 +55,9 @@ def uploadFile(
         ctx,
         path,
         name,
-        _int(size, "size", allow_none=True),
+        _int(size, "upload size", allow_none=True),
         checksum if checksum is not None else md5sum,
-        _int(offset, "offset"),
+        _int(offset, "upload offset"),
         contents,
         volume,
     )
@@ -120,8 +121,7 @@ def raw_upload(app: Any, environ: dict) -> str:
     except errors.GenericError as exc:
         reply = dumps(Fault(exc.faultCode, str(exc)))
     except Exception as exc:
-        log.exception("unexpected error in an upload")
-        reply = dumps(Fault(1, f"{type(exc)}: {exc}"))
+        reply = dumps(internal_fault(exc, "a raw upload"))
     finally:
         ctx.finish(False)
     return reply

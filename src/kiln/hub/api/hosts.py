@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.api import batches, query_opts
+from kiln.hub.argtypes import Id, IdOrName, QueryOpts, Ref
 from kiln.hub.context import Context
 from kiln.hub.db.tables import VERSIONING
 from kiln.hub.domain import channels, hosts, users
@@ -14,22 +15,24 @@ from kiln.protocol import errors
 
 
 @export(perm="host", writes=True)
-def addHost(ctx: Context, hostname: str, arches: Any, krb_principal: str | None = None, force: bool = False) -> int:
+def addHost(
+    ctx: Context, hostname: str, arches: list | str, krb_principal: str | None = None, force: bool = False
+) -> int:
     return hosts.add(ctx, hostname, arches, krb_principal=krb_principal, force=bool(force))
 
 
 @export(perm="host", writes=True)
-def editHost(ctx: Context, hostInfo: Any, **kw: Any) -> bool:
+def editHost(ctx: Context, hostInfo: Ref, **kw: Any) -> bool:
     return hosts.edit(ctx, hostInfo, **kw)
 
 
 @export(perm="host", writes=True)
-def enableHost(ctx: Context, hostname: Any) -> None:
+def enableHost(ctx: Context, hostname: Ref) -> None:
     hosts.set_enabled(ctx, hostname, True)
 
 
 @export(perm="host", writes=True)
-def disableHost(ctx: Context, hostname: Any) -> None:
+def disableHost(ctx: Context, hostname: Ref) -> None:
     hosts.set_enabled(ctx, hostname, False)
 
 
@@ -48,7 +51,7 @@ def _host_key(b: dict) -> batches.Key | None:
         single=lambda ctx, **b: getHost(ctx, **b),
     )
 )
-def getHost(ctx: Context, hostInfo: Any, strict: bool = False, event: int | None = None) -> dict | None:
+def getHost(ctx: Context, hostInfo: Ref, strict: bool = False, event: Id | None = None) -> dict | None:
     return hosts.get(ctx, hostInfo, strict=strict, event=event)
 
 
@@ -59,15 +62,13 @@ _HOST_ORDER = {c.name: c for c in (*hosts.h.c, *hosts.hcfg.c) if c.name not in (
 @export()
 def listHosts(
     ctx: Context,
-    arches: Any = None,
-    channelID: Any = None,
+    arches: list | str | None = None,
+    channelID: IdOrName | None = None,
     ready: bool | None = None,
     enabled: bool | None = None,
-    userID: Any = None,
-    queryOpts: dict | None = None,
+    userID: IdOrName | None = None,
+    queryOpts: QueryOpts | None = None,
 ) -> Any:
-    if isinstance(arches, str):
-        arches = [arches]
     channel_id = None
     if channelID is not None:
         channel = channels.get(ctx, channelID)
@@ -90,7 +91,7 @@ def listHosts(
 
 
 @export()
-def getLastHostUpdate(ctx: Context, hostID: Any, ts: bool = False) -> Any:
+def getLastHostUpdate(ctx: Context, hostID: Ref, ts: bool = False) -> Any:
     host = hosts.get(ctx, hostID, strict=True)
     value = host["update_ts"]
     if value is None or ts:
@@ -104,12 +105,14 @@ def addChannel(ctx: Context, channel_name: str, description: str | None = None) 
 
 
 @export()
-def getChannel(ctx: Context, channelInfo: Any, strict: bool = False) -> dict | None:
+def getChannel(ctx: Context, channelInfo: Ref, strict: bool = False) -> dict | None:
     return channels.get(ctx, channelInfo, strict=strict)
 
 
 @export()
-def listChannels(ctx: Context, hostID: Any = None, event: int | None = None, enabled: bool | None = None) -> list[dict]:
+def listChannels(
+    ctx: Context, hostID: Ref | None = None, event: Id | None = None, enabled: bool | None = None
+) -> list[dict]:
     host_id = None
     if isinstance(hostID, int) and not isinstance(hostID, bool):
         host_id = hostID
@@ -119,34 +122,34 @@ def listChannels(ctx: Context, hostID: Any = None, event: int | None = None, ena
 
 
 @export(perm="host", writes=True)
-def addHostToChannel(ctx: Context, hostname: Any, channel_name: str, create: bool = False, force: bool = False) -> None:
+def addHostToChannel(ctx: Context, hostname: Ref, channel_name: str, create: bool = False, force: bool = False) -> None:
     if create and channels.get(ctx, channel_name) is None and not has_perm(ctx, "admin"):
         raise errors.ActionNotAllowed("admin permission required to create a channel")
     hosts.add_to_channel(ctx, hostname, channel_name, create=bool(create), force=bool(force))
 
 
 @export(perm="host", writes=True)
-def removeHostFromChannel(ctx: Context, hostname: Any, channel_name: Any) -> None:
+def removeHostFromChannel(ctx: Context, hostname: Ref, channel_name: IdOrName) -> None:
     hosts.remove_from_channel(ctx, hostname, channel_name)
 
 
 @export(perm="admin", writes=True)
-def editChannel(ctx: Context, channelInfo: Any, **kw: Any) -> bool:
+def editChannel(ctx: Context, channelInfo: Ref, **kw: Any) -> bool:
     return channels.edit(ctx, channelInfo, **kw)
 
 
 @export(perm="host", writes=True)
-def enableChannel(ctx: Context, channelname: Any, comment: str | None = None) -> None:
+def enableChannel(ctx: Context, channelname: Ref, comment: str | None = None) -> None:
     channels.set_enabled(ctx, channelname, True, comment)
 
 
 @export(perm="host", writes=True)
-def disableChannel(ctx: Context, channelname: Any, comment: str | None = None) -> None:
+def disableChannel(ctx: Context, channelname: Ref, comment: str | None = None) -> None:
     channels.set_enabled(ctx, channelname, False, comment)
 
 
 @export(perm="admin", writes=True)
-def removeChannel(ctx: Context, channel_name: Any, force: bool = False) -> None:
+def removeChannel(ctx: Context, channel_name: IdOrName, force: bool = False) -> None:
     """Delete a channel (Koji dropped this call in 1.30; kiln keeps its old form)."""
     channels.remove(ctx, channel_name, force=bool(force))
 

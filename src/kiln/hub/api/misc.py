@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import kiln
+from kiln.hub.argtypes import Id
 from kiln.hub.context import Context
 from kiln.hub.domain import events, history
 from kiln.hub.rpc import export
@@ -100,11 +101,12 @@ def _listapi(ctx: Context) -> list[dict]:
 
 @export()
 def getLastEvent(ctx: Context, before: Any = None, strict: bool = True) -> dict | None:
+    """``before``: seconds; the domain refuses anything else in Koji's words ("Invalid type for before")."""
     return events.last(ctx, before, strict)
 
 
 @export()
-def getEvent(ctx: Context, id: int, strict: bool = True) -> dict | None:  # noqa: A002 - Koji's name
+def getEvent(ctx: Context, id: Id, strict: bool = True) -> dict | None:  # noqa: A002 - Koji's name
     return events.get(ctx, id, strict)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kiln.hub.argtypes import Id, Ref
 from kiln.hub.context import Context
 from kiln.hub.domain import users
 from kiln.hub.rpc import HOST, LOGIN, export
@@ -25,49 +26,57 @@ def _user_id(ctx: Context, user_id: Any) -> int:
 
 
 @export()
-def getBuildNotifications(ctx: Context, userID: Any = None) -> list:
+def getBuildNotifications(ctx: Context, userID: Ref | None = None) -> list:
     _user_id(ctx, userID)
     return []
 
 
 @export()
-def getBuildNotificationBlocks(ctx: Context, userID: Any = None) -> list:
+def getBuildNotificationBlocks(ctx: Context, userID: Ref | None = None) -> list:
     _user_id(ctx, userID)
     return []
 
 
 @export()
-def getBuildNotification(ctx: Context, id: Any, strict: bool = False) -> dict | None:  # noqa: A002 - Koji's name
+def getBuildNotification(ctx: Context, id: Id, strict: bool = False) -> dict | None:  # noqa: A002 - Koji's name
     if strict:
         raise errors.GenericError(f"No notification with ID {id} found")
     return None
 
 
 @export(access=LOGIN, writes=True)
-def createNotification(ctx: Context, user_id: Any, package_id: Any, tag_id: Any, success_only: Any) -> None:
+def createNotification(
+    ctx: Context, user_id: Ref | None, package_id: Ref | None, tag_id: Ref | None, success_only: bool
+) -> None:
     raise errors.GenericError("this hub sends no build notifications (kiln has none yet): nothing to subscribe to")
 
 
 @export(access=LOGIN, writes=True)
-def updateNotification(ctx: Context, id: Any, package_id: Any, tag_id: Any, success_only: Any) -> None:  # noqa: A002
+def updateNotification(
+    ctx: Context,
+    id: Id,  # noqa: A002 - Koji's name
+    package_id: Ref | None,
+    tag_id: Ref | None,
+    success_only: bool,
+) -> None:
     raise errors.GenericError(f"No notification with ID {id} found")
 
 
 @export(access=LOGIN, writes=True)
-def deleteNotification(ctx: Context, id: Any) -> None:  # noqa: A002 - Koji's name
+def deleteNotification(ctx: Context, id: Id) -> None:  # noqa: A002 - Koji's name
     raise errors.GenericError(f"No notification with ID {id} found")
 
 
 @export("host.tagNotification", access=HOST)
 def tagNotification(
     ctx: Context,
-    is_successful: Any,
-    tag_id: Any,
-    from_id: Any,
-    build_id: Any,
-    user_id: Any,
-    ignore_success: Any = False,
-    failure_msg: Any = "",
+    is_successful: bool,
+    tag_id: Ref | None,
+    from_id: Ref | None,
+    build_id: Ref | None,
+    user_id: Ref | None,
+    ignore_success: bool = False,
+    failure_msg: str | None = "",
 ) -> None:
     """What kojid's tagBuild reports after tagging (and after a failure): nothing to send here, as in Koji
     with DisableNotifications."""

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.api import batches, query_opts
+from kiln.hub.argtypes import Id, QueryOpts, Ref
 from kiln.hub.context import Context
 from kiln.hub.domain import packages, tags, users
 from kiln.hub.rpc import export
@@ -18,11 +19,11 @@ from kiln.protocol import errors
 @export(perm="tag", writes=True)
 def packageListAdd(
     ctx: Context,
-    taginfo: Any,
-    pkginfo: Any,
-    owner: Any = None,
-    block: Any = None,
-    extra_arches: Any = None,
+    taginfo: Ref,
+    pkginfo: Ref,
+    owner: Ref | None = None,
+    block: bool | None = None,
+    extra_arches: str | list | None = None,
     force: bool = False,
     update: bool = False,
 ) -> None:
@@ -30,27 +31,29 @@ def packageListAdd(
 
 
 @export(perm="tag", writes=True)
-def packageListRemove(ctx: Context, taginfo: Any, pkginfo: Any, force: bool = False) -> None:
+def packageListRemove(ctx: Context, taginfo: Ref, pkginfo: Ref, force: bool = False) -> None:
     packages.remove(ctx, taginfo, pkginfo)
 
 
 @export(perm="tag", writes=True)
-def packageListBlock(ctx: Context, taginfo: Any, pkginfo: Any, force: bool = False) -> None:
+def packageListBlock(ctx: Context, taginfo: Ref, pkginfo: Ref, force: bool = False) -> None:
     packages.block(ctx, taginfo, pkginfo, bool(force))
 
 
 @export(perm="tag", writes=True)
-def packageListUnblock(ctx: Context, taginfo: Any, pkginfo: Any, force: bool = False) -> None:
+def packageListUnblock(ctx: Context, taginfo: Ref, pkginfo: Ref, force: bool = False) -> None:
     packages.unblock(ctx, taginfo, pkginfo)
 
 
 @export(perm="tag", writes=True)
-def packageListSetOwner(ctx: Context, taginfo: Any, pkginfo: Any, owner: Any, force: bool = False) -> None:
+def packageListSetOwner(ctx: Context, taginfo: Ref, pkginfo: Ref, owner: Ref, force: bool = False) -> None:
     packages.set_owner(ctx, taginfo, pkginfo, owner)
 
 
 @export(perm="tag", writes=True)
-def packageListSetArches(ctx: Context, taginfo: Any, pkginfo: Any, arches: Any, force: bool = False) -> None:
+def packageListSetArches(
+    ctx: Context, taginfo: Ref, pkginfo: Ref, arches: str | list | None, force: bool = False
+) -> None:
     packages.set_arches(ctx, taginfo, pkginfo, arches)
 
 
@@ -69,7 +72,7 @@ def _package_key(b: dict) -> batches.Key | None:
         single=lambda ctx, **b: getPackage(ctx, **b),
     )
 )
-def getPackage(ctx: Context, info: Any, strict: bool = False, create: bool = False) -> Any:
+def getPackage(ctx: Context, info: Ref, strict: bool = False, create: bool = False) -> Any:
     """``{id, name}``.  ``create`` is refused: here packages come into being through packageListAdd."""
     if create:
         raise errors.GenericError("getPackage(create=True) is not supported: add the package to a tag's list")
@@ -83,7 +86,7 @@ def getPackageID(ctx: Context, name: str, strict: bool = False) -> int | None:
 
 
 @export()
-def getPackageConfig(ctx: Context, tag: Any, pkg: Any, event: int | None = None) -> Any:
+def getPackageConfig(ctx: Context, tag: Ref, pkg: Ref, event: Id | None = None) -> Any:
     package = packages.get(ctx, pkg)
     if package is None:
         return None
@@ -93,14 +96,14 @@ def getPackageConfig(ctx: Context, tag: Any, pkg: Any, event: int | None = None)
 @export()
 def listPackages(
     ctx: Context,
-    tagID: Any = None,
-    userID: Any = None,
-    pkgID: Any = None,
+    tagID: Ref | None = None,
+    userID: Ref | None = None,
+    pkgID: Ref | None = None,
     prefix: str | None = None,
     inherited: bool = False,
     with_dups: bool = False,
-    event: int | None = None,
-    queryOpts: dict | None = None,
+    event: Id | None = None,
+    queryOpts: QueryOpts | None = None,
     with_owners: bool = True,
     with_blocked: bool = True,
 ) -> Any:
@@ -132,7 +135,7 @@ def listPackages(
 
 
 @export()
-def listPackagesSimple(ctx: Context, prefix: str | None = None, queryOpts: dict | None = None) -> Any:
+def listPackagesSimple(ctx: Context, prefix: str | None = None, queryOpts: QueryOpts | None = None) -> Any:
     """Every package as ``{package_id, package_name}``; ``prefix`` matched ignoring case, as Koji's ILIKE."""
     found = [
         {"package_id": p["id"], "package_name": p["name"]} for p in packages.all_packages(ctx, prefix, ignore_case=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.api import batches
+from kiln.hub.argtypes import Id, QueryOpts, Ref
 from kiln.hub.context import Context
 from kiln.hub.domain import buildroots, query_views, repo_requests, repos, tags, tasks
 from kiln.hub.rpc import HOST, LOGIN, export, has_perm
@@ -39,7 +40,12 @@ def _repo_of_tag_key(b: dict) -> batches.Key | None:
     )
 )
 def getRepo(
-    ctx: Context, tag: Any, state: Any = None, event: Any = None, dist: bool = False, min_event: Any = None
+    ctx: Context,
+    tag: Ref,
+    state: int | str | None = None,
+    event: Id | str | None = None,
+    dist: bool = False,
+    min_event: Id | str | None = None,
 ) -> dict | None:
     return repos.legacy_get(ctx, tag, state, event, bool(dist), min_event)
 
@@ -56,7 +62,7 @@ def _repo_key(b: dict) -> batches.Key | None:
         single=lambda ctx, **b: repoInfo(ctx, **b),
     )
 )
-def repoInfo(ctx: Context, repo_id: Any, strict: bool = False) -> dict | None:
+def repoInfo(ctx: Context, repo_id: Id | str, strict: bool = False) -> dict | None:
     return repos.info(ctx, repo_id, strict=bool(strict))
 
 
@@ -66,18 +72,23 @@ def getActiveRepos(ctx: Context) -> list:
 
 
 @export()
-def tagLastChangeEvent(ctx: Context, tag: Any, before: Any = None, inherit: bool = True) -> int | None:
+def tagLastChangeEvent(ctx: Context, tag: Ref, before: Id | str | None = None, inherit: bool = True) -> int | None:
     return repos.last_change_event(ctx, tag, before, bool(inherit))
 
 
 @export()
-def tagFirstChangeEvent(ctx: Context, tag: Any, after: Any = None, inherit: bool = True) -> int | None:
+def tagFirstChangeEvent(ctx: Context, tag: Ref, after: Id | str | None = None, inherit: bool = True) -> int | None:
     return repos.first_change_event(ctx, tags.get_id(ctx, tag), after, bool(inherit))
 
 
 @export(access=LOGIN, writes=True)
 def newRepo(
-    ctx: Context, tag: Any, event: Any = None, src: bool = False, debuginfo: bool = False, separate_src: bool = False
+    ctx: Context,
+    tag: Ref,
+    event: Id | None = None,
+    src: bool = False,
+    debuginfo: bool = False,
+    separate_src: bool = False,
 ) -> int:
     """A newRepo task for the tag (``repo`` or ``regen-repo`` permission), as koji regen-repo --make-task asks."""
     if not (has_perm(ctx, "repo") or has_perm(ctx, "regen-repo")):
@@ -93,28 +104,28 @@ def newRepo(
 
 
 @export(perm="repo", writes=True)
-def repoExpire(ctx: Context, repo_id: Any) -> None:
+def repoExpire(ctx: Context, repo_id: Id | str) -> None:
     repos.set_state(ctx, int(repos.info(ctx, repo_id, strict=True)["id"]), RepoState.EXPIRED)
 
 
 @export(perm="repo", writes=True)
-def repoProblem(ctx: Context, repo_id: Any) -> None:
+def repoProblem(ctx: Context, repo_id: Id | str) -> None:
     repos.set_state(ctx, int(repos.info(ctx, repo_id, strict=True)["id"]), RepoState.PROBLEM)
 
 
 @export(perm="repo", writes=True)
-def repoDelete(ctx: Context, repo_id: Any) -> int:
+def repoDelete(ctx: Context, repo_id: Id | str) -> int:
     """DELETED unless build roots still use it (then their number, and no change); kiln's hub removes its files."""
     return repos.delete(ctx, repo_id)
 
 
 @export("repo.setState", perm="repo", writes=True)
-def setState(ctx: Context, repo_id: Any, state: Any) -> None:
+def setState(ctx: Context, repo_id: Id | str, state: int | str) -> None:
     repos.set_state(ctx, int(repos.info(ctx, repo_id, strict=True)["id"]), state)
 
 
 @export("repo.references")
-def references(ctx: Context, repo_id: Any) -> list:
+def references(ctx: Context, repo_id: Id | str) -> list:
     return repos.references(ctx, repo_id)
 
 
@@ -140,36 +151,44 @@ def _best_key(b: dict) -> batches.Key | None:
         strict=lambda b: False,  # a missing tag faults, a tag without such a repo is None
     ),
 )
-def get(ctx: Context, tag: Any, min_event: Any = None, at_event: Any = None, opts: Any = None) -> dict | None:
+def get(
+    ctx: Context,
+    tag: Ref,
+    min_event: Id | str | None = None,
+    at_event: Id | str | None = None,
+    opts: dict | None = None,
+) -> dict | None:
     return repos.best(ctx, tag, min_event, at_event, opts)
 
 
 @export("repo.request", access=LOGIN, writes=True)
 def request(
     ctx: Context,
-    tag: Any,
-    min_event: Any = None,
-    at_event: Any = None,
-    opts: Any = None,
-    priority: Any = None,
+    tag: Ref,
+    min_event: Id | str | None = None,
+    at_event: Id | str | None = None,
+    opts: dict | None = None,
+    priority: int | None = None,
     force: bool = False,
 ) -> dict:
     return repo_requests.request(ctx, tag, min_event, at_event, opts, priority, bool(force), has_perm(ctx, "admin"))
 
 
 @export("repo.checkRequest")
-def checkRequest(ctx: Context, req_id: Any) -> dict:
+def checkRequest(ctx: Context, req_id: Id | str) -> dict:
     return repo_requests.check(ctx, req_id)
 
 
 @export("repo.query")
-def query(ctx: Context, clauses: Any, fields: Any = None, opts: Any = None) -> Any:
+def query(ctx: Context, clauses: list | None, fields: list | str | None = None, opts: QueryOpts | None = None) -> Any:
     """Repos by Koji's clauses: ``[[field, op, value], ...]`` over RepoQuery's fields (kojira's first call)."""
     return query_views.run(ctx, repos.VIEW, clauses, fields, opts)
 
 
 @export("repo.queryQueue")
-def queryQueue(ctx: Context, clauses: Any = None, fields: Any = None, opts: Any = None) -> Any:
+def queryQueue(
+    ctx: Context, clauses: list | None = None, fields: list | str | None = None, opts: QueryOpts | None = None
+) -> Any:
     """Repo requests by Koji's clauses over RepoQueueQuery's fields."""
     return query_views.run(ctx, repo_requests.QUEUE_VIEW, clauses, fields, opts)
 
@@ -180,7 +199,7 @@ def updateEndEvents(ctx: Context) -> None:
 
 
 @export("repo.setRequestPriority", perm="admin", writes=True)
-def setRequestPriority(ctx: Context, req_id: Any, priority: Any) -> None:
+def setRequestPriority(ctx: Context, req_id: Id | str, priority: int) -> None:
     repo_requests.set_priority(ctx, req_id, priority)
 
 
@@ -210,16 +229,20 @@ def staleTags(ctx: Context) -> list:
 
 
 @export("host.repoInit", access=HOST, writes=True)
-def repoInit(ctx: Context, tag: Any, task_id: Any = None, event: Any = None, opts: Any = None) -> list:
+def repoInit(
+    ctx: Context, tag: Ref, task_id: Id | None = None, event: Id | None = None, opts: dict | None = None
+) -> list:
     return repos.init(ctx, ctx.session.host_id, tag, task_id, event, opts)
 
 
 @export("host.repoDone", access=HOST, writes=True)
-def repoDone(ctx: Context, repo_id: Any, data: Any, expire: bool = False, repo_json_updates: Any = None) -> None:
+def repoDone(
+    ctx: Context, repo_id: Id | str, data: dict, expire: bool = False, repo_json_updates: dict | None = None
+) -> None:
     repos.done(ctx, ctx.session.host_id, repo_id, data, bool(expire), repo_json_updates)
 
 
 @export("repo.expireBuildroots", perm="repo", writes=True)
-def expireBuildroots(ctx: Context, age: Any) -> list:
+def expireBuildroots(ctx: Context, age: float) -> list:
     """kiln's: expire build roots left on record ``age`` seconds after their task ended (the repo daemon's)."""
     return buildroots.expire_stale(ctx, age)

@@ -32,14 +32,12 @@ def countAndFilterResults(ctx: Context, methodName: str, *args: Any, **kw: Any) 
     As in Koji, an error of the inner call comes back as a GenericError that
     names the method; None sorts last unless ``noneGreatest`` is false.
     """
-    filter_opts = kw.pop("filterOpts", None) or {}
-    if not isinstance(filter_opts, dict):
-        raise errors.ParameterError("filterOpts must be a struct")
+    filter_opts = _filter_opts(kw.pop("filterOpts", None))
     if ctx.registry.get(methodName) is None:
         raise errors.GenericError(f"Invalid method: {methodName}")
     try:
         results = invoke(ctx, ctx.registry, methodName, args, kw)
-    except Exception as exc:  # Koji wraps whatever the inner call raised
+    except errors.GenericError as exc:  # Koji wraps the inner call's fault; an internal error stays one
         raise errors.GenericError(f"method {methodName} raised an exception ({exc})") from None
     if results is None:
         return 0, None
@@ -52,16 +50,32 @@ def countAndFilterResults(ctx: Context, methodName: str, *args: Any, **kw: Any) 
         if any(not isinstance(row, dict) or key not in row for row in results):
             raise errors.ParameterError(f"Invalid order field: {key}")
         none_last = filter_opts.get("noneGreatest", True)
-        results = sorted(
-            results,
-            key=lambda row: ((row[key] is None) == bool(none_last), row[key]),
-            reverse=str(order).startswith("-"),
-        )
+        try:
+            results = sorted(
+                results,
+                key=lambda row: ((row[key] is None) == bool(none_last), row[key]),
+                reverse=str(order).startswith("-"),
+            )
+        except TypeError:
+            raise errors.ParameterError(f"Cannot order by {key}: its values are not comparable") from None
     if filter_opts.get("offset") is not None:
-        results = results[int(filter_opts["offset"]) :]
+        results = results[filter_opts["offset"] :]
     if filter_opts.get("limit") is not None:
-        results = results[: int(filter_opts["limit"])]
+        results = results[: filter_opts["limit"]]
     return total, results
+
+
+def _filter_opts(value: Any) -> dict:
+    """``filterOpts``: a struct whose ``offset`` and ``limit`` are whole numbers (or nil)."""
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise errors.ParameterError(f"filterOpts must be a struct, not {value!r}")
+    for key in ("offset", "limit"):
+        bound = value.get(key)
+        if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int)):
+            raise errors.ParameterError(f"filterOpts {key} must be a whole number, not {bound!r}")
+    return value
 
 
 @export()

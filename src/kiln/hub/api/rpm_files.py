@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.api import query_opts
+from kiln.hub.argtypes import Id, QueryOpts, Ref
 from kiln.hub.context import Context
 from kiln.hub.domain import rpm_files
 from kiln.hub.rpc import export
@@ -12,7 +13,12 @@ from kiln.hub.rpc import export
 
 @export()
 def getRPMHeaders(
-    ctx: Context, rpmID: Any = None, taskID: Any = None, filepath: Any = None, headers: Any = None, strict: bool = False
+    ctx: Context,
+    rpmID: Ref | None = None,
+    taskID: Id | None = None,
+    filepath: str | None = None,
+    headers: list | None = None,
+    strict: bool = False,
 ) -> dict:
     return rpm_files.header_fields(ctx, rpmID, taskID, filepath, headers, bool(strict))
 
@@ -20,13 +26,13 @@ def getRPMHeaders(
 @export()
 def getChangelogEntries(
     ctx: Context,
-    buildID: Any = None,
-    taskID: Any = None,
-    filepath: Any = None,
-    author: Any = None,
+    buildID: Ref | None = None,
+    taskID: Id | None = None,
+    filepath: str | None = None,
+    author: str | None = None,
     before: Any = None,
     after: Any = None,
-    queryOpts: dict | None = None,
+    queryOpts: QueryOpts | None = None,
     strict: bool = False,
 ) -> Any:
     found = rpm_files.changelog_entries(ctx, buildID, taskID, filepath, author, before, after, bool(strict))
@@ -47,16 +53,16 @@ def _rows(rows: list[dict], opts: dict | None, columns: tuple[str, ...]) -> Any:
 
 @export()
 def getRPMDeps(
-    ctx: Context, rpmID: Any, depType: Any = None, queryOpts: dict | None = None, strict: bool = False
+    ctx: Context, rpmID: Ref, depType: int | None = None, queryOpts: QueryOpts | None = None, strict: bool = False
 ) -> Any:
     return _rows(rpm_files.dependencies(ctx, rpmID, depType, bool(strict)), queryOpts, _DEP_COLUMNS)
 
 
 @export()
-def listRPMFiles(ctx: Context, rpmID: Any, queryOpts: dict | None = None) -> Any:
+def listRPMFiles(ctx: Context, rpmID: Ref, queryOpts: QueryOpts | None = None) -> Any:
     return _rows(rpm_files.file_list(ctx, rpmID), queryOpts, _FILE_COLUMNS)
 
 
 @export()
-def getRPMFile(ctx: Context, rpmID: Any, filename: Any, strict: bool = False) -> dict:
+def getRPMFile(ctx: Context, rpmID: Ref, filename: str, strict: bool = False) -> dict:
     return rpm_files.file_info(ctx, rpmID, filename, bool(strict))

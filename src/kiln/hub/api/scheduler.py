@@ -2,21 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from kiln.hub.argtypes import Id, QueryOpts
 from kiln.hub.context import Context
 from kiln.hub.domain import queue_position, scheduler_log
 from kiln.hub.rpc import export
 
 
 @export("scheduler.getLogMessages")
-def getLogMessages(ctx: Context, clauses: Any = None, fields: Any = None, opts: Any = None) -> list:
+def getLogMessages(
+    ctx: Context, clauses: list | None = None, fields: list | str | None = None, opts: QueryOpts | None = None
+) -> list:
     """Scheduler notes: ``clauses`` as ``[[field, op, value], ...]``, Koji's QueryView form."""
     return scheduler_log.messages(ctx, clauses, fields, opts)
 
 
 @export("kiln.queuePosition")
-def queuePosition(ctx: Context, taskID: Any) -> dict:
+def queuePosition(ctx: Context, taskID: Id) -> dict:
     """kiln's call: where a task stands in the queue.
 
     ``{task_id, state, ahead, hosts, ready_hosts}``: for a FREE task, ``ahead``

@@ -7,9 +7,10 @@ from typing import Any
 from sqlalchemy import select
 
 from kiln.hub import auth, rpc
+from kiln.hub.argtypes import Id, IdOrName
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import users
+from kiln.hub.domain import ids, users
 from kiln.hub.domain.times import timestamp_text
 from kiln.hub.rpc import export
 from kiln.protocol import errors
@@ -83,10 +84,12 @@ def sslLogin(
 
 
 @export(writes=True)
-def logout(ctx: Context, session_id: int | None = None) -> None:
+def logout(ctx: Context, session_id: Id | None = None) -> None:
     """Close this session (or, for its owner or an admin, another one)."""
     if ctx.session is None:
         raise errors.AuthError("Not logged in")
+    if session_id is not None:
+        session_id = ids.row_id(session_id, "session id")  # Koji's int(): "12" too
     if session_id is None or session_id == ctx.session.id:
         auth.close_session(ctx, ctx.session.id)
         return None
@@ -100,11 +103,12 @@ def logout(ctx: Context, session_id: int | None = None) -> None:
 
 
 @export(writes=True)
-def logoutChild(ctx: Context, session_id: int) -> None:
+def logoutChild(ctx: Context, session_id: Id) -> None:
     """Close a subsession of this session; any other id is left alone."""
     if ctx.session is None:
         raise errors.AuthError("Not logged in")
     s = tables.sessions
+    session_id = ids.row_id(session_id, "session id")
     row = ctx.conn.execute(select(s.c.master).where(s.c.id == session_id)).first()
     if row is not None and row.master == ctx.session.id:
         auth.close_session(ctx, session_id)
@@ -164,7 +168,7 @@ def _session_info(row: Any, details: bool) -> dict:
 
 
 @export()
-def getSessionInfo(ctx: Context, details: bool = False, user_id: int | None = None) -> Any:
+def getSessionInfo(ctx: Context, details: bool = False, user_id: IdOrName | None = None) -> Any:
     """The caller's session; with user_id, every open session of that user."""
     if ctx.session is None:
         return None

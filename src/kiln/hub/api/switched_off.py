@@ -6,8 +6,7 @@ say why they cannot run, as they would against such a Koji hub.
 
 from __future__ import annotations
 
-from typing import Any
-
+from kiln.hub.argtypes import IdOrName, Ref
 from kiln.hub.context import Context
 from kiln.hub.rpc import LOGIN, export
 from kiln.protocol import errors
@@ -17,27 +16,49 @@ _MAVEN = "Maven support not enabled"
 
 @export(access=LOGIN)
 def mavenBuild(
-    ctx: Context, url: Any, target: Any, opts: Any = None, priority: Any = None, channel: Any = "maven"
+    ctx: Context,
+    url: str,
+    target: IdOrName | None,
+    opts: dict | None = None,
+    priority: int | None = None,
+    channel: IdOrName | None = "maven",
 ) -> int:
     raise errors.GenericError(_MAVEN)
 
 
 @export(access=LOGIN)
 def wrapperRPM(
-    ctx: Context, build: Any, url: Any, target: Any, priority: Any = None, channel: Any = "maven", opts: Any = None
+    ctx: Context,
+    build: Ref,
+    url: str,
+    target: IdOrName | None,
+    priority: int | None = None,
+    channel: IdOrName | None = "maven",
+    opts: dict | None = None,
 ) -> int:
     raise errors.GenericError(_MAVEN)
 
 
 @export(access=LOGIN)
 def chainMaven(
-    ctx: Context, builds: Any, target: Any, opts: Any = None, priority: Any = None, channel: Any = "maven"
+    ctx: Context,
+    builds: list | dict,
+    target: IdOrName | None,
+    opts: dict | None = None,
+    priority: int | None = None,
+    channel: IdOrName | None = "maven",
 ) -> int:
     raise errors.GenericError(_MAVEN)
 
 
 @export(access=LOGIN)
 def winBuild(
-    ctx: Context, vm: Any, url: Any, target: Any, opts: Any = None, priority: Any = None, channel: Any = "vm"
+    ctx: Context,
+    vm: str,
+    url: str,
+    target: IdOrName | None,
+    opts: dict | None = None,
+    priority: int | None = None,
+    channel: IdOrName | None = "vm",
 ) -> int:
     raise errors.GenericError("Windows support not enabled")

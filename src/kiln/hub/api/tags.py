@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.api import batches, query_opts
+from kiln.hub.argtypes import Id, IdOrName, QueryOpts, Ref
 from kiln.hub.context import Context
 from kiln.hub.domain import builds, inheritance, packages, tags, targets
 from kiln.hub.rpc import export
@@ -15,9 +16,9 @@ from kiln.protocol import errors
 def createTag(
     ctx: Context,
     name: str,
-    parent: Any = None,
-    arches: Any = None,
-    perm: Any = None,
+    parent: Ref | None = None,
+    arches: str | list | None = None,
+    perm: IdOrName | None = None,
     locked: bool = False,
     maven_support: bool = False,
     maven_include_all: bool = False,
@@ -27,12 +28,12 @@ def createTag(
 
 
 @export(perm="tag", writes=True)
-def editTag2(ctx: Context, tagInfo: Any, **kwargs: Any) -> None:
+def editTag2(ctx: Context, tagInfo: Ref, **kwargs: Any) -> None:
     tags.edit(ctx, tagInfo, **kwargs)
 
 
 @export(perm="tag", writes=True)
-def deleteTag(ctx: Context, tagInfo: Any) -> None:
+def deleteTag(ctx: Context, tagInfo: Ref) -> None:
     tags.delete_tag(ctx, tagInfo)
 
 
@@ -52,17 +53,19 @@ def _tag_key(b: dict) -> batches.Key | None:
         single=lambda ctx, **b: getTag(ctx, **b),
     )
 )
-def getTag(ctx: Context, tagInfo: Any, strict: bool = False, event: int | None = None, blocked: bool = False) -> Any:
+def getTag(ctx: Context, tagInfo: Ref, strict: bool = False, event: Id | None = None, blocked: bool = False) -> Any:
     return tags.get(ctx, tagInfo, strict=bool(strict), event=event, blocked=bool(blocked))
 
 
 @export()
-def getBuildConfig(ctx: Context, tag: Any, event: int | None = None) -> dict:
+def getBuildConfig(ctx: Context, tag: Ref, event: Id | None = None) -> dict:
     return tags.build_config(ctx, tag, event)
 
 
 @export()
-def getTagExternalRepos(ctx: Context, tag_info: Any = None, repo_info: Any = None, event: int | None = None) -> list:
+def getTagExternalRepos(
+    ctx: Context, tag_info: Ref | None = None, repo_info: Ref | None = None, event: Id | None = None
+) -> list:
     """External repos of a tag: a Koji feature kiln does not have, so none, as such a hub answers."""
     if tag_info is not None:
         tags.get_id(ctx, tag_info)
@@ -72,10 +75,10 @@ def getTagExternalRepos(ctx: Context, tag_info: Any = None, repo_info: Any = Non
 @export()
 def listTags(
     ctx: Context,
-    build: Any = None,
-    package: Any = None,
+    build: Ref | None = None,
+    package: Ref | None = None,
     perms: bool = True,
-    queryOpts: dict | None = None,
+    queryOpts: QueryOpts | None = None,
     pattern: str | None = None,
 ) -> Any:
     """Every tag (``pattern``: a case-insensitive glob); with ``package``, the tags listing it."""
@@ -101,12 +104,12 @@ def listTags(
 
 
 @export()
-def getInheritanceData(ctx: Context, tag: Any, event: int | None = None) -> list:
+def getInheritanceData(ctx: Context, tag: Ref, event: Id | None = None) -> list:
     return inheritance.get_data(ctx, tags.get_id(ctx, tag), event)
 
 
 @export(perm="tag", writes=True)
-def setInheritanceData(ctx: Context, tag: Any, data: Any, clear: bool = False) -> None:
+def setInheritanceData(ctx: Context, tag: Ref, data: list | dict, clear: bool = False) -> None:
     tag_id = tags.get(ctx, tag, strict=True)["id"]
     if isinstance(data, dict):
         data = [data]
@@ -114,7 +117,7 @@ def setInheritanceData(ctx: Context, tag: Any, data: Any, clear: bool = False) -
 
 
 @export()
-def getFullInheritance(ctx: Context, tag: Any, event: int | None = None, reverse: bool = False, **kwargs: Any) -> list:
+def getFullInheritance(ctx: Context, tag: Ref, event: Id | None = None, reverse: bool = False, **kwargs: Any) -> list:
     """``stops`` and ``jumps`` (removed in Koji 1.26) are still accepted empty, as Koji's hub does."""
     for key, value in kwargs.items():
         if key not in ("stops", "jumps"):
@@ -125,17 +128,17 @@ def getFullInheritance(ctx: Context, tag: Any, event: int | None = None, reverse
 
 
 @export(perm="target", writes=True)
-def createBuildTarget(ctx: Context, name: str, build_tag: Any, dest_tag: Any) -> None:
+def createBuildTarget(ctx: Context, name: str, build_tag: Ref, dest_tag: Ref) -> None:
     targets.create(ctx, name, build_tag, dest_tag)
 
 
 @export(perm="target", writes=True)
-def editBuildTarget(ctx: Context, buildTargetInfo: Any, name: str, build_tag: Any, dest_tag: Any) -> None:
+def editBuildTarget(ctx: Context, buildTargetInfo: Ref, name: str, build_tag: Ref, dest_tag: Ref) -> None:
     targets.edit(ctx, buildTargetInfo, name, build_tag, dest_tag)
 
 
 @export(perm="target", writes=True)
-def deleteBuildTarget(ctx: Context, buildTargetInfo: Any) -> None:
+def deleteBuildTarget(ctx: Context, buildTargetInfo: Ref) -> None:
     targets.delete(ctx, buildTargetInfo)
 
 
@@ -155,24 +158,24 @@ def _target_key(b: dict) -> batches.Key | None:
         single=lambda ctx, **b: getBuildTarget(ctx, **b),
     )
 )
-def getBuildTarget(ctx: Context, info: Any, event: int | None = None, strict: bool = False) -> Any:
+def getBuildTarget(ctx: Context, info: Ref, event: Id | None = None, strict: bool = False) -> Any:
     return targets.get(ctx, info, event, bool(strict))
 
 
 @export()
 def getBuildTargets(
     ctx: Context,
-    info: Any = None,
-    event: int | None = None,
-    buildTagID: Any = None,
-    destTagID: Any = None,
-    queryOpts: dict | None = None,
+    info: Ref | None = None,
+    event: Id | None = None,
+    buildTagID: Ref | None = None,
+    destTagID: Ref | None = None,
+    queryOpts: QueryOpts | None = None,
 ) -> Any:
     return query_opts.listing(targets.list_targets(ctx, info, event, buildTagID, destTagID), queryOpts)
 
 
 @export()
-def getExternalRepoList(ctx: Context, tag_info: Any, event: Any = None) -> list:
+def getExternalRepoList(ctx: Context, tag_info: Ref, event: Id | None = None) -> list:
     """External repos a tag uses: kiln has none (as a Koji hub without any answers)."""
     tags.get_id(ctx, tag_info)
     return []

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.api import batches
+from kiln.hub.argtypes import Id, IdOrName
 from kiln.hub.context import Context
 from kiln.hub.domain import build_requests, task_actions, task_lists, tasks
 from kiln.hub.rpc import LOGIN, export, has_perm
@@ -30,14 +31,26 @@ def makeTask(ctx: Context, *args: Any, **opts: Any) -> int:
 
 
 @export(access=LOGIN, writes=True)
-def build(ctx: Context, src: Any, target: Any, opts: Any = None, priority: Any = None, channel: Any = None) -> int:
+def build(
+    ctx: Context,
+    src: str,
+    target: IdOrName | None,
+    opts: dict | None = None,
+    priority: int | None = None,
+    channel: IdOrName | None = None,
+) -> int:
     """Ask for a build of ``src`` (an SCM URL, or an uploaded .src.rpm's work path) for ``target``; the task id."""
     return build_requests.submit(ctx, src, target, opts, priority, channel, has_perm(ctx, "admin"))
 
 
 @export(access=LOGIN, writes=True)
 def chainBuild(
-    ctx: Context, srcs: Any, target: Any, opts: Any = None, priority: Any = None, channel: Any = None
+    ctx: Context,
+    srcs: list,
+    target: IdOrName | None,
+    opts: dict | None = None,
+    priority: int | None = None,
+    channel: IdOrName | None = None,
 ) -> int:
     """Levels of builds, each level's built and in the build tag's repo before the next starts; the task id."""
     return build_requests.submit_chain(ctx, srcs, target, opts, priority, channel, has_perm(ctx, "admin"))
@@ -58,19 +71,19 @@ def _task_key(b: dict) -> batches.Key | None:
         single=lambda ctx, **b: getTaskInfo(ctx, **b),
     )
 )
-def getTaskInfo(ctx: Context, task_id: Any, request: bool = False, strict: bool = False) -> Any:
+def getTaskInfo(ctx: Context, task_id: Id | list, request: bool = False, strict: bool = False) -> Any:
     if isinstance(task_id, (list, tuple)):
         return [tasks.get(ctx, one, strict=strict, request=request) for one in task_id]
     return tasks.get(ctx, task_id, strict=strict, request=request)
 
 
 @export()
-def getTaskRequest(ctx: Context, taskId: Any) -> list:
+def getTaskRequest(ctx: Context, taskId: Id) -> list:
     return tasks.request_of(ctx, taskId)
 
 
 @export()
-def getTaskResult(ctx: Context, taskId: Any, raise_fault: bool = True) -> Any:
+def getTaskResult(ctx: Context, taskId: Id, raise_fault: bool = True) -> Any:
     return tasks.result_of(ctx, taskId, raise_fault=raise_fault)
 
 
@@ -97,7 +110,7 @@ def _children_many(ctx: Context, variant: tuple[bool, bool], ids: list) -> dict:
         single=lambda ctx, **b: getTaskChildren(ctx, **b),
     )
 )
-def getTaskChildren(ctx: Context, task_id: Any, request: bool = False, strict: bool = False) -> list:
+def getTaskChildren(ctx: Context, task_id: Id, request: bool = False, strict: bool = False) -> list:
     if strict:
         tasks.get(ctx, task_id, strict=True)
     return tasks.children(ctx, task_id, request=request)
@@ -117,7 +130,7 @@ def _descendents_key(b: dict) -> batches.Key:
         single=lambda ctx, **b: getTaskDescendents(ctx, **b),
     )
 )
-def getTaskDescendents(ctx: Context, task_id: Any, request: bool = False) -> dict:
+def getTaskDescendents(ctx: Context, task_id: Id, request: bool = False) -> dict:
     return tasks.descendents(ctx, task_id, request=request)
 
 
@@ -127,41 +140,41 @@ def listTasks(ctx: Context, opts: dict | None = None, queryOpts: dict | None = N
 
 
 @export(access=LOGIN, writes=True)
-def cancelTask(ctx: Context, task_id: Any, recurse: bool = True) -> None:
+def cancelTask(ctx: Context, task_id: Id, recurse: bool = True) -> None:
     task_actions.cancel(ctx, task_id, has_perm(ctx, "admin"), recurse=recurse)
 
 
 @export(perm="admin", writes=True)
-def cancelTaskFull(ctx: Context, task_id: Any, strict: bool = True) -> None:
+def cancelTaskFull(ctx: Context, task_id: Id, strict: bool = True) -> None:
     task_actions.cancel_full(ctx, task_id, strict=strict)
 
 
 @export(access=LOGIN, writes=True)
-def cancelTaskChildren(ctx: Context, task_id: Any) -> None:
+def cancelTaskChildren(ctx: Context, task_id: Id) -> None:
     task_actions.cancel_children(ctx, task_id, has_perm(ctx, "admin"))
 
 
 @export(access=LOGIN, writes=True)
-def resubmitTask(ctx: Context, taskID: Any) -> int:
+def resubmitTask(ctx: Context, taskID: Id) -> int:
     return task_actions.resubmit(ctx, taskID, has_perm(ctx, "admin"))
 
 
 @export(perm="admin", writes=True)
-def setTaskPriority(ctx: Context, task_id: Any, priority: Any, recurse: bool = True) -> None:
+def setTaskPriority(ctx: Context, task_id: Id, priority: int, recurse: bool = True) -> None:
     task_actions.set_priority(ctx, task_id, priority, recurse=recurse)
 
 
 @export(perm="admin", writes=True)
-def assignTask(ctx: Context, task_id: Any, host: Any, force: bool = False, override: bool = False) -> bool:
+def assignTask(ctx: Context, task_id: Id, host: IdOrName, force: bool = False, override: bool = False) -> bool:
     return task_actions.assign(ctx, task_id, host, force=bool(force), override=bool(override))
 
 
 @export(perm="admin", writes=True)
-def freeTask(ctx: Context, task_id: Any) -> None:
+def freeTask(ctx: Context, task_id: Id) -> None:
     task_actions.free(ctx, task_id)
 
 
 @export()
-def taskFinished(ctx: Context, taskId: Any) -> bool:
+def taskFinished(ctx: Context, taskId: Id) -> bool:
     """Whether the task has ended (CLOSED, CANCELED or FAILED: ended, not succeeded), as kojid's dependantTask asks."""
     return tasks.finished(ctx, taskId)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiln.hub.api import batches, query_opts
+from kiln.hub.argtypes import QueryOpts, Ref
 from kiln.hub.context import Context
 from kiln.hub.domain import users
 from kiln.hub.rpc import export
@@ -31,7 +32,7 @@ def _user_key(b: dict) -> batches.Key | None:
     )
 )
 def getUser(
-    ctx: Context, userInfo: Any = None, strict: bool = False, krb_princs: bool = True, groups: bool = False
+    ctx: Context, userInfo: Ref | None = None, strict: bool = False, krb_princs: bool = True, groups: bool = False
 ) -> dict | None:
     return users.get(ctx, userInfo, strict=strict, krb_princs=krb_princs, groups=groups)
 
@@ -43,14 +44,12 @@ _USER_ORDER = {c.name: c for c in users.u.c if c.name != "password"}
 @export()
 def listUsers(
     ctx: Context,
-    userType: Any = 0,
+    userType: int | list | None = 0,
     prefix: str | None = None,
-    queryOpts: dict | None = None,
+    queryOpts: QueryOpts | None = None,
     perm: str | None = None,
     inherited_perm: bool = False,
 ) -> Any:
-    if userType is not None and not isinstance(userType, (int, list, tuple)):
-        raise errors.ParameterError("userType must be integer, list, tuple or None")
     if inherited_perm and not perm:
         raise errors.GenericError("inherited_perm option must be used with perm option")
     if perm:
@@ -65,17 +64,17 @@ def createUser(ctx: Context, username: str, status: int | None = None, krb_princ
 
 
 @export(perm="admin", writes=True)
-def editUser(ctx: Context, userInfo: Any, name: str | None = None, krb_principal_mappings: list | None = None) -> None:
+def editUser(ctx: Context, userInfo: Ref, name: str | None = None, krb_principal_mappings: list | None = None) -> None:
     users.edit(ctx, userInfo, name=name, krb_principal_mappings=krb_principal_mappings)
 
 
 @export(perm="admin", writes=True)
-def enableUser(ctx: Context, username: Any) -> None:
+def enableUser(ctx: Context, username: Ref) -> None:
     users.set_status(ctx, username, UserStatus.NORMAL)
 
 
 @export(perm="admin", writes=True)
-def disableUser(ctx: Context, username: Any) -> None:
+def disableUser(ctx: Context, username: Ref) -> None:
     users.set_status(ctx, username, UserStatus.BLOCKED)
 
 
@@ -85,13 +84,13 @@ def getAllPerms(ctx: Context) -> list[dict]:
 
 
 @export()
-def getUserPerms(ctx: Context, userID: Any = None, with_groups: bool = True) -> list[str]:
+def getUserPerms(ctx: Context, userID: Ref | None = None, with_groups: bool = True) -> list[str]:
     user = users.get(ctx, userID, strict=True, krb_princs=False)
     return users.perms_of(ctx, user["id"])
 
 
 @export()
-def getUserPermsInheritance(ctx: Context, userID: Any) -> dict:
+def getUserPermsInheritance(ctx: Context, userID: Ref) -> dict:
     """Permissions and where they come from; kiln has direct grants only (``[None]``)."""
     user = users.find(ctx, userID, strict=True)
     return {perm: [None] for perm in users.perms_of(ctx, user["id"])}
@@ -99,13 +98,13 @@ def getUserPermsInheritance(ctx: Context, userID: Any) -> dict:
 
 @export(perm="admin", writes=True)
 def grantPermission(
-    ctx: Context, userinfo: Any, permission: str, create: bool = False, description: str | None = None
+    ctx: Context, userinfo: Ref, permission: str, create: bool = False, description: str | None = None
 ) -> None:
     users.grant(ctx, userinfo, permission, create=bool(create), description=description)
 
 
 @export(perm="admin", writes=True)
-def revokePermission(ctx: Context, userinfo: Any, permission: str) -> None:
+def revokePermission(ctx: Context, userinfo: Ref, permission: str) -> None:
     users.revoke(ctx, userinfo, permission)
 
 

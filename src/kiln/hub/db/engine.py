@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+import sqlalchemy.exc
 from psycopg.pq import ExecStatus
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
@@ -45,6 +46,10 @@ def make_engine(url: str) -> Engine:
     _configure_postgresql(engine)
     return engine
 
+
+# What a database raises for a value it cannot take (a number out of a column's
+# range, text where it wants a number): the caller's mistake, not the hub's.
+DATA_ERRORS = (sqlalchemy.exc.DataError, psycopg.DataError, OverflowError)
 
 # conn.info key: a writing request's BEGIN, not yet sent (see below).
 BEGIN_PENDING = "kiln.begin_pending"

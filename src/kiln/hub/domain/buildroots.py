@@ -15,7 +15,7 @@ from sqlalchemy import delete, insert, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import tasks
+from kiln.hub.domain import ids, tasks
 from kiln.protocol import errors
 from kiln.protocol.constants import BuildrootState, RepoState
 
@@ -76,18 +76,20 @@ def new(ctx: Context, host_id: int, repo: Any, arch: Any, task_id: Any = None) -
     if not isinstance(arch, str) or not arch or len(arch) > 16 or " " in arch:
         raise errors.ParameterError(f"Invalid arch: {arch!r}")
     if task_id is not None:
-        tasks.assert_running_on(tasks.row(ctx, task_id), host_id, int(task_id))
+        task_id = ids.row_id(task_id, "task id")
+        tasks.assert_running_on(tasks.row(ctx, task_id), host_id, task_id)
     if repo is not None:
         from kiln.hub.domain import repos
 
-        state = repos.lock(ctx, int(repo))  # repoDelete takes the same lock before it counts users
+        repo = ids.row_id(repo, "repo id")
+        state = repos.lock(ctx, repo)  # repoDelete takes the same lock before it counts users
         if state is None or state == RepoState.DELETED:
             raise errors.GenericError(f"repo {repo} is {'deleted' if state is not None else 'unknown'}")
     values = {
         "host_id": host_id,
         "arch": arch,
-        "task_id": int(task_id) if task_id is not None else None,
-        "repo_id": int(repo) if repo is not None else None,
+        "task_id": task_id,
+        "repo_id": repo,
         "state": int(BuildrootState.INIT),
         "container_type": "chroot",
         "create_event": ctx.event_id(),
@@ -96,7 +98,8 @@ def new(ctx: Context, host_id: int, repo: Any, arch: Any, task_id: Any = None) -
 
 
 def _own(ctx: Context, host_id: int, buildroot_id: Any) -> Any:
-    row = ctx.conn.execute(select(br.c.id, br.c.host_id, br.c.state).where(br.c.id == int(buildroot_id))).first()
+    wanted = ids.row_id(buildroot_id, "buildroot id")
+    row = ctx.conn.execute(select(br.c.id, br.c.host_id, br.c.state).where(br.c.id == wanted)).first()
     if row is None:
         raise errors.GenericError(f"No such buildroot: {buildroot_id}")
     if row.host_id != host_id:
@@ -139,11 +142,13 @@ def update_list(ctx: Context, host_id: int, buildroot_id: Any, rpmlist: Any) -> 
         raise errors.ParameterError("rpmlist must be a list of package dicts")
     entries = []
     for item in rpmlist:
-        try:
-            entry = {k: item[k] for k in ("name", "version", "release", "arch")}
-        except (KeyError, TypeError):
-            raise errors.ParameterError(f"each package needs name, version, release and arch: {item!r}") from None
+        keys = ("name", "version", "release", "arch")
+        if not isinstance(item, dict) or not all(isinstance(item.get(key), str) for key in keys):
+            raise errors.ParameterError(f"each package needs name, version, release and arch (text): {item!r}")
+        entry: dict[str, Any] = {key: item[key] for key in keys}
         entry["epoch"] = item.get("epoch")
+        if entry["epoch"] is not None and (isinstance(entry["epoch"], bool) or not isinstance(entry["epoch"], int)):
+            raise errors.ParameterError(f"Invalid epoch of {entry['name']}: {entry['epoch']!r} (a number or nil)")
         known = ctx.conn.execute(
             select(r.c.id).where(*[r.c[k] == entry[k] for k in ("name", "version", "release", "arch")])
         ).scalar()
@@ -154,8 +159,10 @@ def update_list(ctx: Context, host_id: int, buildroot_id: Any, rpmlist: Any) -> 
 
 
 def get(ctx: Context, buildroot_id: Any, strict: bool = False) -> dict | None:
+    """A build root by id (a number, or its text: Koji converts it with ``int()``)."""
+    wanted = ids.row_id(buildroot_id, "buildroot id")
     columns, source = _columns()
-    row = ctx.conn.execute(select(*columns).select_from(source).where(br.c.id == int(buildroot_id))).first()
+    row = ctx.conn.execute(select(*columns).select_from(source).where(br.c.id == wanted)).first()
     if row is None:
         if strict:
             raise errors.GenericError(f"No such buildroot: {buildroot_id}")
@@ -176,20 +183,34 @@ def query(ctx: Context, **filters: Any) -> list[dict]:
     for key, column in keyed:
         value = filters.get(key)
         if isinstance(value, (list, tuple)):  # Koji takes a list of ids too (kojid sends buildrootID so)
-            stmt = stmt.where(column.in_([int(v) for v in value]))
+            stmt = stmt.where(column.in_(ids.row_ids(value, key)))
         elif value is not None:
-            stmt = stmt.where(column == int(value))
+            stmt = stmt.where(column == ids.row_id(value, key))
     if filters.get("state") is not None:
-        states = filters["state"] if isinstance(filters["state"], (list, tuple)) else [filters["state"]]
-        stmt = stmt.where(br.c.state.in_([int(s) for s in states]))
+        stmt = stmt.where(br.c.state.in_(_states(filters["state"])))
     if filters.get("rpmID") is not None:
-        stmt = stmt.where(br.c.id.in_(select(bl.c.buildroot_id).where(bl.c.rpm_id == int(filters["rpmID"]))))
+        rpm_id = ids.row_id(filters["rpmID"], "rpmID")
+        stmt = stmt.where(br.c.id.in_(select(bl.c.buildroot_id).where(bl.c.rpm_id == rpm_id)))
     return [_shape(row) for row in ctx.conn.execute(stmt)]
 
 
+def _states(value: Any) -> list[int]:
+    """A build root state or a list of them, as numbers (Koji's BR_STATES); ParameterError for anything else.
+
+    A number that is no state matches no build root (as in Koji), on either database.
+    """
+    states = value if isinstance(value, (list, tuple)) else [value]
+    for state in states:
+        if isinstance(state, bool) or not isinstance(state, int):
+            raise errors.ParameterError(f"Invalid buildroot state: {state!r} (a number, or a list of them)")
+    known = {int(state) for state in BuildrootState}
+    return [state for state in states if state in known]
+
+
 def listing(ctx: Context, buildroot_id: Any) -> list[dict]:
-    get(ctx, buildroot_id, strict=True)
-    stmt = select(bl).where(bl.c.buildroot_id == int(buildroot_id)).order_by(bl.c.name, bl.c.arch)
+    root = get(ctx, buildroot_id, strict=True)
+    assert root is not None
+    stmt = select(bl).where(bl.c.buildroot_id == root["id"]).order_by(bl.c.name, bl.c.arch)
     found = []
     for row in ctx.conn.execute(stmt):
         entry = dict(row._mapping)

@@ -18,7 +18,7 @@ from sqlalchemy import Integer, and_, bindparam, func, insert, literal_column, s
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
 from kiln.hub.db.raw import RawSelect, SelectCache, Where
-from kiln.hub.domain import inheritance, names, packages, tags, users
+from kiln.hub.domain import ids, inheritance, names, packages, tags, users
 from kiln.hub.domain.shapes import Shape
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
@@ -105,19 +105,14 @@ def lookup(info: Any) -> tuple[str, dict]:
     if isinstance(info, bool):
         raise errors.ParameterError(f"Invalid build info: {info!r}")
     if isinstance(info, int):
-        return "id", {"id": info}
+        return "id", {"id": ids.row_id(info, "build id")}
     if isinstance(info, str):
         name, version, release = parse_nvr(info)
         return "nvr", {"name": name, "version": version, "release": release}
     if isinstance(info, dict):
         if info.get("id") is not None:
-            return "id", {"id": int(info["id"])}
-        try:
-            return "nvr", {"name": info["name"], "version": info["version"], "release": info["release"]}
-        except KeyError:
-            raise errors.ParameterError(
-                f"Invalid build info: {info!r}: give id, or name, version and release"
-            ) from None
+            return "id", {"id": ids.row_id(info["id"], "build id")}
+        return "nvr", ids.text_fields(info, ("name", "version", "release"), "build info", or_id=True)
     raise errors.ParameterError(f"Invalid type for build info: {type(info).__name__}")
 
 
@@ -271,8 +266,7 @@ def _where(ctx: Context, filters: dict) -> Where:
         pattern = str(filters["pattern"]).replace("*", "%").replace("?", "_")
         where.add(_NVR_LOWER, "like", pattern.lower())
     if filters.get("state") is not None:
-        state = filters["state"]
-        where.add(b.c.state, "in", [int(s) for s in (state if isinstance(state, list) else [state])])
+        where.add(b.c.state, "in", _states(filters["state"]))
     if filters.get("draft") is not None:
         where.add(b.c.draft, "=", bool(filters["draft"]))
     if filters.get("volumeID") is not None:
@@ -286,6 +280,19 @@ def _where(ctx: Context, filters: dict) -> Where:
         if filters.get(key) is not None:
             where.add(column, op, float(filters[key]))
     return where
+
+
+def _states(value: Any) -> list[int]:
+    """A build state or a list of them as numbers; ParameterError naming the one that is not a number.
+
+    A number that is no state matches no build, as in Koji, on either database.
+    """
+    states = value if isinstance(value, (list, tuple)) else [value]
+    for state in states:
+        if isinstance(state, bool) or not isinstance(state, int):
+            raise errors.ParameterError(f"Invalid build state: {state!r} (a number, or a list of them)")
+    known = {int(state) for state in BuildState}
+    return [state for state in states if state in known]
 
 
 def list_builds(
@@ -459,7 +466,8 @@ def list_tagged(
         where.add(p.c.name, "prefix", prefix)
     params = {**where.params, "event": event}
     tagged = _TAGGED.get((where.key, event is None), lambda: _tagged_query(where, event is None))
-    limit = 0 if not latest else 1 if latest is True else int(latest)
+    # Koji's reading: a number N is the N latest, anything else true or false
+    limit = latest if isinstance(latest, int) and not isinstance(latest, bool) else int(bool(latest))
     found = []
     for link in walk:
         source = link["parent_id"]

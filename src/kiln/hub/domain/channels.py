@@ -9,7 +9,7 @@ from sqlalchemy import delete, insert, select, update
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
 from kiln.hub.db.raw import RawQuery
-from kiln.hub.domain import names
+from kiln.hub.domain import events, ids, names
 from kiln.protocol import errors
 
 ch = tables.channels
@@ -17,16 +17,8 @@ hc = tables.host_channels
 
 
 def _where(info: Any):
-    if isinstance(info, int) and not isinstance(info, bool):
-        return ch.c.id == info
-    if isinstance(info, str):
-        return ch.c.name == info
-    if isinstance(info, dict):
-        if info.get("id") is not None:
-            return ch.c.id == int(info["id"])
-        if info.get("name") is not None:
-            return ch.c.name == info["name"]
-    raise errors.ParameterError(f"Invalid name or id value: {info}")
+    key, value = ids.name_or_id(info, "channel")
+    return ch.c.id == value if key == "id" else ch.c.name == value
 
 
 def _shape(row: Any) -> dict:
@@ -60,6 +52,7 @@ def get(ctx: Context, info: Any, strict: bool = False) -> dict | None:
 def list_channels(
     ctx: Context, host_id: int | None = None, event: int | None = None, enabled: bool | None = None
 ) -> list[dict]:
+    event = events.as_of(event)
     query = select(ch)
     if host_id is not None:
         query = query.join(hc, hc.c.channel_id == ch.c.id).where(

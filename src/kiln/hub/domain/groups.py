@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
-from kiln.hub.domain import inheritance, names, tags
+from kiln.hub.domain import events, ids, inheritance, names, tags
 from kiln.protocol import errors
 from kiln.rpm.comps import packages_of
 
@@ -35,7 +35,7 @@ PACKAGE_TYPES = ("mandatory", "default", "optional", "conditional")
 def lookup(ctx: Context, info: Any, strict: bool = False, create: bool = False) -> dict | None:
     """A group by id or name (``create``: a new name is made)."""
     if isinstance(info, int) and not isinstance(info, bool):
-        row = ctx.conn.execute(select(g.c.id, g.c.name).where(g.c.id == info)).first()
+        row = ctx.conn.execute(select(g.c.id, g.c.name).where(g.c.id == ids.row_id(info, "group id"))).first()
     elif isinstance(info, str) and info:
         row = ctx.conn.execute(select(g.c.id, g.c.name).where(g.c.name == info)).first()
         if row is None and create:
@@ -62,6 +62,7 @@ def tag_groups(
     ctx: Context, tag_info: Any, event: int | None = None, inherit: bool = True, pkgs: bool = True, reqs: bool = True
 ) -> dict[int, dict]:
     """Every group the tag has (blocked ones included), by group id, with their packages and requirements."""
+    event = events.as_of(event)
     walk = _walk(ctx, tags.get_id(ctx, tag_info), event, inherit)
     found: dict[int, dict] = {}
     config = select(g.c.name, *[gc.c[c] for c in ("group_id", "tag_id", "blocked", *CONFIG_FIELDS)]).select_from(
@@ -120,13 +121,26 @@ def read(
     return [group for group in groups if incl_blocked or not group["blocked"]]
 
 
+# The options' kinds: flags are read as true or false (None kept where the column allows it), text must be text.
+_FLAGS = {"exported", "uservisible", "biarchonly", "is_metapkg"}
+_MAYBE_FLAGS = {"is_default", "basearchonly"}
+_TEXT = {"display_name"}
+_MAYBE_TEXT = {"description", "langonly", "requires"}
+
+
 def _opts(opts: dict, allowed: tuple[str, ...]) -> dict:
     unknown = sorted(set(opts) - set(allowed))
     if unknown:
         raise errors.ParameterError(f"unknown group option(s): {', '.join(unknown)}")
-    if "type" in opts and opts["type"] not in PACKAGE_TYPES:
+    if "type" in opts and (not isinstance(opts["type"], str) or opts["type"] not in PACKAGE_TYPES):
         raise errors.ParameterError(f"Invalid type: {opts['type']!r} (one of {', '.join(PACKAGE_TYPES)})")
-    return dict(opts)
+    clean = dict(opts)
+    for key, value in opts.items():
+        if key in _FLAGS or (key in _MAYBE_FLAGS and value is not None):
+            clean[key] = bool(value)
+        elif (key in _TEXT or (key in _MAYBE_TEXT and value is not None)) and not isinstance(value, str):
+            raise errors.ParameterError(f"Invalid {key}: {value!r} (text)")
+    return clean
 
 
 def add(ctx: Context, tag_info: Any, group_info: Any, block: bool = False, force: bool = False, **opts: Any) -> None:

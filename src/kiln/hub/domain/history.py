@@ -12,9 +12,11 @@ from typing import Any
 
 from sqlalchemy import Table, and_, or_, select
 
+from kiln.hub.argtypes import ID_MAX
 from kiln.hub.context import Context
 from kiln.hub.db import tables
 from kiln.hub.domain import builds, channels, hosts, packages, tags, targets, users
+from kiln.hub.domain.times import epoch_seconds
 from kiln.protocol import errors
 
 # For each table: the joins that name its references, as (column, table, label).
@@ -112,8 +114,9 @@ def _resolve(ctx: Context, name: str, value: Any) -> Any:
 def query(ctx: Context, table_names: list[str] | None = None, **filters: Any) -> dict[str, list[dict]]:
     wanted = sorted(tables.VERSIONED_TABLES) if table_names is None else list(table_names)
     for name in wanted:
-        if name not in tables.VERSIONED_TABLES:
+        if not isinstance(name, str) or name not in tables.VERSIONED_TABLES:
             raise errors.GenericError(f"No such history table: {name}")
+    filters = _bounds(filters)
     specific = {k: _resolve(ctx, k, v) for k, v in filters.items() if k in _FILTERS and v is not None}
     editor = filters.get("editor")
     editor_id = users.find(ctx, editor, strict=True)["id"] if editor is not None else None
@@ -123,6 +126,19 @@ def query(ctx: Context, table_names: list[str] | None = None, **filters: Any) ->
             continue
         result[name] = _rows(ctx, name, specific, editor_id, filters)
     return result
+
+
+def _bounds(filters: dict) -> dict:
+    """The time and event bounds as numbers: times as Koji takes them (seconds or an ISO date), events as ids."""
+    found = dict(filters)
+    for key in ("after", "before"):
+        if found.get(key) is not None:
+            found[key] = epoch_seconds(key, found[key])
+    for key in ("afterEvent", "beforeEvent"):
+        value = found.get(key)
+        if value is not None and (type(value) is not int or not -ID_MAX - 1 <= value <= ID_MAX):
+            raise errors.ParameterError(f"{key}: give an event id, not {value!r}")
+    return found
 
 
 def _rows(ctx: Context, name: str, specific: dict, editor_id: int | None, filters: dict) -> list[dict]:

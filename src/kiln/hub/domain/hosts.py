@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
 from kiln.hub.db.raw import RawQuery, SelectCache
-from kiln.hub.domain import channels, names, users
+from kiln.hub.domain import channels, events, ids, names, users
 from kiln.protocol import errors
 from kiln.protocol.constants import UserType
 
@@ -40,16 +40,8 @@ def _host_query(event: int | None = None):
 
 
 def _where(info: Any):
-    if isinstance(info, int) and not isinstance(info, bool):
-        return h.c.id == info
-    if isinstance(info, str):
-        return h.c.name == info
-    if isinstance(info, dict):
-        if info.get("id") is not None:
-            return h.c.id == info["id"]
-        if info.get("name") is not None:
-            return h.c.name == info["name"]
-    raise errors.ParameterError(f"Invalid name or id value: {info}")
+    key, value = ids.name_or_id(info, "host")
+    return h.c.id == value if key == "id" else h.c.name == value
 
 
 def _shape(row: Any) -> dict:
@@ -71,6 +63,7 @@ _CURRENT_BY = {key: RawQuery(_CURRENT_SQL.format(key=key)) for key in ("id", "na
 
 
 def get(ctx: Context, info: Any, strict: bool = False, event: int | None = None) -> dict | None:
+    event = events.as_of(event)
     if event is None and isinstance(info, (int, str)) and not isinstance(info, bool):
         key = "name" if isinstance(info, str) else "id"
         row = _CURRENT_BY[key].one(ctx.conn, {"value": info, "true": True})
@@ -113,7 +106,7 @@ def get_many(ctx: Context, infos: list[int | str]) -> dict[int | str, dict]:
 
 def list_hosts(
     ctx: Context,
-    arches: list[str] | None = None,
+    arches: list[str] | str | None = None,
     channel_id: int | None = None,
     ready: bool | None = None,
     enabled: bool | None = None,
@@ -133,9 +126,16 @@ def list_hosts(
     if arches is not None:
         if not arches:
             raise errors.GenericError("arches option cannot be empty")
-        wanted = set(arches)
+        wanted = {arches} if isinstance(arches, str) else set(_arch_names(arches))
         hosts = [x for x in hosts if wanted & set((x["arches"] or "").split())]
     return hosts
+
+
+def _arch_names(arches: Any) -> list[str]:
+    """listHosts' ``arches``: a list of arch names (Koji matches each as a word of a host's arches)."""
+    if not isinstance(arches, (list, tuple)) or not all(isinstance(arch, str) for arch in arches):
+        raise errors.ParameterError(f"Invalid arches: {arches!r}: give a list of architecture names")
+    return list(arches)
 
 
 _LISTS = SelectCache()

@@ -21,7 +21,7 @@ from sqlalchemy import Integer, bindparam, select
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
 from kiln.hub.db.raw import RawSelect
-from kiln.hub.domain import tags
+from kiln.hub.domain import events, tags
 from kiln.protocol import errors
 
 ti = tables.tag_inheritance
@@ -48,6 +48,7 @@ _LINKS = {(of_tag, current): _links_query(of_tag, current) for of_tag in (True, 
 
 def _links(ctx: Context, tag_id: int, of_tag: bool, event: int | None) -> list[dict]:
     found = []
+    event = events.as_of(event)
     for link in _LINKS[of_tag, event is None].all(ctx.conn, {"tag": tag_id, "event": event}):
         link["child_id"] = link["tag_id"]
         link["intransitive"] = bool(link["intransitive"])
@@ -82,11 +83,15 @@ def _checked_link(ctx: Context, tag_id: int, link: Any) -> dict:
     try:
         priority = int(link["priority"])
         maxdepth = None if link["maxdepth"] in (None, "") else int(link["maxdepth"])
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise errors.ParameterError(f"priority and maxdepth must be numbers in {link!r}") from None
+    if not -(2**31) <= priority < 2**31 or not (maxdepth is None or maxdepth < 2**31):  # the columns' 32 bits
+        raise errors.ParameterError(f"priority and maxdepth must be numbers within 32 bits in {link!r}")
     if maxdepth is not None and maxdepth < 0:
         raise errors.ParameterError(f"maxdepth cannot be negative in {link!r}")
     pkg_filter = link["pkg_filter"] or ""
+    if not isinstance(pkg_filter, str):
+        raise errors.ParameterError(f"pkg_filter must be a regular expression (text) in {link!r}")
     if pkg_filter:
         try:
             re.compile(pkg_filter)

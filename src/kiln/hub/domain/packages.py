@@ -16,7 +16,7 @@ from sqlalchemy import Integer, bindparam, func, insert, literal_column, select
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
 from kiln.hub.db.raw import RawSelect, SelectCache, Where
-from kiln.hub.domain import inheritance, names, tags, users
+from kiln.hub.domain import events, ids, inheritance, names, tags, users
 from kiln.protocol import errors
 
 p = tables.package
@@ -30,22 +30,15 @@ _BY = {by: RawSelect(select(p.c.id, p.c.name).where(p.c[by] == bindparam("key"))
 
 def get(ctx: Context, info: Any, strict: bool = False, create: bool = False) -> dict | None:
     """``{id, name}`` for a package id, name or dict; ``create`` makes an unknown name."""
-    if isinstance(info, dict):
-        info = info.get("id", info.get("name"))
-    if isinstance(info, int) and not isinstance(info, bool):
-        by = "id"
-    elif isinstance(info, str):
-        by = "name"
-    else:
-        raise errors.ParameterError(f"Invalid package info: {info!r}")
+    by, info = ids.name_or_id(info, "package info")
     row = _BY[by].one(ctx.conn, {"key": info})
     if row is not None:
         return row
-    if create and isinstance(info, str):
+    if create and by == "name":
         name = names.internal_name(info)
         new_id = ctx.conn.execute(insert(p).values(name=name)).inserted_primary_key[0]
         return {"id": new_id, "name": name}
-    if strict:
+    if strict or create:  # an id names a package that exists, or none: only a name can make one
         raise errors.GenericError(f"No such package: {info!r}")
     return None
 
@@ -97,6 +90,7 @@ def list_for_tag(
     package_id: int | None = None,
 ) -> list[dict]:
     """Entries of the tag's list (``tag_id``/``tag_name`` say where each comes from)."""
+    event = events.as_of(event)
     walk = [{"parent_id": tag_id, "filter": []}]
     if inherited:
         walk += inheritance.full(ctx, tag_id, event)
@@ -120,6 +114,7 @@ def list_for_tag(
 def tags_with_lists(ctx: Context, event: int | None = None, package_id: int | None = None) -> list[int]:
     """The tags that have list entries of their own (of one package, if given): where a listing of
     every tag needs to look, rather than at each of thousands of tags."""
+    event = events.as_of(event)
     query = select(tp.c.tag_id).where(versioned.active_clause(tp, event)).distinct()
     if package_id is not None:
         query = query.where(tp.c.package_id == package_id)
@@ -144,6 +139,7 @@ def blocked_in(ctx: Context, tag_id: int, event: int | None = None, walk: list[d
     then is the whole inherited list read to see which blocks hold.
     ``walk``: the tag's ``inheritance.full``, when the caller has it.
     """
+    event = events.as_of(event)
     if walk is None:
         walk = inheritance.full(ctx, tag_id, event)
     where = Where()

@@ -12,12 +12,13 @@ PostgreSQL; the tables they apply to are small.
 from __future__ import annotations
 
 import json
+import math
 import operator
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import BigInteger, and_, select
 
 from kiln.hub.context import Context
 from kiln.protocol import errors
@@ -55,32 +56,82 @@ def _fields(view: View, fields: Any) -> list[str]:
     if not isinstance(fields, (list, tuple)):
         raise errors.ParameterError(f"Invalid fields for query {view.name}: {fields!r}")
     for name in fields:
-        if name not in view.names():
+        if not isinstance(name, str) or name not in view.names():
             raise errors.ParameterError(f"Invalid field for query {view.name}: {name}")
     return list(fields)
 
 
-def _clause(view: View, clause: Any) -> tuple[str, str, Any]:
+def clause_parts(clause: Any, operators: Any) -> tuple[Any, str, Any]:
+    """``[field, op, value]``, or ``[field, value]`` (IN for a list, = otherwise), as Koji's QueryView reads them.
+
+    ``operators``: those the caller's query takes (a container of upper-case names).
+    """
+    shape = f"give [field, op, value] with op in {list(operators)}"
     if not isinstance(clause, (list, tuple)) or len(clause) not in (2, 3):
-        raise errors.ParameterError(f"Invalid clause: {clause!r}")
+        raise errors.ParameterError(f"Invalid clause: {clause!r}: {shape}")
     if len(clause) == 2:
         name, value = clause
         op = "IN" if isinstance(value, (list, tuple)) else "="
     else:
         name, op, value = clause
-        op = str(op).upper()
-    if op not in _OPERATORS:
-        raise errors.ParameterError(f"Invalid operator: {op}")
-    if name not in view.columns:
+        op = op.upper() if isinstance(op, str) else op
+    if op not in operators:
+        raise errors.ParameterError(f"Invalid operator: {op} ({shape})")  # Koji's words first
+    return name, op, value
+
+
+def _clause(view: View, clause: Any) -> tuple[str, str, Any]:
+    name, op, value = clause_parts(clause, _OPERATORS)
+    if not isinstance(name, str) or name not in view.columns:
         raise errors.ParameterError(f"Invalid field for query {view.name}: {name}")
     if op in ("@>", "<@") and name not in view.json_fields:
         raise errors.ParameterError(f"Invalid operator for {name}: {op}")
     return name, op, value
 
 
+def _operand(column: Any, value: Any) -> Any:
+    """A clause's value as the field's column holds it, or ParameterError: PostgreSQL compares only like with like.
+
+    Numbers given as text are read as numbers (Koji's PostgreSQL does so);
+    an id beyond the column's 32 bits, a struct or an array is refused.
+    """
+    if value is None:
+        return None
+    try:
+        kind = column.type.python_type
+    except NotImplementedError:
+        kind = None
+    if kind is bool:
+        return bool(value)
+    if isinstance(value, (list, tuple, dict)):
+        raise errors.ParameterError(f"Invalid value for {column.key}: {value!r}")
+    if kind is int:
+        bits = 63 if isinstance(column.type, BigInteger) else 31
+        try:
+            number = int(value) if not isinstance(value, float) or value.is_integer() else None
+        except (TypeError, ValueError):
+            number = None
+        if isinstance(value, bool) or number is None or not -(2**bits) <= number < 2**bits:
+            raise errors.ParameterError(f"Invalid value for {column.key}: {value!r} (a whole number)")
+        return number
+    if kind is float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            number = math.nan
+        if isinstance(value, bool) or not math.isfinite(number):
+            raise errors.ParameterError(f"Invalid value for {column.key}: {value!r} (a number)")
+        return number
+    if kind is str and not isinstance(value, str):
+        raise errors.ParameterError(f"Invalid value for {column.key}: {value!r} (text)")
+    return value
+
+
 def _sql(column: Any, op: str, value: Any) -> Any:
     if op == "IN":
-        return column.in_(list(value) if isinstance(value, (list, tuple)) else [value])
+        values = value if isinstance(value, (list, tuple)) else [value]
+        return column.in_([_operand(column, item) for item in values])
+    value = _operand(column, value)
     if op in ("IS", "=") and value is None:
         return column.is_(None)
     if op in ("IS NOT", "!=") and value is None:

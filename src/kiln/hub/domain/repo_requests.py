@@ -19,7 +19,7 @@ from sqlalchemy import insert, select, update
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import events, query_views, repos, tags
+from kiln.hub.domain import events, ids, query_views, repos, tags
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
 from kiln.protocol.constants import RepoState, TaskState
@@ -69,10 +69,13 @@ QUEUE_VIEW = query_views.View(
 
 def set_priority(ctx: Context, req_id: Any, priority: Any) -> None:
     """repo.setRequestPriority: an absolute priority, as Koji's (an unknown id changes nothing)."""
+    req_id = ids.row_id(req_id, "request id")
     try:
-        req_id, priority = int(req_id), int(priority)
+        priority = int(priority)
     except (TypeError, ValueError):
-        raise errors.ParameterError(f"Invalid request id or priority: {req_id!r}, {priority!r}") from None
+        raise errors.ParameterError(f"Invalid priority: {priority!r}") from None
+    if not -(2**31) <= priority < 2**31:  # the column's 32 bits
+        raise errors.ParameterError(f"Invalid priority: {priority!r} (a number within 32 bits)")
     ctx.conn.execute(update(q).where(q.c.id == req_id).values(priority=priority, update_time=time.time()))
 
 
@@ -92,12 +95,7 @@ def get(ctx: Context, req_id: int) -> dict | None:
 
 
 def _event(ctx: Context, name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise errors.ParameterError(f"Invalid {name}: {value!r}")
-    try:
-        event_id = int(value)
-    except ValueError:
-        raise errors.ParameterError(f"Invalid {name}: {value!r}") from None
+    event_id = ids.row_id(value, name)
     if events.get(ctx, event_id, strict=False) is None:
         raise errors.ParameterError(f"Invalid event: {event_id}")
     return event_id
@@ -131,8 +129,8 @@ def request(
     if priority is None:
         priority = PRIORITY_DEFAULT
     else:
-        if isinstance(priority, bool) or not isinstance(priority, int):
-            raise errors.ParameterError(f"Invalid priority: {priority!r}")
+        if isinstance(priority, bool) or not isinstance(priority, int) or not -(2**30) <= priority < 2**30:
+            raise errors.ParameterError(f"Invalid priority: {priority!r} (a number within 31 bits)")
         if priority < 0 and not admin:
             raise errors.ActionNotAllowed("only admins may create high-priority requests")
         priority = PRIORITY_DEFAULT + priority
@@ -205,10 +203,7 @@ def _start_task(ctx: Context, req: dict | None) -> None:
 
 def check(ctx: Context, req_id: Any) -> dict:
     """repo.checkRequest: ``{request, repo}``, plus ``task`` while its task works on it."""
-    try:
-        req = get(ctx, int(req_id))
-    except (TypeError, ValueError):
-        raise errors.ParameterError(f"Invalid request id: {req_id!r}") from None
+    req = get(ctx, ids.row_id(req_id, "request id"))
     if req is None:
         raise errors.GenericError("No such request")
     answer: dict[str, Any] = {"repo": None, "request": req}

@@ -24,7 +24,7 @@ from sqlalchemy import bindparam, func, insert, literal, select, union_all, upda
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
 from kiln.hub.db.raw import RawSelect
-from kiln.hub.domain import groups, inheritance, packages, query_views, rpms, storage, tags
+from kiln.hub.domain import groups, ids, inheritance, packages, query_views, rpms, storage, tags
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
 from kiln.protocol.constants import BuildrootState, RepoState
@@ -143,10 +143,7 @@ def shape(row: Any) -> dict:
 
 
 def info(ctx: Context, repo_id: Any, strict: bool = False) -> dict | None:
-    try:
-        repo_id = int(repo_id)
-    except (TypeError, ValueError):
-        raise errors.ParameterError(f"Invalid repo id: {repo_id!r}") from None
+    repo_id = ids.row_id(repo_id, "repo id")
     row = _BY_ID.one(ctx.conn, {"id": repo_id})
     if row is None:
         if strict:
@@ -162,14 +159,8 @@ def info_many(ctx: Context, repo_ids: list[int]) -> dict[int, dict]:
 
 
 def _int_or_none(name: str, value: Any) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise errors.ParameterError(f"Invalid {name}: {value!r}")
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        raise errors.ParameterError(f"Invalid {name}: {value!r}") from None
+    """An event or task id, as Koji's ``int()`` reads it (text too); ParameterError if it is none."""
+    return None if value is None else ids.row_id(value, name)
 
 
 # -- options ------------------------------------------------------------------------
@@ -519,7 +510,7 @@ def references(ctx: Context, repo_id: Any) -> list[dict]:
     """Build roots that still use the repo (not expired)."""
     br = tables.buildroot
     query = select(br.c.id, br.c.host_id, br.c.task_id, br.c.create_event, br.c.state).where(
-        br.c.repo_id == int(repo_id), br.c.state != BuildrootState.EXPIRED
+        br.c.repo_id == ids.row_id(repo_id, "repo id"), br.c.state != BuildrootState.EXPIRED
     )
     return [dict(r._mapping) for r in ctx.conn.execute(query)]
 

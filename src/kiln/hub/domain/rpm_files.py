@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from kiln.hub.context import Context
-from kiln.hub.domain import builds, rpms
+from kiln.hub.domain import builds, ids, rpms
 from kiln.hub.domain.times import epoch_seconds
 from kiln.protocol import errors
 from kiln.protocol.constants import BuildState
@@ -23,20 +23,43 @@ DEFAULT_HEADERS = ["name", "version", "release", "epoch", "arch", "summary", "de
 DEFAULT_HEADERS += ["buildtime", "buildhost", "sourcerpm", "size"]
 
 
+MAX_NAME = 255  # bytes in one part of a path, as Linux file systems allow
+MAX_PATH = 1024
+
+
 def _task_file(ctx: Context, task_id: Any, filepath: Any) -> Path:
+    """A file of a task's output named by its path there; a fault naming the path as given (never the hub's own)."""
     if not isinstance(filepath, str) or not filepath or filepath.startswith("/") or ".." in filepath.split("/"):
-        raise errors.ParameterError(f"Invalid filepath: {filepath!r}")
-    task_id = int(task_id)
+        raise errors.ParameterError(f"Invalid filepath: {_shown(filepath)}")
+    parts = filepath.split("/")
+    if len(filepath) > MAX_PATH or any(len(part.encode()) > MAX_NAME for part in parts):
+        raise errors.ParameterError(
+            f"Invalid filepath: {_shown(filepath)} (too long: at most {MAX_NAME} bytes a name, {MAX_PATH} in all)"
+        )
+    task_id = ids.row_id(task_id, "task id")
     base = (Path(ctx.settings.topdir) / "work" / "tasks" / str(task_id % 10000) / str(task_id)).resolve()
     path = (base / filepath).resolve()
     if base not in path.parents:
-        raise errors.ParameterError(f"Invalid filepath: {filepath!r}")
+        raise errors.ParameterError(f"Invalid filepath: {_shown(filepath)}")
     return path
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
+def _is_file(path: Path | None) -> bool:
+    """Whether a regular file is there; a path the system cannot look at (too long, no access) is none."""
+    try:
+        return path is not None and path.is_file()
+    except OSError:
+        return False
 
 
 def _rpm_file(ctx: Context, rpm_id: Any, strict: bool = True) -> Path | None:
     """Where a build's RPM is filed; None (unless ``strict``) for an unknown RPM or one of a deleted build."""
-    rpm = rpms.get(ctx, int(rpm_id), strict=strict)
+    rpm = rpms.get(ctx, rpm_id, strict=strict)
     build = builds.get(ctx, rpm["build_id"], strict=True) if rpm is not None else None
     if rpm is None or build is None or build["state"] == BuildState.DELETED:
         if strict:
@@ -45,12 +68,17 @@ def _rpm_file(ctx: Context, rpm_id: Any, strict: bool = True) -> Path | None:
     return rpms.build_dir(ctx.settings.topdir, build) / rpm["arch"] / rpms.filename(rpm)
 
 
-def _locate(ctx: Context, rpm_id: Any, task_id: Any, filepath: Any, strict: bool = True) -> Path | None:
-    if rpm_id is not None:
+def _locate(
+    ctx: Context, rpm_id: Any, task_id: Any, filepath: Any, strict: bool = True, first: str = "rpmID"
+) -> Path | None:
+    """The RPM's file, or a task's; as in Koji an empty or zero rpmID or taskID counts as not given."""
+    if rpm_id:
         return _rpm_file(ctx, rpm_id, strict)
-    if task_id is not None and filepath is not None:
+    if task_id:
+        if not filepath:
+            raise errors.GenericError("filepath must be specified with taskID")
         return _task_file(ctx, task_id, filepath)
-    raise errors.ParameterError("give rpmID, or taskID and filepath")
+    raise errors.GenericError(f"either {first} or taskID and filepath must be specified")
 
 
 def header_fields(
@@ -58,7 +86,7 @@ def header_fields(
 ) -> dict:
     """getRPMHeaders: the asked-for header fields (lower-case keys); {} for a missing file unless ``strict``."""
     path = _locate(ctx, rpm_id, task_id, filepath, strict)
-    if path is None or not path.is_file():
+    if path is None or not _is_file(path):
         if strict:
             raise errors.GenericError(f"No such file: {path.name if path else rpm_id}")
         return {}
@@ -91,8 +119,8 @@ def changelog_entries(
             return []
         path = _rpm_file(ctx, sources[0]["id"], strict)
     else:
-        path = _locate(ctx, None, task_id, filepath)
-    if path is None or not path.is_file():
+        path = _locate(ctx, None, task_id, filepath, first="buildID")
+    if path is None or not _is_file(path):
         if strict:
             raise errors.GenericError(f"No such file: {path.name if path else build_id}")
         return []
@@ -126,7 +154,7 @@ def _internal_rpm(ctx: Context, rpm_info: Any, strict: bool, what: str, missing:
             raise errors.GenericError(f"Can not get {what}, because RPM: {label} is not internal")
         return None
     path = _rpm_file(ctx, rpm["id"], strict=False)
-    if path is None or not path.is_file():
+    if path is None or not _is_file(path):
         if strict:
             raise errors.GenericError(f"{missing} of {label} doesn't exist")
         return None

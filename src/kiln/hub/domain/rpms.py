@@ -16,7 +16,7 @@ from sqlalchemy import bindparam, insert, select
 from kiln.hub.context import Context
 from kiln.hub.db import tables
 from kiln.hub.db.raw import RawSelect
-from kiln.hub.domain import builds, storage
+from kiln.hub.domain import builds, ids, storage
 from kiln.protocol import errors
 from kiln.protocol.constants import BuildState
 from kiln.rpm import headers
@@ -188,19 +188,26 @@ def record(
 
 
 def get(ctx: Context, info: Any, strict: bool = False) -> dict | None:
+    """An RPM by id (a number, or its text as Koji takes it), N-V-R.A text, or a dict of either."""
+    if isinstance(info, str) and info.strip().isdigit():
+        info = ids.row_id(info, "rpm id")
     if isinstance(info, int) and not isinstance(info, bool):
-        row = _BY_ID.one(ctx.conn, {"id": info})
+        row = _BY_ID.one(ctx.conn, {"id": ids.row_id(info, "rpm id")})
     elif isinstance(info, str):
         base = info.removesuffix(".rpm")
         nvr, _, arch = base.rpartition(".")
-        name, version, release = builds.parse_nvr(nvr)
+        try:
+            name, version, release = builds.parse_nvr(nvr)
+        except errors.GenericError:
+            raise errors.GenericError(f"invalid format: {info} (an rpm is named by id or N-V-R.A)") from None
         row = _BY_NVRA.one(ctx.conn, {"name": name, "version": version, "release": release, "arch": arch})
     elif isinstance(info, dict):
         if info.get("id") is not None:
-            row = _BY_ID.one(ctx.conn, {"id": int(info["id"])})
+            row = _BY_ID.one(ctx.conn, {"id": ids.row_id(info["id"], "rpm id")})
         else:
-            keys = ("name", "version", "release", "arch")
-            row = _BY_NVRA.one(ctx.conn, {key: info[key] for key in keys})
+            row = _BY_NVRA.one(
+                ctx.conn, ids.text_fields(info, ("name", "version", "release", "arch"), "rpm info", or_id=True)
+            )
     else:
         raise errors.ParameterError(f"Invalid rpm info: {info!r}")
     if row is None:
@@ -275,13 +282,14 @@ def list_rpms(
     if build_id is not None:
         query = query.where(r.c.build_id == build_id)
     if buildroot_id is not None:
-        query = query.where(r.c.buildroot_id == int(buildroot_id))
+        query = query.where(r.c.buildroot_id == ids.row_id(buildroot_id, "buildroot id"))
     if component_of is not None:
-        query = query.where(bl.c.buildroot_id == int(component_of))
+        query = query.where(bl.c.buildroot_id == ids.row_id(component_of, "buildroot id"))
     if host_id is not None:
-        query = query.where(r.c.buildroot_id.in_(select(br.c.id).where(br.c.host_id == int(host_id))))
+        host = ids.row_id(host_id, "host id")
+        query = query.where(r.c.buildroot_id.in_(select(br.c.id).where(br.c.host_id == host)))
     if arches:
-        query = query.where(r.c.arch.in_([arches] if isinstance(arches, str) else list(arches)))
+        query = query.where(r.c.arch.in_(_arches(arches)))
     found = []
     for row in ctx.conn.execute(query):
         rpm = shape(row._mapping)
@@ -289,6 +297,14 @@ def list_rpms(
             rpm["is_update"] = bool(rpm["is_update"])
         found.append(rpm)
     return found
+
+
+def _arches(value: Any) -> list[str]:
+    """An arch or a list of them, as Koji's ``arches`` filters take them; GenericError (Koji's) for another type."""
+    found = [value] if isinstance(value, str) else value
+    if not isinstance(found, (list, tuple)) or not all(isinstance(arch, str) for arch in found):
+        raise errors.GenericError(f"Invalid type for arches: {value!r} (an arch or a list of arches)")
+    return list(found)
 
 
 def list_tagged_rpms(
@@ -307,7 +323,7 @@ def list_tagged_rpms(
     by_build = {build["id"]: build for build in tagged}
     query = select(*_FIELDS).where(r.c.build_id.in_(list(by_build))).order_by(r.c.id)
     if arch:
-        query = query.where(r.c.arch.in_([arch] if isinstance(arch, str) else list(arch)))
+        query = query.where(r.c.arch.in_(_arches(arch)))
     found = []
     for row in ctx.conn.execute(query):
         rpm = shape(row._mapping)

@@ -18,7 +18,7 @@ from sqlalchemy import and_, bindparam, insert, select, update
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
 from kiln.hub.db.raw import RawSelect
-from kiln.hub.domain import names, users
+from kiln.hub.domain import events, ids, names, users
 from kiln.protocol import errors
 
 t = tables.tag
@@ -37,17 +37,10 @@ _FLAGS = ("locked", "maven_support", "maven_include_all")
 def lookup_key(info: Any) -> tuple[str, int | str]:
     """``("id", n)`` or ``("name", text)``: how ``info`` (an id, a name or Koji's dict) names a tag.
 
-    The malformed ones fault here, before any query, the same for every read.
+    The malformed ones (an id beyond 32 bits too) fault here, before any
+    query, the same for every read and on both databases.
     """
-    if isinstance(info, dict):
-        info = info.get("id", info.get("name"))
-    if isinstance(info, bool) or info is None:
-        raise errors.ParameterError(f"Invalid tag info: {info!r}")
-    if isinstance(info, int):
-        return "id", info
-    if isinstance(info, str):
-        return "name", info
-    raise errors.ParameterError(f"Invalid type for tagInfo: {type(info).__name__}")
+    return ids.name_or_id(info, "tag info")
 
 
 def _column(by: str) -> Any:
@@ -90,6 +83,7 @@ def _from_rows(rows: Sequence[Sequence], blocked: bool) -> dict:
 def get(ctx: Context, info: Any, strict: bool = False, event: int | None = None, blocked: bool = False) -> dict | None:
     """Koji's tag dict: id, name, perm_id, perm, arches, locked, maven_*, extra (+query_event)."""
     by, key = lookup_key(info)
+    event = events.as_of(event)
     if event is None:
         rows: Sequence = _CURRENT[by].rows(ctx.conn, {"key": key})[1]
     else:
@@ -156,6 +150,7 @@ def _perm_id(ctx: Context, perm: Any) -> int | None:
     if perm is None or perm == "":
         return None
     if isinstance(perm, int) and not isinstance(perm, bool):
+        perm = ids.row_id(perm, "permission id")
         if ctx.conn.execute(select(perms.c.id).where(perms.c.id == perm)).scalar() is None:
             raise errors.GenericError(f"No such permission: {perm}")
         return perm
@@ -167,10 +162,26 @@ def _check_extra(extra_data: Any) -> dict:
         return {}
     if not isinstance(extra_data, dict):
         raise errors.ParameterError(f"extra must be a dict, not {type(extra_data).__name__}")
-    for key in extra_data:
+    for key, value in extra_data.items():
         if not isinstance(key, str) or not key:
             raise errors.ParameterError(f"Invalid extra key: {key!r}")
+        try:
+            json.dumps(value)
+        except (TypeError, ValueError):  # base64 or a date: Koji's extra holds what JSON can
+            raise errors.ParameterError(
+                f"Invalid value for extra {key!r}: {type(value).__name__} is not JSON"
+            ) from None
     return extra_data
+
+
+def _extra_keys(value: Any, option: str) -> list[str]:
+    """``remove_extra`` or ``block_extra``: a list of key names (one name alone is taken as such a list)."""
+    if not value:
+        return []
+    keys = [value] if isinstance(value, str) else value
+    if not isinstance(keys, (list, tuple)) or not all(isinstance(key, str) and key for key in keys):
+        raise errors.ParameterError(f"{option} must be a list of extra key names, not {value!r}")
+    return list(keys)
 
 
 def create(
@@ -259,8 +270,8 @@ def edit(ctx: Context, info: Any, **kwargs: Any) -> None:
     if config != {f: tag[f] for f in CONFIG_FIELDS}:
         versioned.replace(ctx.conn, tc, {"tag_id": tag_id}, config, event, ctx.user_id)
     new_extra = _check_extra(kwargs.get("extra"))
-    remove = list(kwargs.get("remove_extra") or [])
-    block = list(kwargs.get("block_extra") or [])
+    remove = _extra_keys(kwargs.get("remove_extra"), "remove_extra")
+    block = _extra_keys(kwargs.get("block_extra"), "block_extra")
     clash = set(new_extra) & (set(remove) | set(block))
     if clash or set(remove) & set(block):
         raise errors.GenericError(f"Can not both add/update and remove/block tag extra: {sorted(clash)}")
@@ -330,6 +341,7 @@ def build_config(ctx: Context, info: Any, event: int | None = None) -> dict:
     """
     from kiln.hub.domain import inheritance
 
+    event = events.as_of(event)
     tag = get(ctx, info, strict=True, event=event)
     assert tag is not None
     sources = [{"id": tag["id"], "name": tag["name"]}]

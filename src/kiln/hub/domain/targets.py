@@ -9,7 +9,7 @@ from sqlalchemy import bindparam, insert, select
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
 from kiln.hub.db.raw import RawSelect
-from kiln.hub.domain import names, tags
+from kiln.hub.domain import events, ids, names, tags
 from kiln.protocol import errors
 
 bt = tables.build_target
@@ -38,13 +38,7 @@ def _query(event: int | None) -> Any:
 
 def lookup_key(info: Any) -> tuple[str, int | str]:
     """``("id", n)`` or ``("name", text)``: how ``info`` (an id, a name or Koji's dict) names a target."""
-    if isinstance(info, dict):
-        info = info.get("id", info.get("name"))
-    if isinstance(info, int) and not isinstance(info, bool):
-        return "id", info
-    if isinstance(info, str):
-        return "name", info
-    raise errors.ParameterError(f"Invalid build target info: {info!r}")
+    return ids.name_or_id(info, "build target info")
 
 
 def _column(by: str) -> Any:
@@ -62,6 +56,7 @@ _CURRENT = {by: RawSelect(_query(None).where(_column(by) == bindparam("key"))) f
 
 def get(ctx: Context, info: Any, event: int | None = None, strict: bool = False) -> dict | None:
     by, key = lookup_key(info)
+    event = events.as_of(event)
     if event is None:
         target = _CURRENT[by].one(ctx.conn, {"key": key})
     else:
@@ -84,7 +79,7 @@ def get_many(ctx: Context, by: str, keys: list) -> dict:
 def list_targets(
     ctx: Context, info: Any = None, event: int | None = None, build_tag: Any = None, dest_tag: Any = None
 ) -> list[dict]:
-    query = _query(event).order_by(bt.c.name)
+    query = _query(events.as_of(event)).order_by(bt.c.name)
     if info is not None:
         query = query.where(_where(info))
     if build_tag is not None:

@@ -168,6 +168,8 @@ def subtask(ctx: Context, host_id: int, method: Any, arglist: Any, parent: Any, 
     """A child of a task this host runs; a repeated label returns the existing child."""
     if "owner" in opts:
         raise errors.ActionNotAllowed("The owner option is not allowed here")
+    kwargs = opts.pop("kwargs", None)
+    tasks.check_options(opts)
     prow = tasks.row(ctx, parent, lock=True)
     tasks.assert_running_on(prow, host_id, prow.id)
     if opts.get("label") is not None:
@@ -176,12 +178,11 @@ def subtask(ctx: Context, host_id: int, method: Any, arglist: Any, parent: Any, 
         ).scalar_one_or_none()
         if existing is not None:
             return existing
-    kwargs = opts.pop("kwargs", None)
     if kwargs:
         if not isinstance(kwargs, dict):
             raise errors.ParameterError("kwargs must be a struct")
         arglist = [*arglist, {**kwargs, "__starstar": True}]
-    task_id = tasks.create(ctx, method, arglist, parent=prow.id, **opts)
+    task_id = tasks.create(ctx, method, arglist, **{**opts, "parent": prow.id})  # Koji's: the given parent
     scheduler.announce(ctx)
     return task_id
 

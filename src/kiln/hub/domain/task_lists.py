@@ -12,10 +12,11 @@ from typing import Any
 
 from sqlalchemy import func, literal_column, select
 
+from kiln.hub import argtypes
 from kiln.hub.context import Context
 from kiln.hub.db import tables
 from kiln.hub.db.raw import SelectCache, Where
-from kiln.hub.domain import tasks
+from kiln.hub.domain import ids, tasks
 from kiln.hub.domain.shapes import Shape
 from kiln.hub.domain.times import epoch_seconds
 from kiln.protocol import errors
@@ -69,9 +70,22 @@ AS_LIST = tuple(sorted((*_with_ts(tasks.COLUMNS), "request", "result", "owner_na
 
 
 def _as_list(key: str, value: Any) -> list:
-    if not isinstance(value, (list, tuple)):
-        raise errors.ParameterError(f"{key} must be a list")
+    """arch and state filters: a list of names (arch) or numbers (state)."""
+    kind = str if key.endswith("arch") else int
+    if not isinstance(value, (list, tuple)) or not all(
+        isinstance(one, kind) and not isinstance(one, bool) for one in value
+    ):
+        raise errors.ParameterError(f"listTasks: {key} must be a list of {'names' if kind is str else 'numbers'}")
     return list(value)
+
+
+def _ids(key: str, value: Any) -> int | list[int]:
+    """owner, host_id, channel_id and parent filters: an id or a list of ids, as Koji's listTasks takes them."""
+    found = ids.row_ids(value, f"listTasks {key}")
+    return found if isinstance(value, (list, tuple)) else found[0]
+
+
+_QUERY_OPTS = argtypes.checker(argtypes.QueryOpts | None)
 
 
 def _conditions(opts: dict) -> Where:
@@ -89,11 +103,12 @@ def _conditions(opts: dict) -> Where:
             value = opts[key]
             if value is None:
                 where.add(column, null)
-            elif isinstance(value, (list, tuple)):
-                where.add(column, many, list(value))
             else:
-                where.add(column, one, int(value))
+                value = _ids(key, value)
+                where.add(column, *((many, value) if isinstance(value, list) else (one, value)))
     if "method" in opts:
+        if not isinstance(opts["method"], str):
+            raise errors.ParameterError(f"listTasks: method must be a task method's name, not {opts['method']!r}")
         where.add(t.c.method, "=", opts["method"])
     for key, (column, op) in _TIME_FILTERS.items():
         if opts.get(key) is not None:
@@ -138,10 +153,13 @@ def _values(row: Any, fields: tuple[str, ...], decode: bool) -> list:
 
 
 def list_tasks(ctx: Context, opts: dict | None = None, query_opts: dict | None = None) -> Any:
+    if not isinstance(opts or {}, dict) or not isinstance(query_opts or {}, dict):
+        raise errors.ParameterError("listTasks takes (opts, queryOpts) dicts")
     opts = dict(opts or {})
     query_opts = dict(query_opts or {})
-    if not isinstance(opts, dict) or not isinstance(query_opts, dict):
-        raise errors.ParameterError("listTasks takes (opts, queryOpts) dicts")
+    problem = _QUERY_OPTS({k: v for k, v in query_opts.items() if k != "fields"})  # fields: kiln's, below
+    if problem is not None:
+        raise errors.ParameterError(f"listTasks: queryOpts must be {problem}")
     unknown = sorted(set(opts) - KNOWN)
     if unknown:
         raise errors.ParameterError(f"listTasks: unknown option(s): {', '.join(unknown)}")

@@ -144,7 +144,7 @@ def read_output(
         if not stat.S_ISREG(info.st_mode):
             raise missing
         start = offset if offset >= 0 else max(info.st_size + offset, 0)
-        return _read_range(fd, start, size)
+        return _read_range(fd, min(start, info.st_size), size)  # past the end is nothing (and past lseek's range)
     finally:
         os.close(fd)
 

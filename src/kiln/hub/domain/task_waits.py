@@ -38,7 +38,7 @@ def set_wait(ctx: Context, host_id: int, parent: Any, children: Any) -> None:
     if children is None:
         ctx.conn.execute(update(t).where(t.c.parent == parent_id).values(awaited=True))
     elif children:
-        ids = [int(c) for c in children]
+        ids = [tasks.task_id(c) for c in children]
         ctx.conn.execute(update(t).where(t.c.parent == parent_id, t.c.id.in_(ids)).values(awaited=True))
         ctx.conn.execute(
             update(t).where(t.c.parent == parent_id, t.c.id.not_in(ids), t.c.awaited == True).values(awaited=False)  # noqa: E712
@@ -86,7 +86,7 @@ def wait(ctx: Context, host_id: int, parent: Any, timeout: Any = None) -> list[l
 def results(ctx: Context, host_id: int, parent: Any, children: Any, canfail: Any = None) -> list[list]:
     """``[[id, result], ...]``; ends the wait.  A failed child raises unless in ``canfail``."""
     parent_id = _own_parent(ctx, host_id, parent)
-    canfail = set(canfail or [])
+    canfail = {tasks.task_id(c) for c in canfail or []}
     ctx.conn.execute(update(t).where(t.c.id == parent_id).values(waiting=False))
     ctx.conn.execute(update(t).where(t.c.parent == parent_id).values(awaited=False))
     if children is None:

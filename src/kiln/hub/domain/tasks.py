@@ -13,10 +13,12 @@ from typing import Any
 
 from sqlalchemy import Float, bindparam, insert, select
 
+from kiln.hub import argtypes
+from kiln.hub.argtypes import Id, IdOrName, Ref
 from kiln.hub.context import Context
 from kiln.hub.db import tables
 from kiln.hub.db.raw import RawSelect, RawWrite
-from kiln.hub.domain import channels, users, weights
+from kiln.hub.domain import channels, ids, users, weights
 from kiln.hub.domain.shapes import Shape, column_names
 from kiln.hub.domain.times import timestamp_text
 from kiln.protocol import errors
@@ -46,6 +48,19 @@ COLUMNS = (
 )
 _SELECT = [t.c[name] for name in COLUMNS]
 MAKE_OPTIONS = ("parent", "label", "owner", "channel", "arch", "priority", "assign")
+# What each may hold, as Koji's make_task reads them (argtypes' vocabulary).
+_OPTION_CHECKS = {
+    key: argtypes.checker(hint)
+    for key, hint in {
+        "parent": Id | None,
+        "label": str | None,
+        "owner": IdOrName | None,
+        "channel": Ref | None,
+        "arch": str | None,
+        "priority": Any,  # the koji CLI's make-task sends it as text: converted below
+        "assign": Ref | None,
+    }.items()
+}
 TIMES = ("create", "start", "completion")
 
 
@@ -104,6 +119,17 @@ def _channel_id(ctx: Context, channel: Any) -> int:
     return info["id"]
 
 
+def check_options(opts: dict) -> None:
+    """make_task's options are known and hold what Koji's make_task reads from them; else ParameterError."""
+    unknown = sorted(set(opts) - set(MAKE_OPTIONS))
+    if unknown:
+        raise errors.ParameterError(f"unknown task option(s): {', '.join(unknown)}")
+    for key, value in opts.items():
+        problem = _OPTION_CHECKS[key](value)
+        if problem is not None:
+            raise errors.ParameterError(f"task option {key} must be {problem}, not {value!r}")
+
+
 def create(ctx: Context, method: Any, arglist: Any, **opts: Any) -> int:
     """A new FREE task (ASSIGNED with ``assign``); Koji's ``make_task``.
 
@@ -111,9 +137,7 @@ def create(ctx: Context, method: Any, arglist: Any, **opts: Any) -> int:
     ``default`` (Koji's default channel policy).  A subtask defaults to its
     parent's owner and arch and to a priority one better than the parent's.
     """
-    unknown = sorted(set(opts) - set(MAKE_OPTIONS))
-    if unknown:
-        raise errors.ParameterError(f"unknown task option(s): {', '.join(unknown)}")
+    check_options(opts)
     if not isinstance(method, str) or not method:
         raise errors.ParameterError(f"Invalid task method: {method!r}")
     if not isinstance(arglist, (list, tuple)):
@@ -245,12 +269,7 @@ def task_id(value: Any) -> int:
 
 
 def _task_id(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise errors.ParameterError(f"Invalid task id: {value!r}")
-    try:
-        return int(value)
-    except ValueError:
-        raise errors.ParameterError(f"Invalid task id: {value!r}") from None
+    return ids.row_id(value, "task id")
 
 
 def request_of(ctx: Context, task_id: Any) -> list:

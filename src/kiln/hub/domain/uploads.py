@@ -16,6 +16,10 @@ Ownership follows Koji's rules:
 
 A file being written is locked (``flock``); a second writer at the same time
 gets LockError rather than interleaved bytes.
+
+A full file system (or quota) is told as such, without the server's paths,
+and a chunk that did not fit is taken back: a file this upload created is
+removed, a file that was there is cut back to where the chunk began.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from __future__ import annotations
 import errno
 import fcntl
 import hashlib
+import logging
 import os
 import re
 import secrets
@@ -40,11 +45,16 @@ from kiln.hub.db import tables
 from kiln.hub.domain import tasks
 from kiln.protocol import errors
 
+log = logging.getLogger(__name__)
+
 PIECE = 65536
 DIR_MODE = 0o755
 FILE_MODE = 0o644
 OWNER_FILE = ".user"
+NAME_MAX = 255  # bytes in one file name, on every file system Linux hosts a topdir on
 _DIGITS = re.compile(r"[0-9]+")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 class Adler32:
@@ -99,17 +109,39 @@ def task_parts(task_id: int) -> list[str]:
 
 def split_dir(reldir: Any) -> list[str]:
     """The components of an upload directory relative to the work area."""
-    bad = not isinstance(reldir, str) or reldir.startswith("/") or "\0" in reldir
+    bad = not isinstance(reldir, str) or reldir.startswith("/")
     parts = [] if bad else [p for p in reldir.split("/") if p not in ("", ".")]
     if not parts or ".." in parts:
-        raise errors.GenericError(f"Invalid upload directory: {reldir}")
+        raise errors.ParameterError(f"Invalid upload directory: {reldir}")
+    for part in parts:
+        problem = _name_problem(part)
+        if problem:
+            raise errors.ParameterError(f"Invalid upload directory: {_quoted(reldir)} ({problem})")
     return parts
 
 
 def check_name(name: Any) -> str:
-    if not isinstance(name, str) or not name or "/" in name or name.startswith(".") or "\0" in name:
-        raise errors.GenericError(f"Invalid upload filename: {name}")
+    """Refused before anything is made: a name no file can have here, or one that is hidden (``.user``)."""
+    if not isinstance(name, str) or not name or "/" in name or name.startswith("."):
+        raise errors.ParameterError(f"Invalid upload filename: {name}")
+    problem = _name_problem(name)
+    if problem:
+        raise errors.ParameterError(f"Invalid upload filename: {_quoted(name)} ({problem})")
     return name
+
+
+def _name_problem(part: str) -> str | None:
+    """Why ``part`` cannot name a file: control characters (which would also garble logs and replies), or length."""
+    if _CONTROL.search(part):
+        return "control characters are not allowed"
+    if len(os.fsencode(part)) > NAME_MAX:
+        return f"a name longer than {NAME_MAX} bytes"
+    return None
+
+
+def _quoted(text: str) -> str:
+    """A caller's name in a message: escaped, and cut short when long."""
+    return repr(text if len(text) <= 40 else text[:20] + "...")
 
 
 def open_dir(root: str, parts: Sequence[str], create: bool = False) -> int | None:
@@ -181,14 +213,17 @@ def destination(
         assert_task_host(ctx, task_id)
     elif create and ctx.session is None:
         raise errors.ActionNotAllowed("you must be logged-in to upload a file")
-    dir_fd = open_dir(work_root(ctx), parts, create)
+    rel = "/".join(parts)
+    with _store_errors(rel):
+        dir_fd = open_dir(work_root(ctx), parts, create)
     if dir_fd is None:
         yield None
         return
     try:
         if create and task_id is None:
-            claim_dir(dir_fd, "/".join(parts), ctx.session.user_id)
-        yield Target(dir_fd, name, "/".join([*parts, name]))
+            with _store_errors(rel):
+                claim_dir(dir_fd, rel, ctx.session.user_id)
+        yield Target(dir_fd, name, f"{rel}/{name}")
     finally:
         os.close(dir_fd)
 
@@ -289,6 +324,8 @@ def open_file(target: Target, write: bool, create: bool = False) -> tuple[int, b
         except FileExistsError:
             return open_file(target, write)
     except OSError as exc:
+        if exc.errno in _FULL:
+            raise _store_full(target.rel, exc) from None
         if exc.errno == errno.ELOOP:
             raise errors.GenericError(f"destination is a symlink: {target.rel}") from None
         if exc.errno == errno.EISDIR:
@@ -344,7 +381,7 @@ def write_chunk(target: Target, body: BinaryIO, length: int | None, offset: int,
     """
     digest_class = verify_class(verify)
     if offset < -1:
-        raise errors.GenericError(f"Invalid upload offset: {offset}")
+        raise errors.ParameterError(f"Invalid upload offset: {offset}")
     try:
         fd, existed = open_file(target, write=True, create=offset in (0, -1))
     except FileNotFoundError:
@@ -365,7 +402,8 @@ def write_chunk(target: Target, body: BinaryIO, length: int | None, offset: int,
             os.ftruncate(fd, offset)
         os.lseek(fd, offset, os.SEEK_SET)
         digest = digest_class() if digest_class else None
-        size = _copy_body(body, fd, length, digest)
+        with _taken_back_if_full(fd, target, created=not existed):
+            size = _copy_body(body, fd, length, digest)
         if not overwrite and length is None:
             actual = os.fstat(fd).st_size
             if actual != offset + size:
@@ -378,6 +416,48 @@ def write_chunk(target: Target, body: BinaryIO, length: int | None, offset: int,
     if digest is not None:
         reply["hexdigest"] = digest.hexdigest()
     return reply
+
+
+def _store_full(rel: str, exc: OSError) -> errors.GenericError:
+    """The fault for a full file system or quota: what could not be written, never where it lives."""
+    log.warning("upload of %s: the file store is full: %s", rel, exc)
+    return errors.GenericError(f"the hub's file store is full: {rel} could not be written ({os.strerror(exc.errno)})")
+
+
+@contextmanager
+def _store_errors(rel: str) -> Iterator[None]:
+    """Making a directory or its ``.user`` on a full store: said plainly, not as the bare OSError."""
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        raise _store_full(rel, exc) from None
+
+
+@contextmanager
+def _taken_back_if_full(fd: int, target: Target, created: bool) -> Iterator[None]:
+    """A write that runs out of space leaves no partial chunk: the client sends it again, whole, later.
+
+    The file this upload created is removed (if the name is still ours); a
+    file that was there is cut back to its size before the write, which,
+    shrinking, needs no space.
+    """
+    before = os.fstat(fd).st_size
+    try:
+        yield
+    except OSError as exc:
+        if exc.errno not in _FULL:
+            raise
+        with suppress(OSError):
+            if (
+                created
+                and os.stat(target.name, dir_fd=target.dir_fd, follow_symlinks=False).st_ino == os.fstat(fd).st_ino
+            ):
+                os.unlink(target.name, dir_fd=target.dir_fd)
+            else:
+                os.ftruncate(fd, before)
+        raise _store_full(target.rel, exc) from None
 
 
 def _check_offset(target: Target, offset: int, current: int) -> None:
@@ -419,7 +499,9 @@ def upload_file(
         raise errors.GenericError(f"Invalid checksum: {checksum!r}")
     digest_class = verify_class(verify)
     if offset < -1:
-        raise errors.GenericError(f"Invalid upload offset: {offset}")
+        raise errors.ParameterError(f"Invalid upload offset: {offset}")
+    if size is not None and size < 0:
+        raise errors.ParameterError(f"Invalid upload size: {size} (it cannot be negative)")
     if offset != -1:
         if size is not None and size != len(contents):
             return False
@@ -435,20 +517,28 @@ def upload_file(
             if existed and offset == 0 and not target.name.endswith(".log"):
                 # logs may be sent again from the start, for live viewing
                 raise errors.GenericError(f"file already exists: {target.rel}")
-            return _write_legacy(fd, target, size, digest_class, expected, offset, contents)
+            return _write_legacy(fd, target, not existed, size, digest_class, expected, offset, contents)
         finally:
             os.close(fd)
 
 
 def _write_legacy(
-    fd: int, target: Target, size: int | None, digest_class: Any, expected: Any, offset: int, contents: bytes
+    fd: int,
+    target: Target,
+    created: bool,
+    size: int | None,
+    digest_class: Any,
+    expected: Any,
+    offset: int,
+    contents: bytes,
 ) -> bool:
     if offset == 0 or (offset == -1 and size == len(contents)):
         os.ftruncate(fd, 0)
     current = os.fstat(fd).st_size
     _check_offset(target, offset, current)
     os.lseek(fd, current if offset == -1 else offset, os.SEEK_SET)
-    _write_all(fd, contents)
+    with _taken_back_if_full(fd, target, created):
+        _write_all(fd, contents)
     if offset != -1:
         return True
     if size is not None:

@@ -10,7 +10,7 @@ from kiln.hub import auth
 from kiln.hub.context import Context
 from kiln.hub.db import tables, versioned
 from kiln.hub.db.raw import RawSelect
-from kiln.hub.domain import names
+from kiln.hub.domain import ids, names
 from kiln.protocol import errors
 from kiln.protocol.constants import UserStatus, UserType
 
@@ -21,14 +21,24 @@ up = tables.user_perms
 
 
 def _where_user(info: Any):
+    """The user ``info`` names: an id, a name or principal, or a struct of id, name or krb_principal.
+
+    The wrongly typed ones fault here (as Koji's get_user answers them), an id
+    beyond 32 bits too, before any query sees them.
+    """
     if isinstance(info, int) and not isinstance(info, bool):
-        return u.c.id == info
+        return u.c.id == ids.row_id(info, "user id")
     if isinstance(info, str):
         return or_(u.c.name == info, u.c.id.in_(select(kp.c.user_id).where(kp.c.krb_principal == info)))
     if isinstance(info, dict):
         if "id" in info and info["id"] is not None:
-            return u.c.id == info["id"]
-        if "name" in info and info["name"] is not None:
+            if isinstance(info["id"], bool) or not isinstance(info["id"], int):
+                raise errors.GenericError(f"Invalid type for userid: {type(info['id'])}")
+            return u.c.id == ids.row_id(info["id"], "user id")
+        for key in ("name", "krb_principal"):
+            if info.get(key) is not None and not isinstance(info[key], str):
+                raise errors.GenericError(f"Invalid type for {'username' if key == 'name' else key}: {type(info[key])}")
+        if info.get("name"):
             return u.c.name == info["name"]
         if info.get("krb_principal"):
             return u.c.id.in_(select(kp.c.user_id).where(kp.c.krb_principal == info["krb_principal"]))
@@ -126,6 +136,8 @@ def get(
                 raise errors.GenericError("No user provided")
             return None
         info = ctx.session.user_id
+    if isinstance(info, int) and not isinstance(info, bool):
+        info = ids.row_id(info, "user id")
     if krb_princs and (isinstance(info, str) or (isinstance(info, int) and not isinstance(info, bool))):
         return _plain(ctx, info, strict, groups)
     row = find(ctx, info, strict=strict)
@@ -142,7 +154,11 @@ def list_users(
     query = select(u.c.id, u.c.name, u.c.status, u.c.usertype)
     if usertype is not None:
         types = usertype if isinstance(usertype, (list, tuple)) else [usertype]
-        query = query.where(u.c.usertype.in_([int(t) for t in types]))
+        if not all(isinstance(t, int) and not isinstance(t, bool) and -(2**31) <= t < 2**31 for t in types):
+            raise errors.ParameterError(
+                f"userType must be integer, list, tuple or None (of integers), not {usertype!r}"
+            )
+        query = query.where(u.c.usertype.in_(types))
     if prefix:
         query = query.where(u.c.name.istartswith(prefix, autoescape=True))
     if perm:
