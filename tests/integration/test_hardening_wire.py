@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import xmlrpc.client
+
 import koji
 import pytest
 import requests
@@ -68,3 +70,25 @@ def test_a_call_number_out_of_range_is_refused_before_anything_is_written(hub, a
     assert b"<int>1002</int>" in reply.content
     assert admin.getUser(created) is None
     assert session.getLoggedInUser()["name"] == name  # the session itself is fine
+
+
+@pytest.mark.postgres
+def test_a_database_failure_shows_neither_host_nor_port(request, postgres, tmp_path):
+    """PostgreSQL's own error texts name the server (host, port, database): they go to the log only."""
+    from tests.conftest import hub_db_url
+    from tests.support.hub import HubProcess
+
+    db_url = hub_db_url("postgres", request, tmp_path)
+    hub = HubProcess(db_url, prepared=True)
+    request.addfinalizer(hub.kill)
+    hub.start()
+    anon = koji_session(hub)
+    assert anon.getTag("no-such-tag") is None  # the workers hold connections now
+    postgres.drop_database(db_url.rsplit("/", 1)[1])
+    for _ in range(3):  # whichever worker answers
+        with pytest.raises(xmlrpc.client.Fault) as info:  # code 1 is no Koji class: the client's plain Fault
+            anon.getTag("no-such-tag")
+        text = info.value.faultString
+        assert info.value.faultCode == 1 and "reference" in text, text
+        assert "127.0.0.1" not in text and str(postgres.port) not in text and "psycopg" not in text, text
+    assert "internal error" in hub.log_text()
