@@ -13,6 +13,8 @@ and its watch output work unchanged:
   build in a ``tagBuild`` child.  On any failure the build is FAILED
   (``host.failBuild``) and the error goes up.  Scratch builds stay off the
   record: their files go to topdir/scratch (``host.moveBuildToScratch``).
+  Run again under its id (its builder restarted), it first looks at the
+  build its earlier run began and carries on from there (``achieved``).
 - ``buildSRPMFromSCM(url, build_tag, opts)`` checks the URL out into a build
   root made from the tag's repo and runs ``rpmbuild -bs`` there;
   ``rebuildSRPM(srpm, build_tag, opts)`` runs ``rpmbuild -rs`` on an upload.
@@ -34,10 +36,10 @@ from typing import Any
 import requests
 
 from kiln.builder.buildroot import BuildRoot, BuildRootRequest
-from kiln.builder.handler import BaseTaskHandler, task_output_dir
+from kiln.builder.handler import RUN_FROM_START, BaseTaskHandler, task_output_dir
 from kiln.builder.scm import SCM
 from kiln.protocol import errors
-from kiln.protocol.constants import RepoState
+from kiln.protocol.constants import BuildState, RepoState
 from kiln.rpm import comps, srpms
 
 RPMBUILD_TIMEOUT = 24 * 3600
@@ -394,10 +396,53 @@ class BuildTask(BaseTaskHandler):
                 self.session.host.failBuild(self.id, build_id)
             raise
         if build_id is not None and not opts.get("skip_tag"):
-            tagging = self.subtask("tagBuild", [dest_tag, build_id, False, None, True], label="tag", arch="noarch")
-            self.wait(tagging)
+            self.tag(dest_tag, build_id)
+
+    def achieved(self, src: Any, target: Any, opts: dict | None = None) -> Any:
+        """A rerun carries on from the build its earlier run began (a build names its task, as in Koji).
+
+        None begun (or a scratch build, which is never on record): run from
+        the start.  BUILDING: run again and adopt it, as Koji's initBuild
+        does for "the controlling task restarted": initBuild gives the same
+        build back and the children (srpm, one per arch) come back by label,
+        finished or still running.  COMPLETE: nothing is built again; the
+        build is tagged (the ``tag`` child, again by label: the earlier
+        run's if it made one) and the task closes as a normal run does.
+        FAILED, CANCELED or DELETED: the task fails saying so, since an
+        N-V-R is built once.
+        """
+        earlier = self.session.listBuilds(taskID=self.id)
+        if not earlier:
+            return RUN_FROM_START
+        build = max(earlier, key=lambda b: b["build_id"])
+        state = BuildState(build["state"])
+        if state == BuildState.BUILDING:
+            self.logger.info(
+                "build %s (id %s) of an earlier run is BUILDING: carrying on with it", build["nvr"], build["build_id"]
+            )
+            return RUN_FROM_START
+        if state != BuildState.COMPLETE:
+            raise errors.BuildError(
+                f"an earlier run of task {self.id} left its build {build['nvr']} (id {build['build_id']}) "
+                f"{state.name}; an N-V-R is built once"
+            )
+        self.logger.info(
+            "build %s (id %s) of an earlier run is COMPLETE: not built again", build["nvr"], build["build_id"]
+        )
+        self.opts = dict(opts or {})
+        repo = self.given_repo(self.opts.get("repo_id"))
+        self.event_id = repo["create_event"] if repo else None
+        _build_tag, dest_tag, _dest_name = self.tags(target, repo)
+        if not self.opts.get("skip_tag"):
+            self.tag(dest_tag, build["build_id"])
+        return None
 
     # --- the steps ---------------------------------------------------------
+
+    def tag(self, dest_tag: int, build_id: int) -> None:
+        """The build into the destination, by a ``tagBuild`` child (labelled: a rerun gets the earlier run's)."""
+        tagging = self.subtask("tagBuild", [dest_tag, build_id, False, None, True], label="tag", arch="noarch")
+        self.wait(tagging)
 
     def given_repo(self, repo_id: Any) -> dict | None:
         if repo_id is None:

@@ -12,7 +12,7 @@ import subprocess
 import time
 from typing import Any
 
-from kiln.builder.handler import BaseTaskHandler
+from kiln.builder.handler import RUN_FROM_START, BaseTaskHandler
 from kiln.protocol import errors
 
 
@@ -53,6 +53,21 @@ class TagBuildTask(BaseTaskHandler):
     """Koji's tagBuild task: the hub checked the request; the tagging happens here, through host.tagBuild."""
 
     Methods = ["tagBuild"]
+
+    def achieved(
+        self, tag_id: int, build_id: int, force: bool = False, fromtag: int | None = None, ignore_success: bool = False
+    ) -> Any:
+        """Done when the build is in the tag already (and out of ``fromtag``): an earlier run tagged it.
+
+        The hub refuses to make this task for a build the tag holds, so
+        finding it there means the tagging happened since; run again, it
+        would fail with "already tagged".
+        """
+        tagged = {tag["id"] for tag in self.session.listTags(build=build_id)}
+        if tag_id in tagged and (fromtag is None or fromtag not in tagged):
+            self.logger.info("build %s is in tag %s already: nothing left to do", build_id, tag_id)
+            return None
+        return RUN_FROM_START
 
     def handler(
         self, tag_id: int, build_id: int, force: bool = False, fromtag: int | None = None, ignore_success: bool = False

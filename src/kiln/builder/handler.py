@@ -28,6 +28,15 @@ WAIT_POLL_SECONDS = 10.0
 WAIT_BUSY_HUB_SECONDS = 0.5
 
 
+class _RunFromStart:
+    def __repr__(self) -> str:
+        return "RUN_FROM_START"
+
+
+# What ``achieved`` answers when an earlier run of the task left nothing to carry on from.
+RUN_FROM_START: Any = _RunFromStart()
+
+
 def task_output_dir(task_id: int) -> str:
     """Koji's work directory of a task, relative to topdir/work: tasks/<id % 10000>/<id>."""
     return f"tasks/{task_id % 10000}/{task_id}"
@@ -66,6 +75,21 @@ class BaseTaskHandler:
     def weight(self) -> float | None:
         return self._taskWeight
 
+    def achieved(self, *args: Any, **kwargs: Any) -> Any:
+        """What an earlier run of this task already did: looked at before ``handler`` runs, with its arguments.
+
+        A task runs again under the same id when its host was lost or its
+        daemon restarted (the hub freed it), and its earlier run may have got
+        far: begun or finished something on the hub, maybe without living to
+        report.  A handler whose task makes things on the hub overrides this
+        to find out, and finishes what is left: it returns the task's result
+        when the work is done (the task closes with it and ``handler`` does
+        not run), or ``RUN_FROM_START`` (the default) to run ``handler``.
+        Subtasks need nothing here: asked for again under the same label, the
+        hub gives the earlier run's child back (as Koji's does).
+        """
+        return RUN_FROM_START
+
     def cleanup(self) -> None:
         """Undo what the task set up outside its work directory (mounts, build roots).
 
@@ -77,6 +101,10 @@ class BaseTaskHandler:
 
     def run(self) -> Any:
         args, kwargs = decode_args(self.params)
+        result = self.achieved(*args, **kwargs)
+        if result is not RUN_FROM_START:
+            self.logger.info("an earlier run of task %s did its work: it closes with that run's result", self.id)
+            return result
         return self.handler(*args, **kwargs)
 
     def subtask(self, method: str, arglist: list, **opts: Any) -> int:

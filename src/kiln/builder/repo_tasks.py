@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiln.builder.handler import BaseTaskHandler, task_output_dir
+from kiln.builder.handler import RUN_FROM_START, BaseTaskHandler, task_output_dir
 from kiln.protocol import errors
 from kiln.protocol.constants import RepoState
 
@@ -38,6 +38,28 @@ def _topdir(options: Any) -> Path:
 class NewRepoTask(BaseTaskHandler):
     Methods = ["newRepo"]
     _taskWeight = 0.1
+    # The INIT repo an earlier run of this task began (``achieved``): a rerun makes that one, not another.
+    earlier_repo: dict | None = None
+
+    def achieved(self, *args: Any, **kwargs: Any) -> Any:
+        """A rerun carries on with the repo its earlier run began (a repo names its task).
+
+        INIT: the same repo is made (its createrepo children come back by
+        label, made for it); READY or EXPIRED (repoDone was said): the task
+        closes with it, as its earlier run would have; any other state fails.
+        """
+        found = self.session.repo.query([["task_id", "=", self.id]], None, {"order": "-id", "limit": 1})
+        if not found:
+            return RUN_FROM_START
+        repo = found[0]
+        state = RepoState(repo["state"])
+        if state == RepoState.INIT:
+            self.logger.info("repo %s of an earlier run is INIT: making that one", repo["id"])
+            self.earlier_repo = repo
+            return RUN_FROM_START
+        if state in (RepoState.READY, RepoState.EXPIRED):
+            return [repo["id"], repo["create_event"]]
+        raise errors.GenericError(f"an earlier run of task {self.id} left its repo {repo['id']} {state.name}")
 
     def handler(
         self,
@@ -60,7 +82,10 @@ class NewRepoTask(BaseTaskHandler):
         kwargs: dict[str, Any] = {"task_id": self.id, "opts": opts}
         if event is not None:
             kwargs["event"] = event
-        repo_id, event_id = self.session.host.repoInit(tag_info["id"], **kwargs)
+        if self.earlier_repo is not None:
+            repo_id, event_id = self.earlier_repo["id"], self.earlier_repo["create_event"]
+        else:
+            repo_id, event_id = self.session.host.repoInit(tag_info["id"], **kwargs)
         path = topdir / "repos" / tag_info["name"] / str(repo_id)
         arches = sorted(p.name for p in path.iterdir() if (p / "pkglist").is_file()) if path.is_dir() else []
         self.logger.info("repo %s of %s at event %s: arches %s", repo_id, tag_info["name"], event_id, arches)
