@@ -150,6 +150,25 @@ class PostgresServer:
         shutil.rmtree(self.tmpdir, ignore_errors=True)
         self.tmpdir = None
 
+    def stop_server(self, mode: str = "fast") -> None:
+        """Stop the server but keep its data directory and port, to start it again (an outage).
+
+        ``fast`` ends the sessions the way a restart does (their clients read
+        "terminating connection due to administrator command").
+        """
+        self._pg("pg_ctl", "stop", "-m", mode, "-w", "-D", str(self.datadir))
+
+    def start_server(self, timeout: int = 30) -> None:
+        """Start the stopped server again, on its data directory and port."""
+        assert self.tmpdir is not None, "server not started"
+        log = str(self.tmpdir / "server.log")
+        self._pg("pg_ctl", "start", "-w", "-t", str(timeout), "-D", str(self.datadir), "-l", log)
+
+    def restart(self, mode: str = "fast") -> None:
+        """Stop and start the server: every client's session ends, the data stays."""
+        self.stop_server(mode)
+        self.start_server()
+
     def url(self, dbname: str = "postgres") -> str:
         """SQLAlchemy URL for `dbname` on this server, using the psycopg 3 driver."""
         return f"postgresql+psycopg://{ROLE}@127.0.0.1:{self.port}/{dbname}"

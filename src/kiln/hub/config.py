@@ -67,6 +67,10 @@ class Settings:
     # Longest wait host.getTasks grants; run time at which a task weighs double.
     max_poll_seconds: float = 60.0
     weight_full_seconds: float = 3600.0
+    # The database the wakeup listener (hub/wakeups.py) LISTENs on, when not ``db``: LISTEN needs a
+    # session of its own, so behind a transaction-pooling PgBouncer this names PostgreSQL itself
+    # (or a session-pooled PgBouncer database).  Empty: ``db``.
+    listen_db: str = ""
     offline: bool = False
     # Serve the web UI (kiln.web) at /koji/ too, calling this hub over HTTP as
     # kiln-web would: make run's one address for everything.

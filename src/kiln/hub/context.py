@@ -16,7 +16,13 @@ from sqlalchemy import insert
 from sqlalchemy.engine import Connection, Engine
 
 from kiln.hub.db import tables
-from kiln.hub.db.engine import KeptConnections
+from kiln.hub.db.engine import (
+    DatabaseUnavailable,
+    KeptConnections,
+    connect,
+    connection_lost,
+    wrote_before_disconnect,
+)
 from kiln.hub.db.raw import run_then_commit
 
 if TYPE_CHECKING:
@@ -41,6 +47,8 @@ class Context:
     # session check fills in the caller's own.
     perms: dict[int, set[str]] = field(default_factory=dict)
     _conn: Connection | None = None
+    paused: bool = False  # the request committed part of its work already (a long poll's pause)
+    unavailable: bool = False  # a connection was needed and could not be made
     _event_id: int | None = None
     _on_commit: list[Callable[[], None]] = field(default_factory=list)
     _at_commit: list[tuple[str, dict]] = field(default_factory=list)
@@ -50,7 +58,11 @@ class Context:
     def conn(self) -> Connection:
         """The request's connection, in its one transaction."""
         if self._conn is None:
-            conn = self.kept.acquire() if self.kept else self.engine.connect()
+            try:
+                conn = self.kept.acquire() if self.kept else connect(self.engine)
+            except DatabaseUnavailable:
+                self.unavailable = True  # a multicall's calls each fail with it: the request says so once
+                raise
             # Read by the engine's begin hook (db/engine.py): it decides how to BEGIN.
             conn.info["write"] = self.write
             conn.info["wrote"] = False
@@ -113,6 +125,32 @@ class Context:
         """
         self.finish(self.wrote, failed=False)
         self._event_id = None
+        self.paused = True
+
+    def connection_lost(self) -> bool:
+        """Whether the request's connection died under it (asked only once something failed)."""
+        return self._conn is not None and connection_lost(self._conn)
+
+    def may_have_written(self, exc: BaseException) -> bool:
+        """Whether the request may have written anything, ``exc`` having ended it (asked only on failure).
+
+        A connection SQLAlchemy invalidated has forgotten what it did; its
+        error noted it (db/engine.py), else only a request declared read-only
+        is known to have written nothing.
+        """
+        if self.paused:
+            return True
+        if self._conn is None:
+            return False
+        if self._conn.invalidated:
+            noted = wrote_before_disconnect(exc)
+            return self.write if noted is None else noted
+        return self.wrote
+
+    def drop_connection(self) -> None:
+        """The connection is dead: close it for good rather than keep it (``finish`` still runs)."""
+        if self._conn is not None and not self._conn.invalidated and not self._conn.closed:
+            self._conn.invalidate()
 
     def finish(self, commit: bool, failed: bool = True) -> None:
         """Commit (or roll back) and let the connection go.

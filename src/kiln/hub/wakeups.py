@@ -7,7 +7,9 @@ it within milliseconds of the commit:
 - in this process, at once (a condition variable);
 - in other processes on PostgreSQL, through ``NOTIFY kiln_tasks``, sent in
   the writing transaction so that it is delivered only if it commits; one
-  thread per process LISTENs;
+  thread per process LISTENs, on a connection of its own (``listen_url``,
+  the hub's ``listen_db``: LISTEN needs a session, which a transaction-pooling
+  PgBouncer does not give) that it makes again whenever it is lost;
 - in other processes on SQLite (one machine by construction), through the
   modification time of a file next to the database, which one thread per
   process polls every few milliseconds, and only while someone waits.
@@ -32,13 +34,26 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "kiln_tasks"
 POLL_SECONDS = 0.002
+# Seconds between attempts to listen again while the database is away.
+RETRY_SECONDS = 1.0
+# libpq settings for the listening connection, unless its URL sets them: a short connect
+# timeout, and TCP keepalives so that a server that vanished without a word (a host down,
+# a dropped route) is noticed within about a minute rather than never.
+_LISTEN_OPTIONS = {
+    "connect_timeout": 5,
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 
 
 class Wakeups:
     """One per hub process."""
 
-    def __init__(self, db_url: str, max_waiters: int) -> None:
+    def __init__(self, db_url: str, max_waiters: int, listen_url: str | None = None) -> None:
         self.db_url = db_url
+        self.listen_url = listen_url or db_url
         self.max_waiters = max_waiters
         self._cond = threading.Condition()
         self._seq = 0
@@ -137,18 +152,33 @@ class Wakeups:
 
     def _listen_pg(self) -> None:
         import psycopg
+        from psycopg.conninfo import conninfo_to_dict
 
-        url = self.db_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        url = self.listen_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        given = conninfo_to_dict(url)
+        options = {key: value for key, value in _LISTEN_OPTIONS.items() if key not in given}
+        failing = False
         while not self._stop:
             try:
-                with psycopg.connect(url, autocommit=True) as conn:
+                with psycopg.connect(url, autocommit=True, **options) as conn:
                     conn.execute(f"LISTEN {CHANNEL}")
+                    if failing:
+                        log.warning("listening for task wakeups again")
+                        failing = False
                     self._bump()  # anything announced while we were not listening
                     for _ in conn.notifies():
                         self._bump()
-            except Exception:
-                log.exception("listening for task wakeups failed; retrying")
-                time.sleep(1)
+            except Exception as exc:
+                # Once per outage (the database restarting, stopped, unreachable), not every second.
+                if not failing:
+                    log.warning("listening for task wakeups failed (%s); retrying", _first_line(exc))
+                    failing = True
+                time.sleep(RETRY_SECONDS)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = str(exc).splitlines()
+    return lines[0] if lines else type(exc).__name__
 
 
 def _flag_path(db_url: str) -> str | None:

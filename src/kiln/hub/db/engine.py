@@ -22,7 +22,11 @@ from psycopg.pq import ExecStatus
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import Connection
 
+from kiln.protocol import errors
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Seconds libpq may take to connect to PostgreSQL (its connect_timeout) when the URL does not say.
+CONNECT_TIMEOUT = 5
 
 
 def sqlite_url(path: Path) -> str:
@@ -42,7 +46,17 @@ def make_engine(url: str) -> Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
-    engine = create_engine(url, pool_size=5, max_overflow=10, pool_pre_ping=False, pool_reset_on_return=None)
+    # A database that does not answer must not hold a request for the OS's TCP timeout: libpq's
+    # connect_timeout, unless the URL sets its own (?connect_timeout=N).
+    connect_args = {} if "connect_timeout=" in url else {"connect_timeout": CONNECT_TIMEOUT}
+    engine = create_engine(
+        url,
+        pool_size=5,
+        max_overflow=10,
+        pool_pre_ping=False,
+        pool_reset_on_return=None,
+        connect_args=connect_args,
+    )
     _configure_postgresql(engine)
     return engine
 
@@ -50,6 +64,100 @@ def make_engine(url: str) -> Engine:
 # What a database raises for a value it cannot take (a number out of a column's
 # range, text where it wants a number): the caller's mistake, not the hub's.
 DATA_ERRORS = (sqlalchemy.exc.DataError, psycopg.DataError, OverflowError)
+
+# SQLSTATEs that say the server went away or takes no connections now, rather than that a
+# statement failed: besides class 08 (connection exception), admin and crash shutdown, and
+# "cannot connect now" (starting up, shutting down, in recovery).
+_OFFLINE_STATES = ("57P01", "57P02", "57P03")
+
+
+class DatabaseUnavailable(errors.ServerOffline):
+    """The hub's database cannot be reached: no connection could be made, or the request's was lost.
+
+    ``connecting`` says which: a request that could not connect is not tried again (the
+    database did not answer just now), one whose connection died under it may be.  It is
+    Koji's ServerOffline, with a text that never names the database's address: a call of a
+    multicall that meets it is that call's fault as it stands.
+    """
+
+    def __init__(self, connecting: bool) -> None:
+        super().__init__(OFFLINE_MESSAGE)
+        self.connecting = connecting
+
+
+# What a caller is told while the database cannot be reached.
+OFFLINE_MESSAGE = "the hub's database is not available at the moment; try again later"
+
+
+def is_offline(exc: BaseException | None) -> bool:
+    """Whether ``exc`` says the database cannot be reached (refused, shut down, connection lost).
+
+    A statement that failed (a constraint, a lock timeout, a cancelled query) is
+    not.  Asked only once something has failed: a request that succeeds never
+    pays for it.  SQLite has no outage of this kind.
+    """
+    for _ in range(4):  # the exception, what it wraps, what it was raised from
+        if exc is None:
+            return False
+        if isinstance(exc, DatabaseUnavailable):
+            return True
+        if isinstance(exc, sqlalchemy.exc.DBAPIError):
+            if exc.connection_invalidated:  # SQLAlchemy saw the disconnect itself
+                return True
+            exc = exc.orig
+            continue
+        if isinstance(exc, psycopg.Error):
+            state = exc.sqlstate
+            if state is None:  # libpq's own: refused, timed out, "the connection is closed"
+                return isinstance(exc, psycopg.OperationalError)
+            return state.startswith("08") or state in _OFFLINE_STATES
+        exc = exc.__cause__
+    return False
+
+
+# The attribute of a disconnect error that says whether its connection had written (above).
+WROTE_BEFORE_DISCONNECT = "kiln_wrote"
+
+
+def wrote_before_disconnect(exc: BaseException | None) -> bool | None:
+    """What a disconnect error noted about its connection's writes; None when it noted nothing."""
+    for _ in range(4):
+        if exc is None:
+            return None
+        noted = getattr(exc, WROTE_BEFORE_DISCONNECT, None)
+        if noted is not None:
+            return noted
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def connect(engine: Engine) -> Connection:
+    """A new connection; ``DatabaseUnavailable`` when the database cannot be reached."""
+    try:
+        return engine.connect()
+    except sqlalchemy.exc.DBAPIError as exc:
+        if is_offline(exc):
+            raise DatabaseUnavailable(connecting=True) from exc
+        raise
+
+
+def connection_lost(conn: Connection) -> bool:
+    """Whether ``conn`` died under its user (asked only after something failed)."""
+    if conn.invalidated:
+        return True
+    if conn.closed:
+        return False
+    driver = conn.connection.driver_connection
+    return bool(getattr(driver, "broken", False))
+
+
+def ping(conn: Connection) -> None:
+    """The cheapest question the database answers (the health check's), outside any transaction."""
+    if conn.dialect.name == "postgresql":
+        simple_query(conn, "SELECT 1")
+    else:
+        conn.connection.driver_connection.execute("SELECT 1").fetchall()
+
 
 # conn.info key: a writing request's BEGIN, not yet sent (see below).
 BEGIN_PENDING = "kiln.begin_pending"
@@ -80,6 +188,17 @@ def _configure_postgresql(engine: Engine) -> None:
     def _before_execute(conn: Connection, *_: Any) -> None:
         if take_pending_begin(conn):
             simple_query(conn, "BEGIN")
+
+    @event.listens_for(engine, "handle_error")
+    def _on_error(context: Any) -> None:
+        # SQLAlchemy is about to invalidate a connection it found dead, and with it conn.info:
+        # the exception keeps whether the request had written (hub/app.py may then try again).
+        if context.is_disconnect and context.connection is not None and context.sqlalchemy_exception is not None:
+            try:
+                wrote = bool(context.connection.info.get("wrote", True))
+            except Exception:
+                wrote = True
+            setattr(context.sqlalchemy_exception, WROTE_BEFORE_DISCONNECT, wrote)
 
 
 def simple_query(conn: Connection, text: str) -> None:
@@ -181,24 +300,64 @@ class KeptConnections:
     ever used at once, which the pool behind (its size and overflow) still
     bounds: kept connections stay checked out of it.  A connection whose
     transaction could not be ended cleanly is dropped and replaced by a
-    fresh one.
+    fresh one.  Nothing pings a kept connection before use (that would cost
+    a round trip a request): when one turns out dead (the database restarted
+    or went away), the request's failure drops it with ``discard_idle``, and
+    the hub may try that request once more on a new connection (hub/app.py).
     """
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
         self._idle: list[Connection] = []
         self._lock = threading.Lock()
+        # Bumped by discard_idle: connections the pool made before it are not handed out again
+        # (the pool's idle ones, e.g. a run-time update's, are as suspect as ours).  Pool events
+        # run only when a connection is made or checked out of the pool, not per request.
+        self._epoch = 0
+        event.listen(engine, "connect", self._on_connect)
+        event.listen(engine, "checkout", self._on_checkout)
+
+    def _on_connect(self, _dbapi_conn: Any, record: Any) -> None:
+        record.info[_EPOCH] = self._epoch
+
+    def _on_checkout(self, _dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        if record.info.get(_EPOCH, self._epoch) != self._epoch:
+            # The pool drops this one and makes a new one (SQLAlchemy's documented way).
+            raise sqlalchemy.exc.DisconnectionError("made before the database went away")
 
     def acquire(self) -> Connection:
         with self._lock:
             conn = self._idle.pop() if self._idle else None
         if conn is None or conn.closed or conn.invalidated:
-            conn = self.engine.connect()
+            conn = connect(self.engine)
         return conn
 
     def release(self, conn: Connection, healthy: bool) -> None:
         if not healthy or conn.closed or conn.invalidated:
-            conn.close()
+            # Not back to the pool: a connection in an unknown state (or a dead
+            # one) would be handed out again, since nothing pings it.
+            _drop(conn)
             return
         with self._lock:
             self._idle.append(conn)
+
+    def discard_idle(self) -> None:
+        """Drop every idle connection: the database went away, so they are all suspect."""
+        with self._lock:
+            idle, self._idle = self._idle, []
+            self._epoch += 1
+        for conn in idle:
+            _drop(conn)
+
+
+_EPOCH = "kiln.epoch"
+
+
+def _drop(conn: Connection) -> None:
+    """Close ``conn`` for good (its pool slot is freed, its DBAPI connection closed); never raises."""
+    try:
+        if not conn.closed and not conn.invalidated:
+            conn.invalidate()
+        conn.close()
+    except Exception:  # a dead connection may fail to say goodbye
+        pass
