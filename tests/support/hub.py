@@ -146,3 +146,8 @@ class HubProcess:
     def restart(self) -> None:
         self.stop()
         self._serve("ab")
+
+    def start_again(self) -> None:
+        """After ``stop`` or ``kill``: serve again on the same port and database, with ``settings`` as they are now."""
+        self._write_config()
+        self._serve("ab")

@@ -3,7 +3,7 @@
 The file's section is ``[kiln-builder]``; a kojid.conf's ``[kojid]`` section
 is read too, for the keys both know (``server``, ``user``, ``password``,
 ``topurl``, ``topdir``, ``workdir``, ``allowed_scms``, ``plugins``,
-``log_level``), so that a site can point
+``log_level``, ``retry_interval``, ``max_retries``), so that a site can point
 kiln-builder at the file it has; kojid keys kiln does not know are ignored
 there, and are an error in ``[kiln-builder]``.
 """
@@ -46,6 +46,20 @@ class BuilderSettings:
     checkin_seconds: float = field(default=10.0, metadata={"help": "how often the host reports its load"})
     kill_grace_seconds: float = field(
         default=2.0, metadata={"help": "between SIGTERM and SIGKILL for a cancelled task's processes"}
+    )
+    retry_interval: float = field(
+        default=60.0,
+        metadata={
+            "help": "seconds between tries of a call while the hub is unreachable (kojid's retry_interval);"
+            " the first retry is at once"
+        },
+    )
+    max_retries: int = field(
+        default=120,
+        metadata={
+            "help": "retries of a call before the daemon or a task gives up on an unreachable hub (kojid's"
+            " max_retries): max_retries x retry_interval is the hub outage a build rides out"
+        },
     )
     force_lock: bool = field(
         default=True,

@@ -13,6 +13,13 @@ child per task is safe.  The loop reads as the story it is:
   cancel is seen within ``check_seconds``), refuse methods without a
   handler (another host may have one), open the rest and fork for each.
 
+A hub that does not answer (a restart, a balancer's 502, 503 or 504, a
+ServerOffline) is waited out: each call is tried again every
+``retry_interval`` seconds, ``max_retries`` times (kojid's 60 and 120),
+and a step whose call gave up even so is tried again at the next turn of the
+loop.  The running tasks go on meanwhile (their processes wait for the hub
+just as long) and are never given up for an unreachable hub.
+
 SIGTERM (or SIGINT) stops the daemon.  The waits (start-up, check-in and the
 wait for work, a hub's retries included) end at once: the signal raises out
 of them, so a stop never waits out a long poll.  Elsewhere the step in hand
@@ -40,12 +47,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from kiln.builder import runner
 from kiln.builder.buildroot import BACKENDS
 from kiln.builder.config import BuilderSettings
 from kiln.builder.handler import BaseTaskHandler
+from kiln.builder.hub_session import HostSession, patience
 from kiln.builder.plugins import Plugins
-from kiln.client import ClientSession
 from kiln.protocol import errors
 from kiln.protocol.constants import TaskState
 from kiln.protocol.xmlrpc import Fault, dumps
@@ -83,7 +92,9 @@ class Daemon:
                 f"buildroot: unknown backend {settings.buildroot!r} (known: {', '.join(BACKENDS)})"
             )
         self.plugins = plugins or Plugins(settings.plugins)
-        self.session = ClientSession(settings.server, opts={"user": settings.login, "password": settings.password})
+        self.session = HostSession(
+            settings.server, opts={"user": settings.login, "password": settings.password, **patience(settings)}
+        )
         self.running: dict[int, Running] = {}
         self.stopping = False
         self.stop_signal = 0
@@ -101,15 +112,28 @@ class Daemon:
             with self._stoppable():
                 self.start()
             while not self.stopping:
-                with self._stoppable():
-                    self.check_in()
-                self.reap()
-                self.watch()
-                self.take()
+                try:
+                    self.turn()
+                except requests.RequestException as exc:
+                    self._hub_away(exc)
         except _StopWaiting:
             pass  # what the hub assigned meanwhile stays ASSIGNED: the next getTasks hands it back first
         finally:
             self.stop()
+
+    def turn(self) -> None:
+        """One turn of the loop: check in, reap, watch, take."""
+        with self._stoppable():
+            self.check_in()
+        self.reap()
+        self.watch()
+        self.take()
+
+    def _hub_away(self, exc: Exception) -> None:
+        """A call that gave up on the hub after its retries: the tasks run on, the loop tries again."""
+        log.error("the hub did not answer (%s); tasks %s run on, trying again", exc, sorted(self.running))
+        with self._stoppable():
+            time.sleep(self.settings.retry_interval)
 
     def start(self) -> None:
         self.session.login()
@@ -137,6 +161,7 @@ class Daemon:
             log.info("%sstopping; no task running", why)
         # A goodbye is worth a second try, not a hub's outage of retries.
         self.session.opts["max_retries"] = min(int(self.session.opts["max_retries"]), 1)
+        self.session.opts["offline_retry"] = False
         deadline = time.monotonic() + self.settings.kill_grace_seconds  # one grace time for them all
         for item in list(self.running.values()):
             with contextlib.suppress(ProcessLookupError):
@@ -243,7 +268,13 @@ class Daemon:
         opened = self.session.host.openTask(task_id)
         if opened is None:
             return
-        self._spawn(opened, cls)
+        try:
+            self._spawn(opened, cls)
+        except errors.RetryError:
+            # A subsession the hub made, its reply lost: hand the task back (it runs again from the start).
+            log.warning("task %s: its subsession's reply was lost; freeing the task", task_id, exc_info=True)
+            shutil.rmtree(self.tasks_root / str(task_id), ignore_errors=True)
+            self.session.host.freeTasks([task_id])
 
     def _spawn(self, task: dict, cls: type[BaseTaskHandler]) -> None:
         task_id = task["id"]

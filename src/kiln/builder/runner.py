@@ -5,7 +5,10 @@ kills everything it started), logs into ``task.log`` in its work directory,
 sends that log to the hub every second while it runs (a second subsession
 does that from a thread, so the handler's session keeps its call numbers in
 order), runs the handler and reports the result itself, as kojid's children
-do.  Whatever happens, the child ends with ``os._exit``: it never returns
+do.  Its sessions wait out an unreachable hub as the daemon's do
+(``retry_interval``, ``max_retries``: kiln.builder.hub_session), so a task
+in progress outlives a hub restart of minutes and reports once the hub is
+back.  Whatever happens, the child ends with ``os._exit``: it never returns
 into the daemon's loop.
 """
 
@@ -15,13 +18,16 @@ import logging
 import os
 import signal
 import threading
+import time
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
+
 from kiln.builder.handler import BaseTaskHandler, task_output_dir
-from kiln.client import ClientSession
+from kiln.builder.hub_session import HostSession, patience
 from kiln.client.uploads import LogFollower
 from kiln.protocol.xmlrpc import Fault, dumps, loads
 
@@ -71,10 +77,10 @@ def _log_to(path: Path) -> None:
     root.setLevel(logging.INFO)
 
 
-def _session(server: str, sinfo: dict) -> ClientSession:
-    # A transport failure mid-task is retried briefly: the daemon notices a
-    # child that cannot report and fails its task for it.
-    session = ClientSession(server, opts={"max_retries": 5, "retry_interval": 2.0})
+def _session(server: str, sinfo: dict, settings: Any) -> HostSession:
+    # As patient as the daemon: a child that gives up on its hub loses its
+    # task (the daemon fails it for the child), so it waits as long as kojid's.
+    session = HostSession(server, opts=patience(settings))
     session.set_session(sinfo)
     return session
 
@@ -83,9 +89,8 @@ def run_task(start: TaskStart) -> None:
     """Run the handler and report: closeTask with its result, or failTask with the error."""
     task = start.task
     task_id = int(task["id"])
-    session = _session(start.server, start.handler_session)
-    log_session = _session(start.server, start.log_session)
-    log_session = _session(start.server, start.log_session)
+    session = _session(start.server, start.handler_session, start.options)
+    log_session = _session(start.server, start.log_session, start.options)
     follower = LogFollower(log_session, start.workdir / LOG_NAME, task_output_dir(task_id))
     stop = threading.Event()
     sender = threading.Thread(target=_send_log, args=(follower, stop), name="log-sender", daemon=True)
@@ -118,13 +123,27 @@ def run_task(start: TaskStart) -> None:
         stop.set()
         sender.join()
     try:
-        follower.send()  # the whole log is on the hub before the task ends
+        _send_patiently(follower, log_session)  # the whole log is on the hub before the task ends
     except Exception:
         log.exception("task %s: could not send the last of its log", task_id)
     if failed:
         session.host.failTask(task_id, response)
     else:
         session.host.closeTask(task_id, response)
+
+
+def _send_patiently(follower: LogFollower, session: HostSession) -> None:
+    """``follower.send()``, tried as the session tries a call: a chunk is not retried by the client."""
+    tries = 0
+    while True:
+        try:
+            follower.send()
+            return
+        except requests.RequestException:
+            tries += 1
+            if tries > int(session.opts["max_retries"]):
+                raise
+            time.sleep(float(session.opts["retry_interval"]) if tries > 1 else 0)
 
 
 def _send_log(follower: LogFollower, stop: threading.Event) -> None:

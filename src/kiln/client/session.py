@@ -8,10 +8,18 @@ Why it looks the way it does (see koji-api-notes.md, sections 1 to 3):
   ``Koji-Session-Key`` and ``Koji-Session-Callnum``.  The call number starts
   at 0 and grows by one per request, so that the hub can refuse a replayed
   write (RetryError) or an out-of-order one (SequenceError).
-- A transport failure (no connection, HTTP 5xx, an unreadable reply) is
-  retried by re-sending the *same* bytes with the *same* call number: if the
-  first attempt did reach the hub and wrote, the hub answers RetryError
-  instead of writing twice.  A fault is an answer, never retried.
+- A transport failure (a connection refused or reset, a timeout, HTTP 5xx
+  such as a front proxy's 502, 503 or 504 while the hub restarts, an
+  unreadable reply) is retried by re-sending the *same* bytes with the
+  *same* call number: if the first attempt did reach the hub and wrote, the
+  hub answers RetryError instead of writing twice.  Such a RetryError, on a
+  retry, means the call took effect: ``settle_replay`` decides what it
+  answers (by default the RetryError is raised, as koji's client does; a
+  subclass that can look the call's effect up answers for it).
+- A fault is an answer, never retried; but for ServerOffline (the hub is up
+  and says it is offline for maintenance), which is retried, without
+  limit, every ``offline_retry_interval``, when ``offline_retry`` is set,
+  as koji's client does.
 - A session past the hub's renewal timeout answers AuthExpired; when the
   password (or the client certificate) is known we log in again with
   ``renew=True`` (same session id, new key) and repeat the call once.
@@ -27,8 +35,9 @@ Why it looks the way it does (see koji-api-notes.md, sections 1 to 3):
 Options (``opts``): ``user``, ``password``, ``cert`` (client certificate
 and key, one PEM file), ``serverca`` (the CA that signed the hub's
 certificate; else the system's CAs), ``max_retries`` (30),
-``retry_interval`` (20 s; the first retry is immediate), ``timeout``
-(43 200 s) and ``login_timeout`` (60 s).
+``retry_interval`` (20 s; the first retry is immediate), ``offline_retry``
+(False), ``offline_retry_interval`` (``retry_interval`` when unset),
+``timeout`` (43 200 s) and ``login_timeout`` (60 s).
 """
 
 from __future__ import annotations
@@ -58,6 +67,7 @@ log = logging.getLogger("kiln.client")
 DEFAULT_OPTS: dict[str, Any] = {
     "max_retries": 30,
     "retry_interval": 20.0,
+    "offline_retry": False,
     "timeout": 43200.0,
     "login_timeout": 60.0,
 }
@@ -199,20 +209,54 @@ class ClientSession:
         max_retries = int(self.opts["max_retries"])
         interval = float(self.opts["retry_interval"])
         tries = 0
+        resent = False  # a try got no answer: a RetryError now is that try having written
         while True:
             tries += 1
             try:
                 return self._send_once(headers, body, timeout, path=path)
+            except errors.ServerOffline as offline:
+                if not self.opts.get("offline_retry"):
+                    raise
+                # A running hub telling of its maintenance: no try is used up (koji's client counts again).
+                tries = 0
+                pause = self.opts.get("offline_retry_interval")
+                pause = interval if pause is None else float(pause)
+                log.info(
+                    "the hub is offline (%s); %s (call %s) again in %s s",
+                    offline,
+                    name,
+                    headers.get("Koji-Session-Callnum"),
+                    pause,
+                )
+                time.sleep(pause)
+            except errors.RetryError as refused:
+                if not resent:
+                    raise  # not a replay of ours: the call numbers are out of step
+                log.info(
+                    "%s (call %s) took effect before its reply was lost", name, headers.get("Koji-Session-Callnum")
+                )
+                return self.settle_replay(name, args, kwargs, refused)
             except _TransportError as failure:
                 # Drop pooled connections: the failed one may be half-closed.
                 self.http.close()
                 if tries > max_retries:
                     raise failure.cause from None
+                resent = True
                 log.info(
                     "try #%d of %s (call %s) failed: %s", tries, name, headers.get("Koji-Session-Callnum"), failure
                 )
                 if tries > 1:
                     time.sleep(interval)
+
+    def settle_replay(self, name: str, args: tuple, kwargs: dict, refused: errors.RetryError) -> Any:
+        """The answer to a call that took effect on the hub, whose reply was lost on the way back.
+
+        The hub refused the retry with RetryError because the first try had
+        written.  By default the RetryError is raised (koji's client does);
+        a subclass that can look the call's effect up (a task's state, the
+        subtask made) answers it instead.
+        """
+        raise refused
 
     def _note_versions(self, headers: Any) -> None:
         self._koji_version = headers.get("Koji-Version") or self._koji_version
