@@ -41,7 +41,19 @@ def make_engine(url: str) -> Engine:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         # Every request ends its transaction itself (Context.finish), so the
         # pool's reset-on-return rollback would be a second, wasted one.
-        engine = create_engine(url, connect_args={"check_same_thread": False}, pool_reset_on_return=None)
+        # No bound on connections: on SQLite every writer queues at the one
+        # write lock anyway, and a pool bound made a second queue in front of
+        # it: with 20 builders checking in at once, a login waited out the
+        # pool's 30 s for a 16th connection while 15 requests held theirs in
+        # the lock's queue.  A connection is a file handle; a worker has at
+        # most as many as its threads.
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False},
+            pool_reset_on_return=None,
+            pool_size=5,
+            max_overflow=-1,
+        )
         _configure_sqlite(engine)
         return engine
     if url.startswith("postgresql://"):

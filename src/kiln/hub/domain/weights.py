@@ -98,18 +98,28 @@ def record_run(ctx: Context, method: str, duration: float) -> None:
     that method behind each other on PostgreSQL.
     """
     duration = max(duration, 0.0)
-    engine = ctx.engine
+    engine, kept = ctx.engine, ctx.kept
 
     def store() -> None:
+        # From the worker's kept connections when it has them: they stay checked
+        # out of the pool, so a connection of the pool's own could be the 16th and
+        # wait out the pool's timeout while 15 kept ones sat idle.
+        conn = kept.acquire() if kept is not None else engine.connect()
+        healthy = False
         try:
-            with engine.connect() as conn:
-                conn.info["write"] = True
-                with conn.begin():
-                    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-                    conn.execute(_seed(dialect), {"m": method})
-                    conn.execute(_FOLD, {"m": method, "duration": duration})
+            conn.info["write"] = True
+            with conn.begin():
+                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                conn.execute(_seed(dialect), {"m": method})
+                conn.execute(_FOLD, {"m": method, "duration": duration})
+            healthy = True
         except Exception:
             log.exception("could not record the run time of a %s task", method)
+        finally:
+            if kept is not None:
+                kept.release(conn, healthy)
+            else:
+                conn.close()
 
     ctx.on_commit(store)
 
