@@ -49,6 +49,8 @@ class Context:
             opts = {
                 "max_retries": self.profile.max_retries,
                 "retry_interval": self.profile.retry_interval,
+                "offline_retry": self.profile.offline_retry,
+                "offline_retry_interval": self.profile.offline_retry_interval,
                 "serverca": self.profile.serverca,
             }
             self._session = ClientSession(self.profile.server, opts=opts)

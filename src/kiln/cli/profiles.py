@@ -65,11 +65,18 @@ class Profile:
     debug: bool = False
     max_retries: int = 30
     retry_interval: float = 20.0
+    offline_retry: bool = False  # retry, without limit, while the hub says it is offline (ServerOffline)
+    offline_retry_interval: float | None = None  # seconds between those retries; retry_interval when unset
     poll_interval: float | None = None  # seconds between a watcher's polls (koji's key; kiln's default 0.5)
 
 
-_BOOLEAN_KEYS = {"noauth", "debug"}
-_NUMBER_KEYS = {"max_retries": int, "retry_interval": float, "poll_interval": float}
+_BOOLEAN_KEYS = {"noauth", "debug", "offline_retry"}
+_NUMBER_KEYS = {
+    "max_retries": int,
+    "retry_interval": float,
+    "offline_retry_interval": float,
+    "poll_interval": float,
+}
 _KEYS = {f.name for f in fields(Profile)} - {"name"}
 
 
