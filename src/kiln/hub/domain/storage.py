@@ -7,11 +7,17 @@ included, so that ``undo`` removes exactly that.  It is registered with
 ``ctx.on_rollback``, and a caller that catches its own failure (a call in a
 multicall rolls back only its savepoint, and the request may still commit)
 calls ``undo`` itself; undoing twice is harmless.
+
+A full file system (or quota) is told as such (``store_full``), without the
+server's paths; what was filed so far is undone like any other failure, and
+the sources stay where they were, so the same call succeeds once there is room.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
 import re
 import shutil
@@ -20,6 +26,15 @@ from typing import Any
 
 from kiln.hub.context import Context
 from kiln.protocol import errors
+
+log = logging.getLogger(__name__)
+
+FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def store_full(rel: str, exc: OSError) -> errors.GenericError:
+    """The fault for a full file system or quota: what could not be written, never where it lives."""
+    return errors.GenericError(f"the hub's file store is full: {rel} could not be written ({os.strerror(exc.errno)})")
 
 
 class Filing:
@@ -40,6 +55,10 @@ class Filing:
                 made.mkdir()
             except FileExistsError:  # another request made it meanwhile: not ours to remove
                 continue
+            except OSError as exc:
+                if exc.errno not in FULL:
+                    raise
+                raise self._full(made, exc) from None
             self._dirs.append(made)
 
     def put(self, source: Path, target: Path) -> Path:
@@ -53,11 +72,29 @@ class Filing:
         except FileExistsError:
             raise taken from None
         except OSError:  # another filesystem, or links not allowed: a copy
-            self._files.append(target)
-            shutil.copy2(source, target)
+            try:
+                self._copy(source, target)
+            except FileExistsError:
+                raise taken from None
+            except OSError as exc:
+                if exc.errno not in FULL:
+                    raise
+                raise self._full(target, exc) from None
             return target
         self._files.append(target)
         return target
+
+    def _copy(self, source: Path, target: Path) -> None:
+        """``source``'s bytes and times at ``target``, made here (never another request's file, made meanwhile)."""
+        with open(source, "rb") as src, open(target, "xb") as dst:
+            self._files.append(target)
+            shutil.copyfileobj(src, dst, 1 << 20)
+        shutil.copystat(source, target)
+
+    def _full(self, path: Path, exc: OSError) -> errors.GenericError:
+        rel = self._relative(path)
+        log.warning("filing %s: the file store is full: %s", rel, exc)
+        return store_full(rel, exc)
 
     def _relative(self, path: Path) -> str:
         try:

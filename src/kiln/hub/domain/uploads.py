@@ -42,7 +42,7 @@ from sqlalchemy import select
 
 from kiln.hub.context import Context
 from kiln.hub.db import tables
-from kiln.hub.domain import tasks
+from kiln.hub.domain import storage, tasks
 from kiln.protocol import errors
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,7 @@ OWNER_FILE = ".user"
 NAME_MAX = 255  # bytes in one file name, on every file system Linux hosts a topdir on
 _DIGITS = re.compile(r"[0-9]+")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
-_FULL = (errno.ENOSPC, errno.EDQUOT)
+_FULL = storage.FULL
 
 
 class Adler32:
@@ -421,7 +421,7 @@ def write_chunk(target: Target, body: BinaryIO, length: int | None, offset: int,
 def _store_full(rel: str, exc: OSError) -> errors.GenericError:
     """The fault for a full file system or quota: what could not be written, never where it lives."""
     log.warning("upload of %s: the file store is full: %s", rel, exc)
-    return errors.GenericError(f"the hub's file store is full: {rel} could not be written ({os.strerror(exc.errno)})")
+    return storage.store_full(rel, exc)
 
 
 @contextmanager
