@@ -36,11 +36,12 @@ venv: $(VENV)/.installed
 # Debian packages, as binary:package. kiln itself runs builds with git (SCM
 # checkouts), rpm and createrepo-c (build roots and repos): `make run` needs
 # those. The tests also drive PostgreSQL, Subversion (SCM checkouts), nginx
-# (the TLS front proxy of certificate login), zsh (the CLI's completion) and
-# chromium (the web UI in a real browser, through Playwright).
+# (the TLS front proxy of certificate login and the balancer of several hubs), zsh
+# (the CLI's completion), chromium (the web UI in a real browser, through
+# Playwright) and iproute2 (network namespaces for a site's builders).
 RUN_TOOLS := /usr/bin/git:git /usr/bin/rpmbuild:rpm /usr/bin/createrepo_c:createrepo-c
 TEST_TOOLS := $(RUN_TOOLS) /usr/bin/svn:subversion /usr/bin/svnadmin:subversion /usr/sbin/nginx:nginx /usr/bin/zsh:zsh \
-	/usr/bin/chromium:chromium
+	/usr/bin/chromium:chromium /sbin/ip:iproute2
 # $(call apt,TOOLS,EXTRA-CHECK): install the packages of the missing TOOLS.
 define apt
 	@missing=""; $(2) \

@@ -37,13 +37,21 @@ class HubProcess:
     """``kiln-hub serve`` over a given database, with an admin account ready."""
 
     def __init__(
-        self, db_url: str, settings: dict[str, Any] | None = None, workers: int = 2, prepared: bool = False
+        self,
+        db_url: str,
+        settings: dict[str, Any] | None = None,
+        workers: int = 2,
+        prepared: bool = False,
+        topdir: Path | None = None,
     ) -> None:
-        """``prepared``: the database is migrated and has the ``ADMIN`` account (a template's copy)."""
+        """``prepared``: the database is migrated and has the ``ADMIN`` account (a template's copy).
+
+        ``topdir``: a topdir shared with other hubs of one site (tests/support/site.py); by default one of its own.
+        """
         self.db_url = db_url
         self.prepared = prepared
         self.dir = Path(tempfile.mkdtemp(prefix="kiln-hub-"))
-        self.topdir = self.dir / "topdir"
+        self.topdir = topdir or self.dir / "topdir"
         self.port = free_port()
         self.settings = {
             "workers": workers,

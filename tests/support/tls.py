@@ -15,6 +15,7 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -144,23 +145,37 @@ class NginxProxy:
         )
 
     @classmethod
-    def contrib_site(cls, hub_port: int, connections: int = 2048) -> NginxProxy:
-        """contrib/nginx/kiln-hub.conf as shipped, its upstream and listen address pointed at this test's."""
+    def contrib_site(
+        cls, hub_port: int | Sequence[int], connections: int = 2048, listen: Sequence[str] = ("127.0.0.1",)
+    ) -> NginxProxy:
+        """contrib/nginx/kiln-hub.conf as shipped, its upstream and listen address pointed at this test's.
+
+        ``hub_port``: one hub's port, or several (one ``server`` line each, as docs/deploy.md's several
+        hubs); ``listen``: the addresses nginx listens on (on one port), the first is ``url``'s.
+        """
         site = CONTRIB_SITE.read_text()
+        ports = [hub_port] if isinstance(hub_port, int) else list(hub_port)
+        for line in ("    server 127.0.0.1:8080;\n", "    listen 80;\n"):
+            assert line in site, f"{CONTRIB_SITE} has no line {line.strip()!r} to point at the test's"
 
         def render(port: int) -> str:
-            text = site.replace("server 127.0.0.1:8080;", f"server 127.0.0.1:{hub_port};")
-            return text.replace("listen 80;", f"listen 127.0.0.1:{port};")
+            # the directives' own lines only (the comments name `listen 80;` too)
+            servers = "".join(f"    server 127.0.0.1:{hub};\n" for hub in ports)
+            text = site.replace("    server 127.0.0.1:8080;\n", servers)
+            listens = "".join(f"    listen {address}:{port};\n" for address in listen)
+            return text.replace("    listen 80;\n", listens)
 
         proxy = cls.__new__(cls)
         proxy._setup(render, connections)
         proxy.scheme = "http"
+        proxy.host = listen[0]
         return proxy
 
     def _setup(self, http: Any, connections: int) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="kiln-nginx-"))
         self.port = free_port()
         self.scheme = "https"
+        self.host = "127.0.0.1"
         # Run as root (CI is), nginx hands its workers to nobody: they must reach the temp paths.
         root = os.geteuid() == 0
         if root:
@@ -178,7 +193,7 @@ class NginxProxy:
 
     @property
     def url(self) -> str:
-        return f"{self.scheme}://127.0.0.1:{self.port}/kojihub"
+        return f"{self.scheme}://{self.host}:{self.port}/kojihub"
 
     def start(self, binary: str, timeout: float = 15.0) -> NginxProxy:
         command = [binary, "-p", str(self.dir), "-c", str(self.config), "-e", str(self.dir / "error.log")]
@@ -188,7 +203,7 @@ class NginxProxy:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"nginx exited {self.proc.returncode}: {self.proc.stderr.read().decode()}")
             try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                socket.create_connection((self.host, self.port), timeout=1).close()
                 return self
             except OSError:
                 time.sleep(0.05)
