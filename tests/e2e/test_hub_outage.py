@@ -22,6 +22,8 @@ from tests.conftest import channel_builder
 from tests.support.builder import BuilderProcess, wait_for
 from tests.support.hub import HubProcess
 
+pytestmark = pytest.mark.slow  # a builder waiting out hubs killed, restarted and taken offline
+
 CLOSED, FAILED, CANCELED = (koji.TASK_STATES[s] for s in ("CLOSED", "FAILED", "CANCELED"))
 FINISHED = (CLOSED, FAILED, CANCELED)
 OUTAGE_SECONDS = 12.0  # clearly past the old limit of about 8 s
@@ -117,7 +119,6 @@ def ended(admin: koji.ClientSession, task_id: int, builder: BuilderProcess, time
         raise
 
 
-@pytest.mark.slow
 def test_a_task_rides_out_a_hub_outage_and_closes_exactly_once(hub, admin, channel, builder):
     task_id = admin.makeTask("sleep", [3], channel=channel)
     wait_for(lambda: "sleeping for 3 seconds" in task_log(admin, task_id), 30, what="the task to run")

@@ -26,6 +26,8 @@ from tests.conftest import koji_session, unique
 from tests.support import pgserver
 from tests.support.hub import ADMIN, HubProcess
 
+pytestmark = pytest.mark.slow  # a PostgreSQL server of its own, stopped and started again
+
 WORKERS = 3
 # Enough calls, from enough threads at once on fresh connections, that every worker answers some.
 THREADS = 4

@@ -28,6 +28,8 @@ from tests.support.kiln_cli import KILN
 from tests.support.koji_cli import write_koji_conf
 from tests.support.slow_proxy import SlowProxy
 
+pytestmark = pytest.mark.slow  # hubs killed and started again, the CLI waiting them out
+
 MIB = 1 << 20
 NOTICED = r"kiln\.client: try #\d+ of \S+ .*failed"  # the client found the hub gone and will retry
 

@@ -24,6 +24,8 @@ from tests.integration.test_build_imports import BUILDING, COMPLETE, Run
 from tests.integration.test_hardening_files import assert_full_fault
 from tests.support.rpms import make_package
 
+pytestmark = pytest.mark.slow  # tmpfs mounts and full imports, retried
+
 PAGE = 4096
 PIECE = 65536
 
