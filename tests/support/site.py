@@ -138,8 +138,17 @@ class NamespacedBuilder(BuilderProcess):
 class Site:
     """Hubs on one database and topdir, nginx in front, builders in namespaces of their own, kiln-repod."""
 
-    def __init__(self, db_url: str, directory: Path, hubs: int = 2, builders: int = 2) -> None:
+    def __init__(
+        self,
+        db_url: str,
+        directory: Path,
+        hubs: int = 2,
+        builders: int = 2,
+        hub_settings: dict[str, object] | None = None,
+        builder_settings: dict[str, object] | None = None,
+    ) -> None:
         self.db_url = db_url
+        self.builder_settings = dict(builder_settings or {})
         self.dir = directory
         self.topdir = directory / "topdir"
         worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
@@ -148,7 +157,10 @@ class Site:
             Netns(f"kiln-{worker}-{suffix}-{i}", f"kv{suffix}{i}h", f"kv{suffix}{i}n") for i in range(builders)
         ]
         self.hubs = [
-            HubProcess(db_url, settings={"log_level": "DEBUG"}, prepared=True, topdir=self.topdir) for _ in range(hubs)
+            HubProcess(
+                db_url, settings={"log_level": "DEBUG", **(hub_settings or {})}, prepared=True, topdir=self.topdir
+            )
+            for _ in range(hubs)
         ]
         self.nginx: NginxProxy | None = None
         self.builders: list[NamespacedBuilder] = []
@@ -190,7 +202,7 @@ class Site:
             builder = NamespacedBuilder(
                 netns, self.url, host, HOST_PASSWORD,
                 check_seconds=0.5, topdir=str(self.topdir), topurl=f"{self.base}/kojifiles",
-                allowed_scms=":/tmp/*",
+                allowed_scms=":/tmp/*", **self.builder_settings,
             )  # fmt: skip
             self._undo.append(builder.cleanup)
             self.builders.append(builder)
@@ -206,6 +218,14 @@ class Site:
         admin.addHostToChannel(name, "createrepo", create=True)
         self.hubs[0].admin_command("passwd", name, "--password", HOST_PASSWORD)
         return name
+
+    def link_down(self, index: int) -> None:
+        """Cut builder ``index``'s network: this side of its veth pair goes down (the namespace's peer with it)."""
+        _ip("link", "set", "dev", self.netns[index].host_if, "down")
+
+    def link_up(self, index: int) -> None:
+        """Restore builder ``index``'s network (its addresses and routes are as they were)."""
+        _ip("link", "set", "dev", self.netns[index].host_if, "up")
 
     def admin(self) -> koji.ClientSession:
         """The admin's koji session, through the balancer."""

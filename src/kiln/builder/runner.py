@@ -29,6 +29,7 @@ import requests
 from kiln.builder.handler import BaseTaskHandler, task_output_dir
 from kiln.builder.hub_session import HostSession, patience
 from kiln.client.uploads import LogFollower
+from kiln.protocol import errors
 from kiln.protocol.xmlrpc import Fault, dumps, loads
 
 LOG_NAME = "task.log"
@@ -126,10 +127,21 @@ def run_task(start: TaskStart) -> None:
         _send_patiently(follower, log_session)  # the whole log is on the hub before the task ends
     except Exception:
         log.exception("task %s: could not send the last of its log", task_id)
-    if failed:
-        session.host.failTask(task_id, response)
-    else:
-        session.host.closeTask(task_id, response)
+    try:
+        if failed:
+            session.host.failTask(task_id, response)
+        else:
+            session.host.closeTask(task_id, response)
+    except errors.ActionNotAllowed as exc:
+        # The hub took the task back while this host was out of reach past its
+        # host timeout, and it ran elsewhere: this run's result is not to be
+        # reported, and that is no failure of this process.
+        log.warning(
+            "task %s: the hub refused its result (%s: %s); it no longer belongs to this host",
+            task_id,
+            type(exc).__name__,
+            exc,
+        )
 
 
 def _send_patiently(follower: LogFollower, session: HostSession) -> None:
