@@ -139,6 +139,7 @@ class Daemon:
         self.session.login()
         self.session.exclusiveSession(force=self.settings.force_lock)
         host = self.session.host.getHost()
+        self.host_id = host["id"]
         log.info("kiln-builder for host %s (id %s) on %s", host["name"], host["id"], self.settings.server)
         if self.tasks_root.exists():
             for leftover in self.tasks_root.glob(f"*/{PGID_FILE}"):
@@ -320,8 +321,14 @@ class Daemon:
         _kill_group(item.pid)  # what the task left behind (fork's sleepers, build tools)
         outcome = "cancelled" if item.killed else "closed"
         if not item.killed:
-            state = self.session.getTaskInfo(task_id)["state"]
-            if state == TaskState.OPEN:
+            info = self.session.getTaskInfo(task_id)
+            state = info["state"]
+            if info["host_id"] != getattr(self, "host_id", info["host_id"]):
+                # Freed while this host was out of reach past its host timeout: another
+                # host has it (or had it), and this run's result was refused.
+                log.warning("task %s: the hub gave it to another host while this one was out of reach", task_id)
+                outcome = "taken back"
+            elif state == TaskState.OPEN:
                 how = _how_it_ended(status)
                 log.error("task %s: its process %s without reporting; failing it", task_id, how)
                 try:
